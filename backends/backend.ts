@@ -1,0 +1,114 @@
+/**
+ * The Backend interface: named kernels on typed arrays. A backend knows shapes and numbers only:
+ * no autograd, no layers, no tensors. Ops in `ops/` validate their arguments, allocate outputs and
+ * call these kernels on the active backend; a new backend implements this interface and registers
+ * itself (see registry.ts), and nothing in `ops/` changes.
+ *
+ * Conventions:
+ * - all float arrays are float32, dense, row-major (C-contiguous);
+ * - images are NCHW, convolution weights KCRS ([out, in/groups, kh, kw]);
+ * - every kernel writes its whole output (`out` is overwritten, never accumulated into) unless its
+ *   doc says otherwise.
+ */
+
+/** Geometry of a 2-D convolution; output size P x Q is computed by `conv2dGeometry`. */
+export interface Conv2dGeometry {
+  N: number; C: number; H: number; W: number;
+  K: number; R: number; S: number;
+  strideH: number; strideW: number;
+  padH: number; padW: number;
+  dilationH: number; dilationW: number;
+  groups: number;
+  P: number; Q: number;
+}
+
+/** Geometry of a 2-D pooling window over NCHW input. */
+export interface Pool2dGeometry {
+  N: number; C: number; H: number; W: number;
+  kH: number; kW: number;
+  strideH: number; strideW: number;
+  padH: number; padW: number;
+  P: number; Q: number;
+}
+
+export type UnaryOp =
+  | 'neg' | 'exp' | 'log' | 'sqrt' | 'abs' | 'relu' | 'sigmoid' | 'tanh' | 'sign' | 'square' | 'reciprocal';
+
+export type BinaryOp = 'add' | 'sub' | 'mul' | 'div' | 'pow' | 'max' | 'min';
+
+/**
+ * Geometry of the bit-packed 1-bit convolution. Signs are packed along the reduction dimension
+ * (see backends/cpu/bitpack.ts for the layout); `wordsPerTap` 32-bit words hold the C/groups input
+ * channels of one kernel tap.
+ */
+export interface XnorConv2dGeometry extends Conv2dGeometry {
+  wordsPerTap: number;
+}
+
+export interface Backend {
+  readonly name: string;
+  /** A short human description, e.g. "gpu.js (headlessgl)". */
+  describe(): string;
+
+  // ---- dense linear algebra -----------------------------------------------------------------
+  /**
+   * Batched matrix product: for b in 0..batch-1, out[b] (M x N) = op(A[b]) (M x K) · op(B[b]) (K x N),
+   * where op transposes when `transA`/`transB` is set (A stored K x M, B stored N x K).
+   * `aBatchStride`/`bBatchStride` are element strides between batches (0 broadcasts one matrix).
+   */
+  matmul(
+    a: Float32Array, b: Float32Array, out: Float32Array,
+    batch: number, M: number, K: number, N: number,
+    transA: boolean, transB: boolean, aBatchStride: number, bBatchStride: number,
+  ): void;
+
+  // ---- convolution ----------------------------------------------------------------------------
+  /** y[N,K,P,Q] = conv(x[N,C,H,W], w[K,C/groups,R,S]) with zero padding. */
+  conv2d(x: Float32Array, w: Float32Array, y: Float32Array, g: Conv2dGeometry): void;
+  /** dx[N,C,H,W] from dy[N,K,P,Q] and w. */
+  conv2dBackwardData(dy: Float32Array, w: Float32Array, dx: Float32Array, g: Conv2dGeometry): void;
+  /** dw[K,C/groups,R,S] from x and dy. */
+  conv2dBackwardFilter(x: Float32Array, dy: Float32Array, dw: Float32Array, g: Conv2dGeometry): void;
+
+  // ---- pooling ----------------------------------------------------------------------------------
+  /** Max pool; padded cells never win. `argmax` receives, per output, the flat input index. */
+  maxPool2d(x: Float32Array, y: Float32Array, argmax: Int32Array, g: Pool2dGeometry): void;
+  /** dx = scatter of dy through argmax (dx overwritten). */
+  maxPool2dBackward(dy: Float32Array, argmax: Int32Array, dx: Float32Array, g: Pool2dGeometry): void;
+  /** Average pool over the cells inside the image (padding excluded from the count). */
+  avgPool2d(x: Float32Array, y: Float32Array, g: Pool2dGeometry): void;
+  avgPool2dBackward(dy: Float32Array, dx: Float32Array, g: Pool2dGeometry): void;
+
+  // ---- elementwise and reductions ---------------------------------------------------------
+  unary(op: UnaryOp, x: Float32Array, out: Float32Array): void;
+  /** out = a (op) b with NumPy broadcasting to `outShape`. */
+  binary(
+    op: BinaryOp, a: Float32Array, aShape: readonly number[], b: Float32Array, bShape: readonly number[],
+    out: Float32Array, outShape: readonly number[],
+  ): void;
+  /** out = sum of x over `axes` (sorted, unique); out has the reduced shape (kept dims or not: same data). */
+  sum(x: Float32Array, shape: readonly number[], axes: readonly number[], out: Float32Array): void;
+  /** out = max over `axes`; `argmax` (optional) receives the flat input index of each winner. */
+  max(x: Float32Array, shape: readonly number[], axes: readonly number[], out: Float32Array, argmax?: Int32Array): void;
+
+  // ---- batch norm -------------------------------------------------------------------------------
+  /** Per-channel mean and biased variance of x viewed as [N, C, HW]. */
+  batchNormStats(x: Float32Array, N: number, C: number, HW: number, mean: Float32Array, variance: Float32Array): void;
+
+  // ---- 1-bit --------------------------------------------------------------------------------------
+  /**
+   * Packs the signs of weights w[K, C/groups, R, S] (bit set where w >= 0... see bitpack.ts) into
+   * `packed`, `K * R * S * wordsPerTap` words.
+   */
+  packWeights(w: Float32Array, packed: Uint32Array, g: XnorConv2dGeometry): void;
+  /**
+   * The bit-packed convolution: y = alpha[k] * (sign(x) conv sign(w)) with zero padding, computed with
+   * XNOR and popcount. `x` is the float input (its signs are packed inside, as part of the work).
+   */
+  xnorConv2d(x: Float32Array, packedW: Uint32Array, alpha: Float32Array, y: Float32Array, g: XnorConv2dGeometry): void;
+}
+
+/** Output size of a convolution or pool along one axis. */
+export function outSize(inSize: number, k: number, stride: number, pad: number, dilation = 1): number {
+  return Math.floor((inSize + 2 * pad - dilation * (k - 1) - 1) / stride) + 1;
+}

@@ -1,0 +1,100 @@
+/** Reductions over a set of axes. The tensor is viewed as [outer, reduced, inner] blocks when the
+ *  axes are contiguous (the common case: a fast path), else walked with strides. */
+
+function contiguousRun(axes: readonly number[]): boolean {
+  for (let i = 1; i < axes.length; i++) if (axes[i] !== axes[i - 1] + 1) return false;
+  return true;
+}
+
+function split(shape: readonly number[], axes: readonly number[]): [number, number, number] {
+  let outer = 1, red = 1, inner = 1;
+  const first = axes[0], last = axes[axes.length - 1];
+  for (let i = 0; i < shape.length; i++) {
+    if (i < first) outer *= shape[i];
+    else if (i <= last) red *= shape[i];
+    else inner *= shape[i];
+  }
+  return [outer, red, inner];
+}
+
+/** For the general case: for every input element, the flat index of its output. */
+function outputIndex(shape: readonly number[], axes: readonly number[]): Int32Array {
+  const rank = shape.length;
+  const outStrides = new Array<number>(rank).fill(0);
+  let s = 1;
+  for (let i = rank - 1; i >= 0; i--) {
+    if (!axes.includes(i)) { outStrides[i] = s; s *= shape[i]; }
+  }
+  let n = 1;
+  for (const d of shape) n *= d;
+  const map = new Int32Array(n);
+  const idx = new Array<number>(rank).fill(0);
+  let off = 0;
+  for (let i = 0; i < n; i++) {
+    map[i] = off;
+    for (let d = rank - 1; d >= 0; d--) {
+      idx[d]++;
+      off += outStrides[d];
+      if (idx[d] < shape[d]) break;
+      off -= outStrides[d] * shape[d];
+      idx[d] = 0;
+    }
+  }
+  return map;
+}
+
+export function sum(x: Float32Array, shape: readonly number[], axes: readonly number[], out: Float32Array): void {
+  if (axes.length === 0) { out.set(x); return; }
+  if (contiguousRun(axes)) {
+    const [outer, red, inner] = split(shape, axes);
+    const acc = new Float64Array(inner);
+    for (let o = 0; o < outer; o++) {
+      acc.fill(0);
+      let base = o * red * inner;
+      for (let r = 0; r < red; r++, base += inner) {
+        for (let i = 0; i < inner; i++) acc[i] += x[base + i];
+      }
+      for (let i = 0; i < inner; i++) out[o * inner + i] = acc[i];
+    }
+    return;
+  }
+  const map = outputIndex(shape, axes);
+  const acc = new Float64Array(out.length);
+  for (let i = 0; i < x.length; i++) acc[map[i]] += x[i];
+  for (let i = 0; i < out.length; i++) out[i] = acc[i];
+}
+
+export function max(
+  x: Float32Array, shape: readonly number[], axes: readonly number[], out: Float32Array, argmax?: Int32Array,
+): void {
+  if (axes.length === 0) {
+    out.set(x);
+    if (argmax) for (let i = 0; i < x.length; i++) argmax[i] = i;
+    return;
+  }
+  if (contiguousRun(axes)) {
+    const [outer, red, inner] = split(shape, axes);
+    for (let o = 0; o < outer; o++) {
+      for (let i = 0; i < inner; i++) {
+        let base = o * red * inner + i;
+        let best = x[base], bi = base;
+        for (let r = 1; r < red; r++) {
+          base += inner;
+          const v = x[base];
+          if (v > best || (v !== v && best === best)) { best = v; bi = base; }
+        }
+        out[o * inner + i] = best;
+        if (argmax) argmax[o * inner + i] = bi;
+      }
+    }
+    return;
+  }
+  const map = outputIndex(shape, axes);
+  out.fill(-Infinity);
+  const arg = argmax ?? new Int32Array(out.length);
+  arg.fill(-1);
+  for (let i = 0; i < x.length; i++) {
+    const o = map[i];
+    if (arg[o] < 0 || x[i] > out[o]) { out[o] = x[i]; arg[o] = i; }
+  }
+}

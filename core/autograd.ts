@@ -1,0 +1,139 @@
+/**
+ * Reverse-mode autograd. An op that wants gradients calls `attach(out, op, parents, backward)`:
+ * `backward(gradOut)` returns the gradient for each parent (null where it has none). `backward(root)`
+ * walks the graph once in reverse topological order, summing the gradients that reach each tensor.
+ */
+import { CpnasError, shapeStr } from './errors.js';
+import type { Tensor } from './tensor.js';
+
+export interface GradNode {
+  /** The op's name, for messages. */
+  op: string;
+  parents: Tensor[];
+  /** Maps the output's gradient to one gradient per parent (same length as `parents`, null = none). */
+  backward: (gradOut: Float32Array) => (Float32Array | null)[];
+}
+
+let gradEnabled = true;
+
+export function isGradEnabled(): boolean {
+  return gradEnabled;
+}
+
+/** Runs `fn` without recording a graph: results do not require gradients. */
+export function noGrad<T>(fn: () => T): T {
+  const prev = gradEnabled;
+  gradEnabled = false;
+  try {
+    return fn();
+  } finally {
+    gradEnabled = prev;
+  }
+}
+
+/** Runs `fn` with recording on (inside a `noGrad`, for example). */
+export function enableGrad<T>(fn: () => T): T {
+  const prev = gradEnabled;
+  gradEnabled = true;
+  try {
+    return fn();
+  } finally {
+    gradEnabled = prev;
+  }
+}
+
+/** True when recording is on and one of `inputs` requires gradients. */
+export function needsGrad(...inputs: (Tensor | null | undefined)[]): boolean {
+  if (!gradEnabled) return false;
+  for (const t of inputs) if (t && t.requiresGrad) return true;
+  return false;
+}
+
+/** Records `out` as produced by `op` from `parents` (when any of them requires gradients). */
+export function attach(
+  out: Tensor, op: string, parents: Tensor[], backward: (gradOut: Float32Array) => (Float32Array | null)[],
+): Tensor {
+  if (!needsGrad(...parents)) return out;
+  out.requiresGrad = true;
+  out.node = { op, parents, backward };
+  return out;
+}
+
+/** Reverse topological order of the graph under `root` (iterative, so deep graphs do not overflow). */
+function topoOrder(root: Tensor): Tensor[] {
+  const order: Tensor[] = [];
+  const seen = new Set<Tensor>();
+  const stack: [Tensor, number][] = [[root, 0]];
+  seen.add(root);
+  while (stack.length) {
+    const top = stack[stack.length - 1];
+    const [t, i] = top;
+    const parents = t.node ? t.node.parents : [];
+    if (i < parents.length) {
+      top[1]++;
+      const p = parents[i];
+      if (p.requiresGrad && !seen.has(p)) {
+        seen.add(p);
+        stack.push([p, 0]);
+      }
+    } else {
+      stack.pop();
+      order.push(t);
+    }
+  }
+  return order.reverse();
+}
+
+export function backward(root: Tensor, seed?: Float32Array): void {
+  if (!root.requiresGrad) {
+    throw new CpnasError('backward', `the tensor ${shapeStr(root.shape)} does not require gradients (no parameter reaches it, or it was computed under noGrad)`);
+  }
+  if (!seed) {
+    if (root.size !== 1) {
+      throw new CpnasError('backward', `a gradient is needed for a non-scalar output of shape ${shapeStr(root.shape)}`);
+    }
+    seed = Float32Array.of(1);
+  } else if (seed.length !== root.size) {
+    throw new CpnasError('backward', `gradient has ${seed.length} values but the output ${shapeStr(root.shape)} has ${root.size}`);
+  }
+  const grads = new Map<Tensor, Float32Array>();
+  // arrays this walk allocated itself may be summed into in place; others (returned by an op,
+  // possibly shared between parents) are copied before the first sum
+  const owned = new Set<Float32Array>();
+  grads.set(root, seed);
+  for (const t of topoOrder(root)) {
+    const g = grads.get(t);
+    if (!g) continue;
+    grads.delete(t);
+    const node = t.node;
+    if (!node) {
+      // a leaf: accumulate into .grad
+      if (t.grad) {
+        const d = t.grad.data;
+        for (let i = 0; i < d.length; i++) d[i] += g[i];
+      } else {
+        t.grad = new (t.constructor as typeof Tensor)(owned.has(g) ? g : g.slice(), t.shape);
+      }
+      continue;
+    }
+    const pg = node.backward(g);
+    for (let i = 0; i < node.parents.length; i++) {
+      const p = node.parents[i];
+      const gi = pg[i];
+      if (!gi || !p.requiresGrad) continue;
+      if (gi.length !== p.size) {
+        throw new CpnasError('backward', `${node.op} returned a gradient of ${gi.length} values for an input of shape ${shapeStr(p.shape)}`);
+      }
+      const prev = grads.get(p);
+      if (!prev) grads.set(p, gi);
+      else if (owned.has(prev)) {
+        for (let j = 0; j < prev.length; j++) prev[j] += gi[j];
+      } else {
+        const sum = new Float32Array(prev.length);
+        for (let j = 0; j < sum.length; j++) sum[j] = prev[j] + gi[j];
+        owned.add(sum);
+        grads.set(p, sum);
+      }
+    }
+  }
+}

@@ -1,0 +1,9 @@
+export { Tensor, type NestedArray } from './tensor.js';
+export { attach, backward, enableGrad, isGradEnabled, needsGrad, noGrad, type GradNode } from './autograd.js';
+export { CpnasError, check, shapeStr } from './errors.js';
+export { Random, defaultRandom, manualSeed } from './random.js';
+export {
+  assertValidShape, broadcastShapes, normalizeAxes, reducedShape, shapesEqual, sizeOf, stridesOf, type Shape,
+} from './shape.js';
+export { getBackend, listBackends, registerBackend, setBackend, withBackend } from '../backends/registry.js';
+export type { Backend, BinaryOp, Conv2dGeometry, Pool2dGeometry, UnaryOp, XnorConv2dGeometry } from '../backends/backend.js';
