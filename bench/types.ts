@@ -1,0 +1,24 @@
+/** The shape of benchmark output (../shared/BENCH.md): one row per case and backend. */
+export interface BenchRow {
+  backend: string;
+  bench: string;
+  /** Median time of one call, milliseconds. */
+  ms: number;
+  /** 2*N*H*W*C*K*R*S per forward (3x for fwd_bwd); absent where FLOPs do not apply. */
+  gflops?: number;
+  /** Free-form notes (mode, sizes). */
+  note?: string;
+}
+
+export interface BenchOptions {
+  /** Shorter runs (CI smoke, --quick). */
+  quick: boolean;
+  /** Backend names asked for with --backend (undefined = the suite's defaults). */
+  backends?: string[];
+}
+
+/** A suite is one file of bench/ that measures some cases and returns their rows. */
+export interface BenchSuite {
+  name: string;
+  run(opts: BenchOptions): Promise<BenchRow[]>;
+}
