@@ -44,6 +44,7 @@ export class Tensor {
 
   // ---- construction -----------------------------------------------------------------------------
   static zeros(shape: Shape, requiresGrad = false): Tensor {
+    assertValidShape('Tensor', shape); // before allocating: a negative dim must not reach new Float32Array
     return new Tensor(new Float32Array(sizeOf(shape)), shape, requiresGrad);
   }
 
@@ -52,6 +53,7 @@ export class Tensor {
   }
 
   static full(shape: Shape, value: number, requiresGrad = false): Tensor {
+    assertValidShape('Tensor', shape);
     return new Tensor(new Float32Array(sizeOf(shape)).fill(value), shape, requiresGrad);
   }
 

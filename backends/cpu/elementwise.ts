@@ -46,14 +46,14 @@ export function binary(
       default: for (let i = 0; i < n; i++) out[i] = apply(op, a[i], b[i]); return;
     }
   }
-  if (b.length === 1) {
+  if (b.length === 1 && a.length === n) {
     const s = b[0];
     switch (op) {
       case 'add': for (let i = 0; i < n; i++) out[i] = a[i] + s; return;
       case 'sub': for (let i = 0; i < n; i++) out[i] = a[i] - s; return;
       case 'mul': for (let i = 0; i < n; i++) out[i] = a[i] * s; return;
       case 'div': for (let i = 0; i < n; i++) out[i] = a[i] / s; return;
-      default: if (a.length === n) { for (let i = 0; i < n; i++) out[i] = apply(op, a[i], s); return; }
+      default: for (let i = 0; i < n; i++) out[i] = apply(op, a[i], s); return;
     }
   }
   // general case: walk the output with per-input strides (0 on broadcast dims); the innermost

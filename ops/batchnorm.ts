@@ -1,0 +1,114 @@
+/**
+ * Batch normalization over the channel axis of [N, C, H, W] (or [N, C]) input:
+ *
+ *     y = (x - μ_c) / √(σ²_c + eps) · weight_c + bias_c
+ *
+ * Training (or no running statistics): μ, σ² are the batch's per-channel mean and biased variance,
+ * and the running statistics move towards them by `momentum`, the variance unbiased (× n / (n - 1))
+ * as in PyTorch. Evaluation: the running statistics are used, and are constants for the gradient.
+ */
+import { Tensor, attach, check, getBackend, shapeStr } from '../core/index.js';
+
+export interface RunningStats {
+  mean: Float32Array;
+  var: Float32Array;
+}
+
+export interface BatchNormOptions {
+  training: boolean;
+  /** Weight of the new batch in the running average (default 0.1, PyTorch's). */
+  momentum?: number;
+  /** Added to the variance before the square root (default 1e-5). */
+  eps?: number;
+}
+
+export function batchNorm2d(
+  x: Tensor, weight: Tensor | null, bias: Tensor | null, running: RunningStats | null, opts: BatchNormOptions,
+): Tensor {
+  const op = 'batchNorm2d';
+  check(x.rank === 4 || x.rank === 2, op, () => `expects x of shape [N,C,H,W] or [N,C], got ${shapeStr(x.shape)}`);
+  const [N, C] = x.shape;
+  const HW = x.rank === 4 ? x.shape[2] * x.shape[3] : 1;
+  const count = N * HW;
+  for (const [name, t] of [['weight', weight], ['bias', bias]] as const) {
+    check(!t || (t.size === C && t.rank === 1), op,
+      () => `${name} ${shapeStr(t!.shape)} does not match the ${C} channels of x ${shapeStr(x.shape)}`);
+  }
+  if (running) {
+    check(running.mean.length === C && running.var.length === C, op,
+      () => `running statistics have ${running.mean.length} means and ${running.var.length} variances but x ${shapeStr(x.shape)} has ${C} channels`);
+  }
+  const eps = opts.eps ?? 1e-5, momentum = opts.momentum ?? 0.1;
+  const useBatch = opts.training || !running;
+
+  const mean = new Float32Array(C), variance = new Float32Array(C);
+  if (useBatch) {
+    check(count > 0, op, () => `x ${shapeStr(x.shape)} is empty`);
+    getBackend().batchNormStats(x.data, N, C, HW, mean, variance);
+    if (opts.training && running) {
+      check(count > 1, op, () => `expects more than 1 value per channel when training, got x ${shapeStr(x.shape)}`);
+      const unbiased = count / (count - 1);
+      for (let c = 0; c < C; c++) {
+        running.mean[c] = (1 - momentum) * running.mean[c] + momentum * mean[c];
+        running.var[c] = (1 - momentum) * running.var[c] + momentum * variance[c] * unbiased;
+      }
+    }
+  } else {
+    mean.set(running!.mean);
+    variance.set(running!.var);
+  }
+
+  // y = xhat * w + b, written as y = x * scale_c + shift_c
+  const invStd = new Float32Array(C);
+  for (let c = 0; c < C; c++) invStd[c] = 1 / Math.sqrt(variance[c] + eps);
+  const out = Tensor.zeros(x.shape);
+  const xd = x.data, yd = out.data;
+  const wd = weight?.data, bd = bias?.data;
+  for (let c = 0; c < C; c++) {
+    const scale = invStd[c] * (wd ? wd[c] : 1);
+    const shift = (bd ? bd[c] : 0) - mean[c] * scale;
+    for (let n = 0; n < N; n++) {
+      const base = (n * C + c) * HW;
+      for (let i = base; i < base + HW; i++) yd[i] = xd[i] * scale + shift;
+    }
+  }
+
+  const parents = [x];
+  if (weight) parents.push(weight);
+  if (bias) parents.push(bias);
+  return attach(out, op, parents, (g) => {
+    const dx = x.requiresGrad ? new Float32Array(x.size) : null;
+    const dw = weight?.requiresGrad ? new Float32Array(C) : null;
+    const db = bias?.requiresGrad ? new Float32Array(C) : null;
+    for (let c = 0; c < C; c++) {
+      const m = mean[c], is = invStd[c], w = wd ? wd[c] : 1;
+      // Σ g and Σ g·xhat over the channel, in float64
+      let sg = 0, sgx = 0;
+      for (let n = 0; n < N; n++) {
+        const base = (n * C + c) * HW;
+        for (let i = base; i < base + HW; i++) { sg += g[i]; sgx += g[i] * (xd[i] - m) * is; }
+      }
+      if (dw) dw[c] = sgx;
+      if (db) db[c] = sg;
+      if (!dx) continue;
+      if (useBatch) {
+        // dx = w·invStd/n · (n·g - Σg - xhat·Σ(g·xhat)): the batch statistics depend on x too
+        const k = (w * is) / count, mg = sg, mgx = sgx;
+        for (let n = 0; n < N; n++) {
+          const base = (n * C + c) * HW;
+          for (let i = base; i < base + HW; i++) dx[i] = k * (count * g[i] - mg - (xd[i] - m) * is * mgx);
+        }
+      } else {
+        const k = w * is;
+        for (let n = 0; n < N; n++) {
+          const base = (n * C + c) * HW;
+          for (let i = base; i < base + HW; i++) dx[i] = k * g[i];
+        }
+      }
+    }
+    const grads: (Float32Array | null)[] = [dx];
+    if (weight) grads.push(dw);
+    if (bias) grads.push(db);
+    return grads;
+  });
+}
