@@ -1,0 +1,300 @@
+/**
+ * The flags of every command, their help text, and parsing with node:util parseArgs. Parsing only
+ * splits the command line; turning values into numbers and settings (with errors naming the flag) is
+ * config.ts's job.
+ */
+import { parseArgs } from 'node:util';
+import { CpnasError } from '../core/index.js';
+import { DATASETS, PRESET_NAMES } from './presets.js';
+
+/** An error in what the user typed: printed as one line, exit code 2. */
+export class UsageError extends CpnasError {
+  constructor(where: string, message: string) {
+    super(where, message);
+    this.name = 'UsageError';
+  }
+}
+
+export interface FlagSpec {
+  type: 'string' | 'boolean';
+  short?: string;
+  /** Placeholder of the value in the help text. */
+  value?: string;
+  help: string;
+}
+
+type FlagTable = Record<string, FlagSpec>;
+
+const DATA_FLAGS: FlagTable = {
+  dataset: { type: 'string', value: 'NAME', help: `dataset: ${DATASETS.join(' | ')} (default: the preset's)` },
+  data: { type: 'string', value: 'DIR', help: 'folder holding the dataset files (default: ./data or $CPNAS_DATA)' },
+  limit: { type: 'string', value: 'N', help: 'use only the first N training images' },
+};
+
+const RUN_FLAGS: FlagTable = {
+  backend: { type: 'string', value: 'NAME', help: 'compute backend: cpu | gpu (default cpu)' },
+  'gpu-mode': { type: 'string', value: 'MODE', help: 'gpu.js mode for --backend gpu: gpu (best available) | headlessgl | webgl2 | webgl | webasm | cpu' },
+  seed: { type: 'string', value: 'N', help: 'random seed of the data split, initialization and sampling (default 0)' },
+  out: { type: 'string', value: 'DIR', help: 'run folder to write (default: runs/<command>-<dataset>-<time>)' },
+};
+
+const COMMON_FLAGS: FlagTable = {
+  quiet: { type: 'boolean', short: 'q', help: 'no progress bar; a plain line per round / epoch' },
+  verbose: { type: 'boolean', help: 'print stack traces of errors (also CPNAS_DEBUG=1)' },
+  help: { type: 'boolean', short: 'h', help: 'show this help' },
+};
+
+const PRESET_FLAG: FlagTable = {
+  preset: { type: 'string', value: 'NAME', help: `budget preset: ${PRESET_NAMES.join(' | ')} (default: default)` },
+};
+
+const SEARCH_FLAGS: FlagTable = {
+  strategy: { type: 'string', value: 'NAME', help: 'search strategy: cp | bnas | darts | random (default cp)' },
+  cells: { type: 'string', value: 'N', help: 'cells of the search supernet' },
+  channels: { type: 'string', value: 'C', help: 'channels of the first cells of the search supernet' },
+  T: { type: 'string', value: 'N', help: 'cp/bnas: sampling repetitions per abandonment round' },
+  beta: { type: 'string', value: 'B', help: 'cp: beta_P of z = beta (A_P - A_C) + A_C (0 = Child alone, as bnas)' },
+  'sample-fraction': { type: 'string', value: 'F', help: 'cp/bnas/darts: fraction of an epoch each sampled architecture is trained (0-1]' },
+  'samples-per-epoch': { type: 'string', value: 'N', help: 'the same budget as a number of training images (instead of --sample-fraction)' },
+  'val-fraction': { type: 'string', value: 'F', help: 'fraction of the search-validation split used to measure A_C, A_P' },
+  'search-epochs': { type: 'string', value: 'N', help: 'darts: epochs of the differentiable search' },
+  primitives: { type: 'string', value: 'LIST', help: 'comma-separated operations to search (default: all registered)' },
+};
+
+const TRAIN_FLAGS: FlagTable = {
+  'train-cells': { type: 'string', value: 'N', help: 'cells of the final network' },
+  'train-channels': { type: 'string', value: 'C', help: 'channels of the final network' },
+  epochs: { type: 'string', value: 'N', help: 'training epochs of Parent and Child (fractions allowed)' },
+  'parent-epochs': { type: 'string', value: 'N', help: 'training epochs of the Parent' },
+  'child-epochs': { type: 'string', value: 'N', help: 'training epochs of the Child' },
+  lambda: { type: 'string', value: 'L', help: 'weight of the kernel-level CP loss' },
+  theta: { type: 'string', value: 'T', help: 'weight of the center loss' },
+};
+
+const SHARED_BUDGET: FlagTable = {
+  'image-size': { type: 'string', value: 'S', help: 'resize images to S x S' },
+  'batch-size': { type: 'string', value: 'N', help: 'mini-batch size' },
+  lr: { type: 'string', value: 'LR', help: 'initial learning rate of the weights' },
+};
+
+export interface CommandSpec {
+  name: CommandName;
+  summary: string;
+  usage: string;
+  groups: { title: string; flags: FlagTable }[];
+  examples: string[];
+}
+
+export const COMMAND_NAMES = ['search', 'train', 'eval', 'ablate'] as const;
+export type CommandName = (typeof COMMAND_NAMES)[number];
+
+export const COMMANDS: Record<CommandName, CommandSpec> = {
+  search: {
+    name: 'search',
+    summary: 'search a 1-bit cell with CP-NAS, then train the Child and its Parent',
+    usage: 'cpnas search [--preset NAME] [flags]   |   cpnas search --resume DIR',
+    groups: [
+      { title: 'Run', flags: { ...PRESET_FLAG, ...DATA_FLAGS, ...RUN_FLAGS, resume: { type: 'string', value: 'DIR', help: 'continue an interrupted run from its folder' }, 'no-train': { type: 'boolean', help: 'stop after the search (genotype and reports only)' } } },
+      { title: 'Search budget', flags: SEARCH_FLAGS },
+      { title: 'Training budget', flags: TRAIN_FLAGS },
+      { title: 'Both stages', flags: SHARED_BUDGET },
+      { title: 'Output', flags: COMMON_FLAGS },
+    ],
+    examples: [
+      'cpnas search --preset tiny --out runs/tiny',
+      'cpnas search --dataset digits --strategy cp --T 2 --beta 1 --epochs 3',
+      'cpnas search --resume runs/tiny',
+    ],
+  },
+  train: {
+    name: 'train',
+    summary: 'train the Parent and the 1-bit Child of a given genotype',
+    usage: 'cpnas train --genotype FILE [flags]   |   cpnas train --resume DIR',
+    groups: [
+      { title: 'Run', flags: { genotype: { type: 'string', value: 'FILE', help: 'genotype JSON (a genotype.json of a search, or a result.json)' }, ...PRESET_FLAG, ...DATA_FLAGS, ...RUN_FLAGS, resume: { type: 'string', value: 'DIR', help: 'continue an interrupted training from its folder' } } },
+      {
+        title: 'Training budget',
+        flags: { cells: { type: 'string', value: 'N', help: 'cells of the network (same as --train-cells)' }, channels: { type: 'string', value: 'C', help: 'channels of the network (same as --train-channels)' }, ...TRAIN_FLAGS, ...SHARED_BUDGET },
+      },
+      { title: 'Output', flags: COMMON_FLAGS },
+    ],
+    examples: ['cpnas train --genotype runs/tiny/genotype.json --dataset digits --epochs 5'],
+  },
+  eval: {
+    name: 'eval',
+    summary: 'evaluate a saved model on the test split (bit-packed XNOR path for the Child)',
+    usage: 'cpnas eval --model DIR [flags]',
+    groups: [
+      {
+        title: 'Run',
+        flags: {
+          model: { type: 'string', value: 'DIR', help: 'a saved model folder (run/child, run/parent) or a run folder' },
+          ...DATA_FLAGS,
+          'image-size': SHARED_BUDGET['image-size'],
+          'batch-size': SHARED_BUDGET['batch-size'],
+          backend: RUN_FLAGS.backend,
+          'gpu-mode': RUN_FLAGS['gpu-mode'],
+          seed: RUN_FLAGS.seed,
+          json: { type: 'boolean', help: 'print the result as JSON' },
+        },
+      },
+      { title: 'Output', flags: COMMON_FLAGS },
+    ],
+    examples: ['cpnas eval --model runs/tiny', 'cpnas eval --model runs/tiny/parent --limit 1000'],
+  },
+  ablate: {
+    name: 'ablate',
+    summary: 'run strategies x seeds on one budget and compare them in a table',
+    usage: 'cpnas ablate [--strategies cp,bnas,darts,random] [--seeds N] [--preset NAME] [flags]',
+    groups: [
+      {
+        title: 'Run',
+        flags: {
+          strategies: { type: 'string', value: 'LIST', help: 'comma-separated strategies (default cp,bnas,darts,random)' },
+          seeds: { type: 'string', value: 'N', help: 'seeds per strategy: --seed, --seed + 1, ... (default 3)' },
+          ...PRESET_FLAG, ...DATA_FLAGS, ...RUN_FLAGS,
+          resume: { type: 'string', value: 'DIR', help: 'continue an interrupted ablation (finished runs are kept)' },
+          'no-train': { type: 'boolean', help: 'compare searches only (no Child/Parent training)' },
+        },
+      },
+      { title: 'Search budget', flags: Object.fromEntries(Object.entries(SEARCH_FLAGS).filter(([k]) => k !== 'strategy')) },
+      { title: 'Training budget', flags: TRAIN_FLAGS },
+      { title: 'Both stages', flags: SHARED_BUDGET },
+      { title: 'Output', flags: COMMON_FLAGS },
+    ],
+    examples: ['cpnas ablate --preset tiny --strategies cp,bnas,random --seeds 2 --out runs/ablate', 'cpnas ablate --resume runs/ablate'],
+  },
+};
+
+export type FlagValues = Record<string, string | boolean | undefined>;
+
+export interface ParsedCommand {
+  command: CommandName;
+  values: FlagValues;
+}
+
+/** All flags a command accepts. */
+export function flagsOf(command: CommandName): FlagTable {
+  return Object.assign({}, ...COMMANDS[command].groups.map((g) => g.flags)) as FlagTable;
+}
+
+/**
+ * Parses a command's flags. Unknown flags, missing values and stray words raise a UsageError naming
+ * them (with the closest known flag when one is near).
+ */
+export function parseCommandArgs(command: CommandName, args: readonly string[]): FlagValues {
+  const flags = flagsOf(command);
+  const normalized = normalizeArgs(command, args, flags);
+  const options: Record<string, { type: 'string' | 'boolean'; short?: string }> = {};
+  for (const [name, spec] of Object.entries(flags)) options[name] = spec.short ? { type: spec.type, short: spec.short } : { type: spec.type };
+  try {
+    const { values } = parseArgs({ args: normalized, options, strict: true, allowPositionals: false });
+    return values as FlagValues;
+  } catch (e) {
+    // normalizeArgs catches the cases we can word better; this is the fallback.
+    const msg = (e as Error).message.split('\n')[0].replace(/\. To specify .*$/, '');
+    throw new UsageError(`cpnas ${command}`, `${msg} (see cpnas ${command} --help)`);
+  }
+}
+
+/**
+ * Checks the words before parseArgs sees them, to give our own messages, and joins `--flag -1` into
+ * `--flag=-1` so that a negative number reaches validation (which then names the flag) instead of
+ * being taken for a flag.
+ */
+function normalizeArgs(command: CommandName, args: readonly string[], flags: FlagTable): string[] {
+  const out: string[] = [];
+  const shorts = new Map(Object.entries(flags).filter(([, s]) => s.short).map(([n, s]) => [s.short as string, n]));
+  for (let i = 0; i < args.length; i++) {
+    const arg = args[i];
+    if (arg === '--') throw new UsageError(`cpnas ${command}`, 'unexpected "--"');
+    if (arg.startsWith('--')) {
+      const eq = arg.indexOf('=');
+      const name = arg.slice(2, eq < 0 ? undefined : eq);
+      const spec = flags[name];
+      if (!spec) throw unknownFlag(command, `--${name}`, Object.keys(flags));
+      if (spec.type === 'boolean') {
+        if (eq >= 0) throw new UsageError(`--${name}`, `takes no value (got "${arg.slice(eq + 1)}")`);
+        out.push(arg);
+        continue;
+      }
+      if (eq >= 0) {
+        out.push(arg);
+        continue;
+      }
+      const next = args[i + 1];
+      if (next === undefined || (next.startsWith('-') && !/^-\.?\d/.test(next))) {
+        throw new UsageError(`--${name}`, `needs a value (${spec.value ?? 'VALUE'})`);
+      }
+      out.push(`--${name}=${next}`);
+      i++;
+      continue;
+    }
+    if (arg.startsWith('-') && arg.length > 1 && !/^-\.?\d/.test(arg)) {
+      const letters = arg.slice(1);
+      for (const ch of letters) {
+        if (!shorts.has(ch)) throw unknownFlag(command, `-${ch}`, Object.keys(flags));
+      }
+      out.push(arg);
+      continue;
+    }
+    throw new UsageError(`cpnas ${command}`, `unexpected argument "${arg}" (flags take the form --name VALUE; see cpnas ${command} --help)`);
+  }
+  return out;
+}
+
+function unknownFlag(command: CommandName, flag: string, known: string[]): UsageError {
+  const bare = flag.replace(/^-+/, '');
+  const best = known
+    .map((k) => ({ k, d: editDistance(bare.toLowerCase(), k.toLowerCase()) }))
+    .sort((a, b) => a.d - b.d)[0];
+  const hint = best && best.d <= Math.max(2, Math.floor(bare.length / 3)) ? `; did you mean --${best.k}?` : '';
+  return new UsageError(flag, `unknown flag for cpnas ${command}${hint} (see cpnas ${command} --help)`);
+}
+
+export function editDistance(a: string, b: string): number {
+  const prev = Array.from({ length: b.length + 1 }, (_, j) => j);
+  for (let i = 1; i <= a.length; i++) {
+    let diag = prev[0];
+    prev[0] = i;
+    for (let j = 1; j <= b.length; j++) {
+      const tmp = prev[j];
+      prev[j] = Math.min(prev[j] + 1, prev[j - 1] + 1, diag + (a[i - 1] === b[j - 1] ? 0 : 1));
+      diag = tmp;
+    }
+  }
+  return prev[b.length];
+}
+
+/** The help text of one command. */
+export function commandHelp(command: CommandName): string {
+  const spec = COMMANDS[command];
+  const lines = [`cpnas ${command}: ${spec.summary}`, '', `Usage: ${spec.usage}`];
+  for (const g of spec.groups) {
+    lines.push('', `${g.title}:`);
+    for (const [name, f] of Object.entries(g.flags)) {
+      const left = `  ${f.short ? `-${f.short}, ` : ''}--${name}${f.value ? ` ${f.value}` : ''}`;
+      lines.push(`${left.padEnd(30)} ${f.help}`);
+    }
+  }
+  lines.push('', 'Examples:', ...spec.examples.map((e) => `  ${e}`), '');
+  return lines.join('\n');
+}
+
+/** The top-level help. */
+export function mainHelp(): string {
+  return [
+    'cpnas: Child-Parent Neural Architecture Search for 1-bit CNNs',
+    '',
+    'Usage: cpnas <command> [flags]',
+    '',
+    'Commands:',
+    ...COMMAND_NAMES.map((c) => `  ${c.padEnd(8)} ${COMMANDS[c].summary}`),
+    '',
+    'Presets (--preset): tiny (seconds), default (the main job, ~10 min on 2 CPU cores),',
+    '                    cifar-small (CIFAR-10, an afternoon on a laptop), paper (published settings, GPU)',
+    '',
+    'Run `cpnas <command> --help` for the flags of a command.',
+    '',
+  ].join('\n');
+}

@@ -1,0 +1,44 @@
+/** `cpnas eval --model DIR`: test accuracy of a saved Child (bit-packed path) or Parent. */
+import { existsSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { UsageError, type FlagValues } from '../args.js';
+import { BACKENDS, dirFlag, enumFlag, GPU_MODES, intFlag, type RunConfig } from '../config.js';
+import type { Ctx } from '../context.js';
+import { loadData, readStoredRun, RUN_CONFIG_FILE } from '../pipeline.js';
+import { DATASETS, type DatasetName } from '../presets.js';
+import { evaluationSummary } from '../summary.js';
+
+/** The run folder a model folder belongs to: the folder itself or its parent, if either holds run.json. */
+function runFolderOf(model: string): string | null {
+  if (existsSync(join(model, RUN_CONFIG_FILE))) return model;
+  const up = dirname(model);
+  return existsSync(join(up, RUN_CONFIG_FILE)) ? up : null;
+}
+
+export async function evalCommand(ctx: Ctx, values: FlagValues): Promise<number> {
+  const model = dirFlag(values, 'model');
+  if (!model) throw new UsageError('--model', 'is required: a run folder or its child/ or parent/ model folder');
+  const runDir = runFolderOf(model);
+  const stored = runDir ? readStoredRun(runDir).config : null;
+  const dataset: DatasetName | undefined = enumFlag(values, 'dataset', DATASETS) ?? stored?.dataset;
+  if (!dataset) throw new UsageError('--dataset', `is required: "${model}" is not inside a cpnas run folder, so the dataset is unknown`);
+  const imageSize = intFlag(values, 'image-size', 4) ?? stored?.train.imageSize;
+  const batchSize = intFlag(values, 'batch-size', 1) ?? stored?.train.batchSize;
+  const limit = intFlag(values, 'limit', 1);
+  const seed = intFlag(values, 'seed', 0) ?? stored?.seed ?? 0;
+  const backend = enumFlag(values, 'backend', BACKENDS) ?? 'cpu';
+  const gpuMode = enumFlag(values, 'gpu-mode', GPU_MODES);
+  if (gpuMode !== undefined && backend !== 'gpu') throw new UsageError('--gpu-mode', 'only applies with --backend gpu');
+
+  // The data as the model was trained on it (same limits: the normalization comes from the train split).
+  const cfg = {
+    ...(stored ?? {}), dataset, seed, dataDir: dirFlag(values, 'data') ?? stored?.dataDir, limit: stored?.dataset === dataset ? stored.limit : undefined,
+  } as RunConfig;
+  await ctx.start(backend, gpuMode);
+  ctx.note(`cpnas eval: ${model} on ${dataset}${limit ? ` (first ${limit} test images)` : ''}`);
+  const data = await loadData(ctx, cfg, imageSize);
+  const result = await ctx.engine.runEvaluation({ modelDir: model, data: { test: data.test }, batchSize, limit });
+  ctx.progress.finish();
+  ctx.print(values.json ? JSON.stringify(result, null, 2) : evaluationSummary(model, result));
+  return 0;
+}

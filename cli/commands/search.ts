@@ -1,0 +1,40 @@
+/** `cpnas search`: search a cell, then train its Child and Parent (unless --no-train). */
+import { UsageError, type FlagValues } from '../args.js';
+import { resolveConfig, type RunConfig } from '../config.js';
+import type { Ctx } from '../context.js';
+import { createRunFolder, DataCache, readStoredRun, runPipeline, writeStoredRun } from '../pipeline.js';
+import { runSummary } from '../summary.js';
+import { defaultOutDir, resumeOverrides } from './shared.js';
+
+export async function searchCommand(ctx: Ctx, values: FlagValues): Promise<number> {
+  let dir: string;
+  let cfg: RunConfig;
+  const resuming = typeof values.resume === 'string';
+  if (resuming) {
+    dir = values.resume as string;
+    const stored = readStoredRun(dir);
+    if (stored.command !== 'search') {
+      throw new UsageError('--resume', `"${dir}" is a ${stored.command} run; continue it with \`cpnas ${stored.command} --resume ${dir}\``);
+    }
+    cfg = resumeOverrides(stored.config, values, 'search');
+  } else {
+    cfg = resolveConfig('search', values);
+    dir = typeof values.out === 'string' ? values.out : defaultOutDir('search', cfg.dataset, cfg.search.strategy);
+    createRunFolder(dir, 'search', { check: true });
+  }
+  await ctx.start(cfg.backend, cfg.gpuMode);
+  // Load the data before making the folder: a missing dataset is reported without leaving a run behind.
+  const data = new DataCache(ctx, cfg);
+  await data.get(cfg.search.imageSize);
+  if (!resuming) {
+    createRunFolder(dir, 'search');
+    writeStoredRun(dir, { command: 'search', config: cfg });
+  }
+  ctx.note(
+    `cpnas search: strategy ${cfg.search.strategy} on ${cfg.dataset} (preset ${cfg.preset}, seed ${cfg.seed}, backend ${cfg.backend})` +
+      `${cfg.noTrain ? ', no training' : ''} -> ${dir}`,
+  );
+  const out = await runPipeline(ctx, cfg, dir, { data, resumeCommand: `cpnas search --resume ${dir}` });
+  ctx.print(runSummary(dir, out.genotype, out.result, out.searchSeconds, out.files));
+  return 0;
+}

@@ -1,0 +1,62 @@
+/** `cpnas train --genotype FILE`: train the Parent, then the 1-bit Child, of a given genotype. */
+import { join } from 'node:path';
+import { CpnasError } from '../../core/index.js';
+import { genotypeToJSON, validateGenotype } from '../../nas/genotype.js';
+import { readJson, writeFileAtomic } from '../../nas/io.js';
+import { RUN_FILES, type Genotype } from '../../nas/types.js';
+import { UsageError, type FlagValues } from '../args.js';
+import { fileFlag, resolveConfig, type RunConfig } from '../config.js';
+import type { Ctx } from '../context.js';
+import { createRunFolder, DataCache, readStoredRun, trainStage, writeReports, writeStoredRun } from '../pipeline.js';
+import { runSummary } from '../summary.js';
+import { defaultOutDir, resumeOverrides } from './shared.js';
+
+/**
+ * Reads a genotype from a genotype.json, a result.json or any JSON object with a `genotype` field.
+ * Every problem is reported against --genotype.
+ */
+export function readGenotypeFile(path: string): Genotype {
+  try {
+    const value = readJson<unknown>(path, 'genotype file');
+    const inner = value && typeof value === 'object' && 'genotype' in value ? (value as { genotype: unknown }).genotype : value;
+    return validateGenotype(inner);
+  } catch (e) {
+    if (e instanceof CpnasError) throw new UsageError('--genotype', `${path}: ${e.message}`);
+    throw e;
+  }
+}
+
+export async function trainCommand(ctx: Ctx, values: FlagValues): Promise<number> {
+  let dir: string;
+  let cfg: RunConfig;
+  let genotype: Genotype;
+  if (typeof values.resume === 'string') {
+    dir = values.resume;
+    const stored = readStoredRun(dir);
+    if (stored.command !== 'train') {
+      throw new UsageError('--resume', `"${dir}" is a ${stored.command} run; continue it with \`cpnas ${stored.command} --resume ${dir}\``);
+    }
+    cfg = resumeOverrides(stored.config, values, 'train');
+    genotype = readGenotypeFile(join(dir, RUN_FILES.genotype));
+  } else {
+    const file = fileFlag(values, 'genotype');
+    if (!file) throw new UsageError('--genotype', 'is required: the genotype.json of a search (or a result.json)');
+    genotype = readGenotypeFile(file);
+    cfg = { ...resolveConfig('train', values), noTrain: false };
+    dir = typeof values.out === 'string' ? values.out : defaultOutDir('train', cfg.dataset);
+    createRunFolder(dir, 'train', { check: true });
+  }
+  await ctx.start(cfg.backend, cfg.gpuMode);
+  const data = new DataCache(ctx, cfg);
+  await data.get(cfg.train.imageSize); // before the folder is made: a data error leaves nothing behind
+  if (typeof values.resume !== 'string') {
+    createRunFolder(dir, 'train');
+    writeFileAtomic(join(dir, RUN_FILES.genotype), genotypeToJSON(genotype));
+    writeStoredRun(dir, { command: 'train', config: cfg });
+  }
+  ctx.note(`cpnas train: ${cfg.train.cells} cells, C = ${cfg.train.channels} on ${cfg.dataset} (preset ${cfg.preset}, seed ${cfg.seed}, backend ${cfg.backend}) -> ${dir}`);
+  const result = await trainStage(ctx, cfg, dir, genotype, { data, resumeCommand: `cpnas train --resume ${dir}`, searchSeconds: 0, withSearch: false });
+  const { files } = writeReports(dir, cfg, genotype, result, false);
+  ctx.print(runSummary(dir, genotype, result, 0, files));
+  return 0;
+}

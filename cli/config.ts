@@ -1,0 +1,221 @@
+/**
+ * From flags to a run's configuration: the preset first, then every flag on top, each value checked
+ * with an error that names the flag. The result is saved as run.json in the run folder so that
+ * `--resume DIR` continues with exactly the same configuration.
+ */
+import { existsSync, statSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { GPU_MODES as GPU_BACKEND_MODES } from '../backends/gpu/modes.js';
+import { resolveSearchSettings, resolveTrainSettings } from '../nas/settings.js';
+import { listStrategies } from '../nas/strategies/index.js';
+import type { SearchSettings, StrategyName, TrainSettings } from '../nas/types.js';
+import { UsageError, type FlagValues } from './args.js';
+import { DATASETS, PRESETS, PRESET_NAMES, type DatasetName, type PresetName, type SplitLimits } from './presets.js';
+
+export const BACKENDS = ['cpu', 'gpu'] as const;
+/** gpu.js modes: 'gpu' = the best one that is not cpu. */
+export const GPU_MODES: readonly string[] = ['gpu', ...GPU_BACKEND_MODES];
+
+/** Everything a search or training run needs besides the data itself; stored as run.json. */
+export interface RunConfig {
+  preset: PresetName;
+  dataset: DatasetName;
+  dataDir?: string;
+  /** Images used per split (undefined = all). */
+  limit?: SplitLimits;
+  seed: number;
+  backend: 'cpu' | 'gpu';
+  gpuMode?: string;
+  /** Budget of one sampled architecture as images; turned into sampleFraction once the data is known. */
+  samplesPerEpoch?: number;
+  /** Stop after the search. */
+  noTrain: boolean;
+  search: SearchSettings;
+  train: TrainSettings;
+}
+
+// ---- value checks (each error names the flag) -------------------------------------------------------
+
+function str(values: FlagValues, flag: string): string | undefined {
+  const v = values[flag];
+  if (v === undefined || typeof v === 'boolean') return undefined;
+  if (v.trim() === '') throw new UsageError(`--${flag}`, 'needs a value, got an empty string');
+  return v;
+}
+
+/** An integer flag >= min. */
+export function intFlag(values: FlagValues, flag: string, min = 0): number | undefined {
+  const v = str(values, flag);
+  if (v === undefined) return undefined;
+  const n = Number(v);
+  if (!/^[+-]?\d+$/.test(v.trim()) || !Number.isSafeInteger(n)) throw new UsageError(`--${flag}`, `must be an integer, got "${v}"`);
+  if (n < min) throw new UsageError(`--${flag}`, `must be ${min === 1 ? 'a positive integer' : `an integer >= ${min}`}, got ${n}`);
+  return n;
+}
+
+/** A number flag in a range; `above` excludes the lower bound. */
+export function numFlag(values: FlagValues, flag: string, range: { min?: number; above?: number; max?: number } = {}): number | undefined {
+  const v = str(values, flag);
+  if (v === undefined) return undefined;
+  const n = Number(v);
+  if (!Number.isFinite(n) || !/^[+-]?(\d+\.?\d*|\.\d+)(e[+-]?\d+)?$/i.test(v.trim())) throw new UsageError(`--${flag}`, `must be a number, got "${v}"`);
+  if (range.above !== undefined && !(n > range.above)) throw new UsageError(`--${flag}`, `must be greater than ${range.above}, got ${n}`);
+  if (range.min !== undefined && n < range.min) throw new UsageError(`--${flag}`, `must be >= ${range.min}, got ${n}`);
+  if (range.max !== undefined && n > range.max) throw new UsageError(`--${flag}`, `must be <= ${range.max}, got ${n}`);
+  return n;
+}
+
+/** One of a fixed list of names. */
+export function enumFlag<T extends string>(values: FlagValues, flag: string, allowed: readonly T[]): T | undefined {
+  const v = str(values, flag);
+  if (v === undefined) return undefined;
+  if (!(allowed as readonly string[]).includes(v)) throw new UsageError(`--${flag}`, `unknown value "${v}" (choose one of: ${allowed.join(', ')})`);
+  return v as T;
+}
+
+/** A comma-separated list. */
+export function listFlag(values: FlagValues, flag: string): string[] | undefined {
+  const v = str(values, flag);
+  if (v === undefined) return undefined;
+  const items = v.split(',').map((s) => s.trim()).filter(Boolean);
+  if (!items.length) throw new UsageError(`--${flag}`, `needs a comma-separated list, got "${v}"`);
+  return items;
+}
+
+/** A folder that must exist. */
+export function dirFlag(values: FlagValues, flag: string): string | undefined {
+  const v = str(values, flag);
+  if (v === undefined) return undefined;
+  if (!existsSync(v)) throw new UsageError(`--${flag}`, `folder "${v}" does not exist`);
+  if (!statSync(v).isDirectory()) throw new UsageError(`--${flag}`, `"${v}" is not a folder`);
+  return v;
+}
+
+/** A file that must exist. */
+export function fileFlag(values: FlagValues, flag: string): string | undefined {
+  const v = str(values, flag);
+  if (v === undefined) return undefined;
+  if (!existsSync(v)) throw new UsageError(`--${flag}`, `file "${v}" does not exist`);
+  if (statSync(v).isDirectory()) throw new UsageError(`--${flag}`, `"${v}" is a folder, not a file`);
+  return v;
+}
+
+export function strategyFlag(values: FlagValues, flag = 'strategy'): StrategyName | undefined {
+  return enumFlag(values, flag, listStrategies()) as StrategyName | undefined;
+}
+
+// ---- preset + flags -> configuration --------------------------------------------------------------
+
+export type ConfigCommand = 'search' | 'train' | 'ablate';
+
+/** Resolves a command's flags over its preset. Throws UsageError for a bad flag. */
+export function resolveConfig(command: ConfigCommand, values: FlagValues): RunConfig {
+  const presetName: PresetName = enumFlag(values, 'preset', PRESET_NAMES) ?? 'default';
+  const preset = PRESETS[presetName];
+  const dataset: DatasetName = enumFlag(values, 'dataset', DATASETS) ?? preset.dataset;
+  const seed = intFlag(values, 'seed', 0) ?? 0;
+  const backend = enumFlag(values, 'backend', BACKENDS) ?? 'cpu';
+  const gpuMode = enumFlag(values, 'gpu-mode', GPU_MODES);
+  if (gpuMode !== undefined && backend !== 'gpu') throw new UsageError('--gpu-mode', 'only applies with --backend gpu');
+
+  const search: Partial<SearchSettings> = { ...preset.search, seed };
+  const train: Partial<TrainSettings> = { ...preset.train, seed };
+
+  // shared budget
+  const imageSize = intFlag(values, 'image-size', 4);
+  const batchSize = intFlag(values, 'batch-size', 1);
+  const lr = numFlag(values, 'lr', { above: 0 });
+  if (imageSize !== undefined) search.imageSize = train.imageSize = imageSize;
+  if (batchSize !== undefined) search.batchSize = train.batchSize = batchSize;
+  if (lr !== undefined) {
+    search.lr = lr;
+    train.parentLr = train.childLr = lr;
+  }
+
+  // search budget
+  if (command !== 'train') {
+    const strategy = command === 'search' ? strategyFlag(values) : undefined;
+    if (strategy) search.strategy = strategy;
+    setIf(search, 'cells', intFlag(values, 'cells', 1));
+    setIf(search, 'channels', intFlag(values, 'channels', 1));
+    setIf(search, 'T', intFlag(values, 'T', 1));
+    setIf(search, 'beta', numFlag(values, 'beta', { min: 0 }));
+    setIf(search, 'sampleFraction', numFlag(values, 'sample-fraction', { above: 0, max: 1 }));
+    setIf(search, 'valFraction', numFlag(values, 'val-fraction', { above: 0, max: 1 }));
+    setIf(search, 'dartsEpochs', numFlag(values, 'search-epochs', { above: 0 }));
+    const primitives = listFlag(values, 'primitives');
+    if (primitives) search.primitives = primitives;
+    if (values['sample-fraction'] !== undefined && values['samples-per-epoch'] !== undefined) {
+      throw new UsageError('--samples-per-epoch', 'give either --samples-per-epoch or --sample-fraction, not both');
+    }
+  }
+
+  // training budget
+  setIf(train, 'cells', intFlag(values, 'train-cells', 1));
+  setIf(train, 'channels', intFlag(values, 'train-channels', 1));
+  if (command === 'train') {
+    setIf(train, 'cells', intFlag(values, 'cells', 1));
+    setIf(train, 'channels', intFlag(values, 'channels', 1));
+  }
+  const epochs = numFlag(values, 'epochs', { min: 0 });
+  if (epochs !== undefined) train.parentEpochs = train.childEpochs = epochs;
+  setIf(train, 'parentEpochs', numFlag(values, 'parent-epochs', { min: 0 }));
+  setIf(train, 'childEpochs', numFlag(values, 'child-epochs', { min: 0 }));
+  setIf(train, 'lambda', numFlag(values, 'lambda', { min: 0 }));
+  setIf(train, 'theta', numFlag(values, 'theta', { min: 0 }));
+
+  let resolvedSearch: SearchSettings;
+  let resolvedTrain: TrainSettings;
+  try {
+    resolvedSearch = resolveSearchSettings(search);
+    resolvedTrain = resolveTrainSettings(train);
+  } catch (e) {
+    // a value only the settings can judge (an unknown primitive, keepOps too large): still the user's input
+    throw new UsageError(primitivesFlagNamed(e) ? '--primitives' : 'settings', (e as Error).message);
+  }
+
+  return {
+    preset: presetName,
+    dataset,
+    dataDir: absolute(dirFlag(values, 'data') ?? envDataDir()), // absolute, so that --resume works from any folder
+    limit: limitOf(values, dataset === preset.dataset ? preset.limit : undefined),
+    seed,
+    backend,
+    gpuMode,
+    samplesPerEpoch: command === 'train' ? undefined : intFlag(values, 'samples-per-epoch', 1),
+    noTrain: values['no-train'] === true,
+    search: resolvedSearch,
+    train: resolvedTrain,
+  };
+}
+
+/** --limit N caps the training images; the preset's caps apply while its dataset is used. */
+function limitOf(values: FlagValues, presetLimit: SplitLimits | undefined): SplitLimits | undefined {
+  const train = intFlag(values, 'limit', 1);
+  if (train === undefined) return presetLimit;
+  return { ...presetLimit, train };
+}
+
+function primitivesFlagNamed(e: unknown): boolean {
+  return e instanceof Error && /primitive|operation/.test(e.message);
+}
+
+function absolute(dir: string | undefined): string | undefined {
+  return dir === undefined ? undefined : resolve(dir);
+}
+
+function envDataDir(): string | undefined {
+  const d = process.env.CPNAS_DATA;
+  return d && existsSync(d) ? d : undefined;
+}
+
+function setIf<T extends object, K extends keyof T>(obj: T, key: K, value: T[K] | undefined): void {
+  if (value !== undefined) obj[key] = value;
+}
+
+/** sampleFraction from --samples-per-epoch, once the size of the search-train split is known. */
+export function applySamplesPerEpoch(cfg: RunConfig, searchTrainLength: number): void {
+  if (cfg.samplesPerEpoch === undefined) return;
+  if (searchTrainLength <= 0) throw new UsageError('--samples-per-epoch', 'the search-train split is empty');
+  cfg.search = { ...cfg.search, sampleFraction: Math.min(1, cfg.samplesPerEpoch / searchTrainLength) };
+}

@@ -1,0 +1,110 @@
+/**
+ * `main(argv, io)`: the whole CLI as a function returning its exit code, so that tests call it with
+ * their own streams. Exit codes: 0 done, 1 a run failed, 2 bad input (flags, files, data), 130
+ * interrupted by Ctrl-C (the last checkpoint is safe; the message says how to resume).
+ */
+import { readFileSync } from 'node:fs';
+import { CpnasError } from '../core/index.js';
+import { COMMAND_NAMES, commandHelp, editDistance, mainHelp, parseCommandArgs, UsageError, type CommandName, type FlagValues } from './args.js';
+import { ablateCommand } from './commands/ablate.js';
+import { evalCommand } from './commands/eval.js';
+import { searchCommand } from './commands/search.js';
+import { trainCommand } from './commands/train.js';
+import { Interrupted, type CliIO, type Ctx } from './context.js';
+import { defaultEngine, type Engine } from './engine.js';
+import { Progress } from './progress.js';
+
+export type { CliIO } from './context.js';
+
+const HANDLERS: Record<CommandName, (ctx: Ctx, values: FlagValues) => Promise<number>> = {
+  search: searchCommand,
+  train: trainCommand,
+  eval: evalCommand,
+  ablate: ablateCommand,
+};
+
+export async function main(argv: readonly string[], io: CliIO): Promise<number> {
+  const env = io.env ?? process.env;
+  const debug = argv.includes('--verbose') || env.CPNAS_DEBUG === '1';
+  const [command, ...rest] = argv;
+  const say = (text: string) => io.stderr.write(text.endsWith('\n') ? text : `${text}\n`);
+
+  if (command === undefined || command === '--help' || command === '-h' || command === 'help') {
+    const topic = command === 'help' ? rest[0] : undefined;
+    if (topic && isCommand(topic)) io.stdout.write(commandHelp(topic));
+    else io.stdout.write(mainHelp());
+    return 0;
+  }
+  if (command === '--version' || command === '-v') {
+    io.stdout.write(`${packageVersion()}\n`);
+    return 0;
+  }
+  if (!isCommand(command)) {
+    const near = COMMAND_NAMES.find((c) => editDistance(c, command) <= 2);
+    say(`cpnas: unknown command "${command}"${near ? `; did you mean "${near}"?` : ''} (commands: ${COMMAND_NAMES.join(', ')}; see cpnas --help)`);
+    return 2;
+  }
+
+  const signal = io.signal ?? new AbortController().signal;
+  let progress: Progress | null = null;
+  try {
+    const values = parseCommandArgs(command, rest);
+    if (values.help) {
+      io.stdout.write(commandHelp(command));
+      return 0;
+    }
+    progress = new Progress(io.stderr, { quiet: values.quiet === true, now: io.now });
+    let engine: Engine | null = io.engine ?? null;
+    const ctx: Ctx = {
+      async start(backend, gpuMode) {
+        engine ??= await defaultEngine();
+        await engine.useBackend(backend, gpuMode);
+      },
+      get engine(): Engine {
+        if (!engine) throw new Error('the engine was used before ctx.start()');
+        return engine;
+      },
+      progress,
+      signal,
+      print: (line) => io.stdout.write(line.endsWith('\n') ? line : `${line}\n`),
+      note: (line) => (progress as Progress).log(line),
+    };
+    return await HANDLERS[command](ctx, values);
+  } catch (e) {
+    progress?.finish();
+    if (e instanceof Interrupted || (signal.aborted && !(e instanceof UsageError))) {
+      const dir = e instanceof Interrupted ? e.dir : null;
+      const resume = e instanceof Interrupted ? e.resumeCommand : null;
+      say(`cpnas ${command}: interrupted.${dir ? ` The last checkpoint is safe in ${dir}.` : ''}${resume ? ` Continue with: ${resume}` : ''}`);
+      return 130;
+    }
+    if (e instanceof UsageError) {
+      say(`cpnas ${command}: ${e.message}`);
+      if (debug && e.stack) say(e.stack);
+      return 2;
+    }
+    if (e instanceof CpnasError) {
+      say(`cpnas ${command}: error: ${e.message}`);
+    } else {
+      const msg = e instanceof Error ? e.message : String(e);
+      say(`cpnas ${command}: internal error: ${msg}${debug ? '' : ' (run with --verbose or CPNAS_DEBUG=1 for the stack trace)'}`);
+    }
+    if (debug && e instanceof Error && e.stack) say(e.stack);
+    return 1;
+  }
+}
+
+function isCommand(name: string): name is CommandName {
+  return (COMMAND_NAMES as readonly string[]).includes(name);
+}
+
+/** The version in package.json (dist/cli/main.js and cli/main.ts sit at different depths). */
+function packageVersion(): string {
+  for (const rel of ['../../package.json', '../package.json']) {
+    try {
+      const pkg = JSON.parse(readFileSync(new URL(rel, import.meta.url), 'utf8')) as { name?: string; version?: string };
+      if (pkg.name === 'cpnas' && pkg.version) return pkg.version;
+    } catch { /* try the next location */ }
+  }
+  return 'unknown';
+}

@@ -1,0 +1,178 @@
+/**
+ * The stages of a run folder, shared by `search`, `train` and `ablate`: load the data, search (unless
+ * genotype.json is already there), train (unless result.json is already there), write the reports.
+ * Each stage resumes from its checkpoint, so `--resume DIR` simply runs the pipeline again.
+ */
+import { existsSync, mkdirSync, readdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { CpnasError } from '../core/index.js';
+import { genotypeToJSON, validateGenotype } from '../nas/genotype.js';
+import { readJson, readJsonl, writeFileAtomic, writeJsonAtomic } from '../nas/io.js';
+import { writeRunReports } from '../nas/report/write.js';
+import { RUN_FILES, type Genotype, type HistoryRecord, type RunResult } from '../nas/types.js';
+import { UsageError } from './args.js';
+import { applySamplesPerEpoch, type RunConfig } from './config.js';
+import { Interrupted, type Ctx } from './context.js';
+import type { LoadedData } from './engine.js';
+
+/** The CLI's own record of a run folder: what to run again on `--resume`. */
+export const RUN_CONFIG_FILE = 'run.json';
+
+export interface StoredRun {
+  command: 'search' | 'train';
+  config: RunConfig;
+}
+
+export interface PipelineOutcome {
+  genotype: Genotype;
+  history: HistoryRecord[];
+  result: RunResult | null;
+  searchSeconds: number;
+  /** The run folder's files after the reports were written. */
+  files: string[];
+}
+
+/**
+ * Makes a fresh run folder; refuses one that already holds a run (that is what --resume is for) or
+ * other files. With `check`, only checks (so that bad flags are reported before any folder is made).
+ */
+export function createRunFolder(dir: string, command: string, opts: { check?: boolean } = {}): void {
+  if (existsSync(dir)) {
+    if (existsSync(join(dir, RUN_CONFIG_FILE))) {
+      throw new UsageError('--out', `"${dir}" already holds a run; continue it with \`cpnas ${command} --resume ${dir}\` or choose another --out`);
+    }
+    if (readdirSync(dir).length > 0) throw new UsageError('--out', `"${dir}" exists and is not empty; choose another --out`);
+  }
+  if (!opts.check) mkdirSync(dir, { recursive: true });
+}
+
+/** Reads run.json of a folder given to --resume. */
+export function readStoredRun(dir: string): StoredRun {
+  if (!existsSync(dir)) throw new UsageError('--resume', `folder "${dir}" does not exist`);
+  if (!existsSync(join(dir, RUN_CONFIG_FILE))) throw new UsageError('--resume', `"${dir}" holds no ${RUN_CONFIG_FILE}: it is not a cpnas run folder`);
+  try {
+    const stored = readJson<StoredRun>(join(dir, RUN_CONFIG_FILE), RUN_CONFIG_FILE);
+    if (!stored || typeof stored !== 'object' || !stored.config || (stored.command !== 'search' && stored.command !== 'train')) {
+      throw new CpnasError(RUN_CONFIG_FILE, 'is not a run description written by cpnas');
+    }
+    return stored;
+  } catch (e) {
+    throw new UsageError('--resume', (e as Error).message);
+  }
+}
+
+export function writeStoredRun(dir: string, stored: StoredRun): void {
+  writeJsonAtomic(join(dir, RUN_CONFIG_FILE), stored);
+}
+
+/** Loads the dataset for one image size; a loader error is the user's input (exit 2). */
+export async function loadData(ctx: Ctx, cfg: RunConfig, imageSize: number | undefined): Promise<LoadedData> {
+  try {
+    return await ctx.engine.loadDataset(cfg.dataset, { dataDir: cfg.dataDir, imageSize, seed: cfg.seed, limit: cfg.limit });
+  } catch (e) {
+    if (!(e instanceof CpnasError)) throw e;
+    throw new UsageError(cfg.dataDir ? '--data' : '--dataset', e.message);
+  }
+}
+
+/** Data of the two stages, loaded once per image size. */
+export class DataCache {
+  private readonly cache = new Map<number, Promise<LoadedData>>();
+  constructor(private readonly ctx: Ctx, private readonly cfg: RunConfig) {}
+  get(imageSize: number): Promise<LoadedData> {
+    let p = this.cache.get(imageSize);
+    if (!p) {
+      p = loadData(this.ctx, this.cfg, imageSize);
+      this.cache.set(imageSize, p);
+    }
+    return p;
+  }
+}
+
+/** Runs an engine stage; turns the error of a Ctrl-C stop into Interrupted. */
+async function stage<T>(ctx: Ctx, dir: string, resume: string, fn: () => T | Promise<T>): Promise<T> {
+  if (ctx.signal.aborted) throw new Interrupted(dir, resume); // Ctrl-C while the data was loading
+  try {
+    const out = await fn();
+    if (ctx.signal.aborted) throw new Interrupted(dir, resume);
+    return out;
+  } catch (e) {
+    if (ctx.signal.aborted && !(e instanceof Interrupted)) throw new Interrupted(dir, resume);
+    throw e;
+  } finally {
+    ctx.progress.finish();
+  }
+}
+
+/** Search (if not done yet), then training (if asked and not done yet), then the reports. */
+export async function runPipeline(ctx: Ctx, cfg: RunConfig, dir: string, opts: { data?: DataCache; resumeCommand: string }): Promise<PipelineOutcome> {
+  const data = opts.data ?? new DataCache(ctx, cfg);
+  const genotypePath = join(dir, RUN_FILES.genotype);
+  let genotype: Genotype;
+  let searchSeconds = 0;
+
+  if (existsSync(genotypePath)) {
+    genotype = validateGenotype(readJson(genotypePath, RUN_FILES.genotype));
+    searchSeconds = searchSecondsOf(readJsonl<HistoryRecord>(join(dir, RUN_FILES.history)));
+    ctx.note(`search already finished in ${dir}: using its genotype.json`);
+  } else {
+    const d = await data.get(cfg.search.imageSize);
+    const { searchTrain, searchVal } = ctx.engine.searchSplit(d.train, cfg.seed);
+    applySamplesPerEpoch(cfg, searchTrain.length);
+    const resume = existsSync(join(dir, RUN_FILES.searchCheckpoint));
+    if (resume) ctx.note(`resuming the search from ${join(dir, RUN_FILES.searchCheckpoint)}`);
+    const outcome = await stage(ctx, dir, opts.resumeCommand, () => ctx.engine.runSearch({
+      settings: cfg.search, data: { searchTrain, searchVal }, outDir: dir, resume,
+      onProgress: ctx.progress.update, log: ctx.note, signal: ctx.signal,
+    }));
+    genotype = outcome.genotype;
+    searchSeconds = outcome.searchSeconds;
+    if (!existsSync(genotypePath)) writeFileAtomic(genotypePath, genotypeToJSON(genotype));
+  }
+
+  let result: RunResult | null = null;
+  if (!cfg.noTrain) result = await trainStage(ctx, cfg, dir, genotype, { data, resumeCommand: opts.resumeCommand, searchSeconds, withSearch: true });
+  return { genotype, result, searchSeconds, ...writeReports(dir, cfg, genotype, result, true) };
+}
+
+/** The training stage of a run folder (skipped when result.json is there). */
+export async function trainStage(
+  ctx: Ctx, cfg: RunConfig, dir: string, genotype: Genotype,
+  opts: { data: DataCache; resumeCommand: string; searchSeconds: number; withSearch: boolean },
+): Promise<RunResult> {
+  const resultPath = join(dir, RUN_FILES.result);
+  if (existsSync(resultPath)) {
+    ctx.note(`training already finished in ${dir}: using its result.json`);
+    return readJson<RunResult>(resultPath, RUN_FILES.result);
+  }
+  const d = await opts.data.get(cfg.train.imageSize);
+  const resume = existsSync(join(dir, RUN_FILES.trainCheckpoint));
+  if (resume) ctx.note(`resuming the training from ${join(dir, RUN_FILES.trainCheckpoint)}`);
+  const result = await stage(ctx, dir, opts.resumeCommand, () => ctx.engine.runTraining({
+    genotype, settings: cfg.train, data: { train: d.train, val: d.val, test: d.test }, outDir: dir, resume,
+    onProgress: ctx.progress.update, log: ctx.note, signal: ctx.signal,
+    searchSeconds: opts.searchSeconds, searchSettings: opts.withSearch ? cfg.search : undefined, dataset: cfg.dataset,
+  }));
+  return result; // result.json is written with the reports
+}
+
+/** Writes the SVG cells, report.html and result.json; returns the history and the folder's files. */
+export function writeReports(dir: string, cfg: RunConfig, genotype: Genotype, result: RunResult | null, withSearch: boolean): { history: HistoryRecord[]; files: string[] } {
+  const history = readJsonl<HistoryRecord>(join(dir, RUN_FILES.history));
+  const files = writeRunReports(dir, {
+    genotype, history, result,
+    searchSettings: withSearch ? cfg.search : null,
+    trainSettings: cfg.noTrain ? null : cfg.train,
+    dataset: cfg.dataset,
+    searchSeconds: searchSecondsOf(history),
+  });
+  return { history, files };
+}
+
+function searchSecondsOf(history: readonly HistoryRecord[]): number {
+  for (let i = history.length - 1; i >= 0; i--) {
+    const r = history[i];
+    if (r.type === 'genotype') return r.searchSeconds;
+  }
+  return 0;
+}

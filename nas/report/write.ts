@@ -1,0 +1,47 @@
+/**
+ * Writes the reports of a run folder, each file atomically: cell-normal.svg, cell-reduce.svg,
+ * report.html and (when the training stage ran) result.json.
+ */
+import { existsSync, readdirSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import { writeFileAtomic, writeJsonAtomic } from '../io.js';
+import { RUN_FILES } from '../types.js';
+import { genotypeCellSvg, renderReportHtml, type ReportInput } from './html.js';
+
+export const REPORT_FILES = {
+  normalCell: 'cell-normal.svg',
+  reduceCell: 'cell-reduce.svg',
+  html: 'report.html',
+} as const;
+
+/** Writes the reports into `dir`; returns the run folder's listing afterwards (see listRunFiles). */
+export function writeRunReports(dir: string, input: Omit<ReportInput, 'files'>): string[] {
+  writeFileAtomic(join(dir, REPORT_FILES.normalCell), genotypeCellSvg(input.genotype, 'normal'));
+  writeFileAtomic(join(dir, REPORT_FILES.reduceCell), genotypeCellSvg(input.genotype, 'reduce'));
+  if (input.result) writeJsonAtomic(join(dir, RUN_FILES.result), input.result);
+  const files = [...new Set([...listRunFiles(dir), REPORT_FILES.html])].sort();
+  writeFileAtomic(join(dir, REPORT_FILES.html), renderReportHtml({ ...input, files }));
+  return files;
+}
+
+/**
+ * The files of a run folder, relative to it: top-level files, and the files one level down (model
+ * folders); deeper trees such as checkpoints/ are listed as the folder name. Temporary files of
+ * atomic writes (dot files) are left out.
+ */
+export function listRunFiles(dir: string): string[] {
+  if (!existsSync(dir)) return [];
+  const out: string[] = [];
+  for (const name of readdirSync(dir).sort()) {
+    if (name.startsWith('.')) continue;
+    const path = join(dir, name);
+    if (!statSync(path).isDirectory()) {
+      out.push(name);
+      continue;
+    }
+    const inner = readdirSync(path).filter((n) => !n.startsWith('.')).sort();
+    if (inner.some((n) => statSync(join(path, n)).isDirectory()) || inner.length === 0) out.push(`${name}/`);
+    else out.push(...inner.map((n) => `${name}/${n}`));
+  }
+  return out;
+}

@@ -1,0 +1,59 @@
+/**
+ * The CLI with the real engine and data, on the tiny preset (seconds): one search + training run, in
+ * process through main(), writing every file of a run folder.
+ */
+import { existsSync, readFileSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, expect, it } from 'vitest';
+import { checkWellFormed } from '../nas/report-xml.js';
+import { cli, tempDir } from './helpers.js';
+
+const root = tempDir('cpnas-e2e-');
+afterAll(() => rmSync(root, { recursive: true, force: true }));
+
+it('cpnas search --preset tiny --dataset synthetic finishes in seconds and writes all files', async () => {
+  const out = join(root, 'tiny');
+  const t0 = Date.now();
+  // three operations per edge instead of the preset's four keep the test short (two abandonment rounds)
+  const r = await cli(['search', '--preset', 'tiny', '--dataset', 'synthetic', '--primitives', 'none,max_pool_3x3,sep_conv_3x3', '--limit', '128', '--out', out, '--quiet']);
+  const seconds = (Date.now() - t0) / 1000;
+  expect(r.code, r.stderr).toBe(0);
+  expect(seconds).toBeLessThan(30);
+  for (const f of ['run.json', 'genotype.json', 'history.jsonl', 'result.json', 'cell-normal.svg', 'cell-reduce.svg', 'report.html', 'child/model.json', 'parent/model.json']) {
+    expect(existsSync(join(out, f)), f).toBe(true);
+  }
+  const result = JSON.parse(readFileSync(join(out, 'result.json'), 'utf8'));
+  for (const model of [result.child, result.parent]) {
+    expect(model.testAccuracy).toBeGreaterThanOrEqual(0);
+    expect(model.testAccuracy).toBeLessThanOrEqual(1);
+  }
+  expect(result.ops).toBeGreaterThan(0);
+  expect(result.sizeBytes).toBeGreaterThan(0);
+  expect(result.child.sizeBytes).toBeLessThan(result.parent.sizeBytes);
+  expect(result.searchSeconds).toBeGreaterThan(0);
+  expect(result.trainSeconds).toBeGreaterThan(0);
+  expect(result.seed).toBe(0);
+  expect(result.settings.search.strategy).toBe('cp');
+  expect(result.settings.train.cells).toBe(3);
+
+  const genotype = JSON.parse(readFileSync(join(out, 'genotype.json'), 'utf8'));
+  const svg = readFileSync(join(out, 'cell-normal.svg'), 'utf8');
+  expect(checkWellFormed(svg)).toEqual([]);
+  for (const [op] of genotype.normal) expect(svg).toContain(`>${op}</text>`);
+  const html = readFileSync(join(out, 'report.html'), 'utf8');
+  expect(checkWellFormed(html, 'html')).toEqual([]);
+  expect(html).toContain('Indicator per edge');
+  expect(html).toContain('Training: accuracy per epoch');
+  expect(html).not.toMatch(/https?:/);
+
+  expect(r.stdout).toMatch(/Child \(1-bit W\/A\)\s+\d+\.\d\d %/);
+  expect(r.stdout).toContain('report.html');
+  expect(r.stderr).toMatch(/^search: 100%/m);
+
+  // evaluate the saved Child through the bit-packed path
+  const ev = await cli(['eval', '--model', join(out, 'child'), '--json', '--quiet']);
+  expect(ev.code, ev.stderr).toBe(0);
+  const evaluation = JSON.parse(ev.stdout);
+  expect(evaluation.kind).toBe('child');
+  expect(evaluation.testAccuracy).toBeCloseTo(result.child.testAccuracy, 6);
+});
