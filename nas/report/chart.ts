@@ -44,7 +44,8 @@ export function niceTicks(lo: number, hi: number, target = 5): number[] {
   const raw = (hi - lo) / Math.max(1, target);
   const mag = 10 ** Math.floor(Math.log10(raw));
   const step = [1, 2, 2.5, 5, 10].map((m) => m * mag).find((s) => s >= raw) ?? 10 * mag;
-  const start = Math.floor(lo / step + 1e-9) * step;
+  let start = Math.floor(lo / step + 1e-9) * step;
+  if (start > lo) start -= step; // the 1e-9 nudge must not lift the first tick above lo
   const ticks: number[] = [];
   for (let v = start; v <= hi + step * 1e-9 || ticks.length < 2; v += step) {
     ticks.push(Math.round(v / step) * step);
