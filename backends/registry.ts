@@ -4,6 +4,7 @@
  */
 import type { Backend } from './backend.js';
 import { cpuBackend } from './cpu/index.js';
+import { createGpuBackend } from './gpu/index.js';
 
 type Factory = (options?: Record<string, unknown>) => Backend;
 
@@ -12,6 +13,8 @@ const instances = new Map<string, Backend>();
 let active: Backend = cpuBackend;
 
 factories.set('cpu', () => cpuBackend);
+// gpu.js itself loads only when this factory first runs
+factories.set('gpu', (options) => createGpuBackend(options));
 instances.set('cpu', cpuBackend);
 
 /** Registers a backend factory; a later `setBackend(name)` builds and activates it. */

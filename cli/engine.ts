@@ -37,10 +37,6 @@ export async function defaultEngine(): Promise<Engine> {
     runEvaluation: run.runEvaluation,
     async useBackend(name, mode) {
       if (name === 'gpu') {
-        if (!core.listBackends().includes('gpu')) {
-          const { createGpuBackend } = await import('../backends/gpu/index.js'); // gpu.js itself loads in the factory
-          core.registerBackend('gpu', (o) => createGpuBackend(o));
-        }
         try {
           core.setBackend('gpu', mode ? { mode } : undefined);
         } catch (e) {
