@@ -15,6 +15,8 @@ export interface BenchOptions {
   quick: boolean;
   /** Backend names asked for with --backend (undefined = the suite's defaults). */
   backends?: string[];
+  /** Only cases whose name contains this (--filter); suites may skip the others early. */
+  filter?: string;
 }
 
 /** A suite is one file of bench/ that measures some cases and returns their rows. */

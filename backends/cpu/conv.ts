@@ -1,23 +1,68 @@
-/** Convolution kernels, direct loops. (The tuned im2col + GEMM kernels replace these.) */
+/**
+ * Convolution kernels (NCHW, KCRS weights): each one is a GEMM per image and group (gemm.ts) over the
+ * implicit column matrix of im2col.ts.
+ *
+ *   forward          Y[n,g]  (Kg x PQ)   =  W[g] (Kg x CRS) · col[n,g] (CRS x PQ)
+ *   backward data    dcol    (CRS x PQ)  =  W[g]ᵀ · dY[n,g],   then col2im into dX[n,g]
+ *   backward filter  dW[g]   (Kg x CRS) +=  dY[n,g] (Kg x PQ) · col[n,g]ᵀ
+ *
+ * At stride 1 the data gradient is instead the forward convolution of dY with the flipped kernel, and
+ * a 3x3 forward at stride 1 takes Winograd's F(2x2, 3x3) (winograd.ts: 2.25x fewer multiplies).
+ * A 1x1 convolution with stride 1 and no padding needs no im2col: col is the image itself. Depthwise
+ * convolutions (one input channel per group) would make GEMMs of a single row, so they take direct
+ * loops instead (depthwise.ts).
+ */
 import type { Conv2dGeometry } from '../backend.js';
+import { depthwiseBackwardData, depthwiseBackwardFilter, depthwiseForward } from './depthwise.js';
+import { StridedPanel, gemm } from './gemm.js';
+import { Im2col, Im2colPanel, Im2colTransposedPanel, col2imAdd } from './im2col.js';
+import { winogradApplies, winogradConv2d } from './winograd.js';
+
+// panel sources reused by every call (pointed at each image and group in turn)
+const wPanel = new StridedPanel();
+const dyPanel = new StridedPanel();
+const xPanel = new StridedPanel();
+const col = new Im2col();
+const colPanel = new Im2colPanel(col);
+const colTPanel = new Im2colTransposedPanel(col);
+
+/** The column-matrix gradient of one image and group; grows to the largest CRS x PQ seen. */
+let dcolBuf = new Float32Array(0);
+/** Flipped, transposed weights for the data gradient; grows to the largest weight seen. */
+let flippedBuf = new Float32Array(0);
+
+function dcolScratch(n: number): Float32Array {
+  if (dcolBuf.length < n) dcolBuf = new Float32Array(n);
+  return dcolBuf;
+}
+
+/** Switches of the CPU convolution (tests and benchmarks compare the paths). */
+export const convSettings = {
+  /** Use Winograd F(2x2, 3x3) where it applies (3x3, stride 1, no dilation, >= 8 channels per group). */
+  winograd: true,
+};
+
+/** True when col is the input itself (1x1 kernel, stride 1, no padding). */
+function isPointwise(g: Conv2dGeometry): boolean {
+  return g.R === 1 && g.S === 1 && g.strideH === 1 && g.strideW === 1 && g.padH === 0 && g.padW === 0;
+}
 
 export function conv2d(x: Float32Array, w: Float32Array, y: Float32Array, g: Conv2dGeometry): void {
-  const { N, C, H, W, K, R, S, strideH, strideW, padH, padW, dilationH, dilationW, groups, P, Q } = g;
+  const { N, C, H, W, K, R, S, groups, P, Q } = g;
   const Cg = C / groups, Kg = K / groups;
-  for (let n = 0; n < N; n++) for (let k = 0; k < K; k++) {
-    const grp = Math.floor(k / Kg);
-    for (let p = 0; p < P; p++) for (let q = 0; q < Q; q++) {
-      let s = 0;
-      for (let c = 0; c < Cg; c++) for (let r = 0; r < R; r++) {
-        const h = p * strideH - padH + r * dilationH;
-        if (h < 0 || h >= H) continue;
-        for (let t = 0; t < S; t++) {
-          const ww = q * strideW - padW + t * dilationW;
-          if (ww < 0 || ww >= W) continue;
-          s += x[((n * C + grp * Cg + c) * H + h) * W + ww] * w[((k * Cg + c) * R + r) * S + t];
-        }
-      }
-      y[((n * K + k) * P + p) * Q + q] = s;
+  if (Cg === 1 && groups > 1) return depthwiseForward(x, w, y, g);
+  if (convSettings.winograd && winogradApplies(g)) return winogradConv2d(x, w, y, g);
+  const CRS = Cg * R * S, PQ = P * Q, HW = H * W;
+  const pointwise = isPointwise(g);
+  if (!pointwise) col.prepare(g);
+  for (let n = 0; n < N; n++) {
+    for (let grp = 0; grp < groups; grp++) {
+      const xOff = (n * C + grp * Cg) * HW;
+      // W[g]: lanes are output channels, depth is (c, r, s)
+      wPanel.set(w, grp * Kg * CRS, CRS, 1);
+      if (!pointwise) col.load(x, xOff);
+      const b = pointwise ? xPanel.set(x, xOff, 1, HW) : colPanel;
+      gemm(Kg, PQ, CRS, wPanel, b, y, (n * K + grp * Kg) * PQ, PQ, false);
     }
   }
 }
@@ -25,41 +70,73 @@ export function conv2d(x: Float32Array, w: Float32Array, y: Float32Array, g: Con
 export function conv2dBackwardData(dy: Float32Array, w: Float32Array, dx: Float32Array, g: Conv2dGeometry): void {
   const { N, C, H, W, K, R, S, strideH, strideW, padH, padW, dilationH, dilationW, groups, P, Q } = g;
   const Cg = C / groups, Kg = K / groups;
-  dx.fill(0);
-  for (let n = 0; n < N; n++) for (let k = 0; k < K; k++) {
-    const grp = Math.floor(k / Kg);
-    for (let p = 0; p < P; p++) for (let q = 0; q < Q; q++) {
-      const d = dy[((n * K + k) * P + p) * Q + q];
-      for (let c = 0; c < Cg; c++) for (let r = 0; r < R; r++) {
-        const h = p * strideH - padH + r * dilationH;
-        if (h < 0 || h >= H) continue;
-        for (let t = 0; t < S; t++) {
-          const ww = q * strideW - padW + t * dilationW;
-          if (ww < 0 || ww >= W) continue;
-          dx[((n * C + grp * Cg + c) * H + h) * W + ww] += d * w[((k * Cg + c) * R + r) * S + t];
-        }
+  if (Cg === 1 && groups > 1) return depthwiseBackwardData(dy, w, dx, g);
+  const CRS = Cg * R * S, PQ = P * Q, HW = H * W;
+  const pointwise = isPointwise(g);
+  const padH2 = (R - 1) * dilationH - padH, padW2 = (S - 1) * dilationW - padW;
+  if (!pointwise && strideH === 1 && strideW === 1 && padH2 >= 0 && padW2 >= 0) {
+    // at stride 1 the data gradient is the convolution of dY with the kernel flipped in space and
+    // transposed in channels (w'[c, k, r, s] = w[k, c, R-1-r, S-1-s] within each group), padded so
+    // that every dx cell sees all its taps: the fast forward path, no col2im
+    const flipped = flippedWeights(w, K, Cg, R * S, groups);
+    conv2d(dy, flipped, dx, {
+      N, C: K, H: P, W: Q, K: C, R, S, strideH: 1, strideW: 1, padH: padH2, padW: padW2,
+      dilationH, dilationW, groups, P: H, Q: W,
+    });
+    return;
+  }
+  const dcol = pointwise ? dx : dcolScratch(CRS * PQ);
+  if (!pointwise) dx.fill(0);
+  for (let n = 0; n < N; n++) {
+    for (let grp = 0; grp < groups; grp++) {
+      const dxOff = (n * C + grp * Cg) * HW;
+      // W[g]ᵀ: lanes are (c, r, s), depth is output channels
+      wPanel.set(w, grp * Kg * CRS, 1, CRS);
+      // dY[n,g]: lanes are output positions, depth is output channels
+      dyPanel.set(dy, (n * K + grp * Kg) * PQ, 1, PQ);
+      if (pointwise) {
+        gemm(CRS, PQ, Kg, wPanel, dyPanel, dx, dxOff, PQ, false);
+      } else {
+        gemm(CRS, PQ, Kg, wPanel, dyPanel, dcol, 0, PQ, false);
+        col2imAdd(dcol, dx, dxOff, Cg, g);
       }
     }
   }
 }
 
-export function conv2dBackwardFilter(x: Float32Array, dy: Float32Array, dw: Float32Array, g: Conv2dGeometry): void {
-  const { N, C, H, W, K, R, S, strideH, strideW, padH, padW, dilationH, dilationW, groups, P, Q } = g;
-  const Cg = C / groups, Kg = K / groups;
-  dw.fill(0);
-  for (let n = 0; n < N; n++) for (let k = 0; k < K; k++) {
-    const grp = Math.floor(k / Kg);
-    for (let p = 0; p < P; p++) for (let q = 0; q < Q; q++) {
-      const d = dy[((n * K + k) * P + p) * Q + q];
-      for (let c = 0; c < Cg; c++) for (let r = 0; r < R; r++) {
-        const h = p * strideH - padH + r * dilationH;
-        if (h < 0 || h >= H) continue;
-        for (let t = 0; t < S; t++) {
-          const ww = q * strideW - padW + t * dilationW;
-          if (ww < 0 || ww >= W) continue;
-          dw[((k * Cg + c) * R + r) * S + t] += d * x[((n * C + grp * Cg + c) * H + h) * W + ww];
-        }
+/** w'[g, c, k, t] = w[g, k, c, RS-1-t]: per group, channels transposed and taps reversed. */
+function flippedWeights(w: Float32Array, K: number, Cg: number, RS: number, groups: number): Float32Array {
+  const n = K * Cg * RS, Kg = K / groups;
+  if (flippedBuf.length < n) flippedBuf = new Float32Array(n);
+  const out = flippedBuf;
+  for (let grp = 0; grp < groups; grp++) {
+    for (let k = 0; k < Kg; k++) {
+      for (let c = 0; c < Cg; c++) {
+        const from = ((grp * Kg + k) * Cg + c) * RS, to = ((grp * Cg + c) * Kg + k) * RS;
+        for (let t = 0; t < RS; t++) out[to + t] = w[from + RS - 1 - t];
       }
+    }
+  }
+  return out;
+}
+
+export function conv2dBackwardFilter(x: Float32Array, dy: Float32Array, dw: Float32Array, g: Conv2dGeometry): void {
+  const { N, C, H, W, K, R, S, groups, P, Q } = g;
+  const Cg = C / groups, Kg = K / groups;
+  if (Cg === 1 && groups > 1) return depthwiseBackwardFilter(x, dy, dw, g);
+  const CRS = Cg * R * S, PQ = P * Q, HW = H * W;
+  const pointwise = isPointwise(g);
+  if (!pointwise) col.prepare(g);
+  dw.fill(0);
+  for (let n = 0; n < N; n++) {
+    for (let grp = 0; grp < groups; grp++) {
+      const xOff = (n * C + grp * Cg) * HW;
+      // dY[n,g]: lanes are output channels, depth is output positions
+      dyPanel.set(dy, (n * K + grp * Kg) * PQ, PQ, 1);
+      // colᵀ: lanes are (c, r, s), depth is output positions
+      if (!pointwise) col.load(x, xOff);
+      const b = pointwise ? xPanel.set(x, xOff, HW, 1) : colTPanel;
+      gemm(Kg, CRS, PQ, dyPanel, b, dw, grp * Kg * CRS, CRS, true);
     }
   }
 }

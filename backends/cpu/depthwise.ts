@@ -1,0 +1,176 @@
+/**
+ * Depthwise convolutions (one input channel per group, K = groups x multiplier) as direct loops: a
+ * GEMM of one row per group would spend its time packing.
+ *
+ * The work is a 2-D correlation of one plane with one R x S kernel:
+ *
+ *     out[p, q] (+)= Σ_{r,s} k[r, s] · in[p·sh - ph + r·dh, q·sw - pw + s·dw]      (0 outside `in`)
+ *
+ * The forward pass is that correlation of x with w; the data gradient at stride 1 is the correlation of
+ * dY with the flipped kernel and padding (R-1)·d - p (strided ones scatter instead). Inside the
+ * region where every tap lands in the plane the sum runs without tests (3x3 fully unrolled, the
+ * kernel in locals); only the border cells test each tap.
+ */
+import type { Conv2dGeometry } from '../backend.js';
+import { qEnd, qStart } from './im2col.js';
+
+interface Plane {
+  H: number; W: number;
+  R: number; S: number;
+  sh: number; sw: number; ph: number; pw: number; dh: number; dw: number;
+  P: number; Q: number;
+}
+
+/** The kernel of the plane being processed (float64: read once per plane into locals). */
+let taps = new Float64Array(0);
+/** Offsets of the taps relative to the tap (0, 0), for kernels other than 3x3. */
+let tapOffsets = new Int32Array(0);
+
+function ensureTaps(n: number): void {
+  if (taps.length < n) {
+    taps = new Float64Array(n);
+    tapOffsets = new Int32Array(n);
+  }
+}
+
+/** out[outOff + p*Q + q] (+)= correlation of in[inOff..] (H x W) with `taps` (R x S), see the header. */
+function correlate(
+  inp: Float32Array, inOff: number, out: Float32Array, outOff: number, g: Plane, accumulate: boolean,
+): void {
+  const { H, W, R, S, sh, sw, ph, pw, dh, dw, P, Q } = g;
+  // output rows / columns whose every tap is inside the plane
+  const pLo = qStart(-ph, sh, P), pHi = qEnd((R - 1) * dh - ph, sh, H, P, pLo);
+  const qLo = qStart(-pw, sw, Q), qHi = qEnd((S - 1) * dw - pw, sw, W, Q, qLo);
+  const k = taps;
+  for (let p = 0; p < P; p++) {
+    const o = outOff + p * Q;
+    const inner = p >= pLo && p < pHi;
+    const qa = inner ? qLo : Q, qb = inner ? qHi : Q;
+    // border cells: test each tap
+    for (let q = 0; q < Q; q++) {
+      if (q === qa) q = qb;
+      if (q >= Q) break;
+      let acc = 0;
+      for (let r = 0; r < R; r++) {
+        const h = p * sh - ph + r * dh;
+        if (h < 0 || h >= H) continue;
+        const row = inOff + h * W;
+        for (let s = 0; s < S; s++) {
+          const w = q * sw - pw + s * dw;
+          if (w >= 0 && w < W) acc += k[r * S + s] * inp[row + w];
+        }
+      }
+      out[o + q] = accumulate ? out[o + q] + acc : acc;
+    }
+    if (qa >= qb) continue;
+    // interior cells: no tests
+    const b0 = inOff + (p * sh - ph) * W - pw;
+    if (R === 3 && S === 3) {
+      const k00 = k[0], k01 = k[1], k02 = k[2], k10 = k[3], k11 = k[4], k12 = k[5], k20 = k[6], k21 = k[7], k22 = k[8];
+      const b1 = b0 + dh * W, b2 = b1 + dh * W, d2 = 2 * dw;
+      for (let q = qa; q < qb; q++) {
+        const c = q * sw;
+        const acc =
+          k00 * inp[b0 + c] + k01 * inp[b0 + c + dw] + k02 * inp[b0 + c + d2] +
+          k10 * inp[b1 + c] + k11 * inp[b1 + c + dw] + k12 * inp[b1 + c + d2] +
+          k20 * inp[b2 + c] + k21 * inp[b2 + c + dw] + k22 * inp[b2 + c + d2];
+        out[o + q] = accumulate ? out[o + q] + acc : acc;
+      }
+    } else {
+      const T = R * S, offs = tapOffsets;
+      for (let q = qa; q < qb; q++) {
+        const c = b0 + q * sw;
+        let acc = 0;
+        for (let t = 0; t < T; t++) acc += k[t] * inp[c + offs[t]];
+        out[o + q] = accumulate ? out[o + q] + acc : acc;
+      }
+    }
+  }
+}
+
+/** Loads kernel k's taps (flipped for the data gradient) and their offsets in a plane of width W. */
+function loadTaps(w: Float32Array, k: number, R: number, S: number, W: number, dh: number, dw: number, flip: boolean): void {
+  const T = R * S;
+  ensureTaps(T);
+  for (let t = 0; t < T; t++) {
+    taps[t] = w[k * T + (flip ? T - 1 - t : t)];
+    tapOffsets[t] = Math.floor(t / S) * dh * W + (t % S) * dw;
+  }
+}
+
+export function depthwiseForward(x: Float32Array, w: Float32Array, y: Float32Array, g: Conv2dGeometry): void {
+  const { N, C, H, W, K, R, S, groups, P, Q } = g;
+  const Kg = K / groups, HW = H * W, PQ = P * Q;
+  const plane: Plane = {
+    H, W, R, S, sh: g.strideH, sw: g.strideW, ph: g.padH, pw: g.padW, dh: g.dilationH, dw: g.dilationW, P, Q,
+  };
+  for (let k = 0; k < K; k++) {
+    loadTaps(w, k, R, S, W, g.dilationH, g.dilationW, false);
+    const c = Math.floor(k / Kg);
+    for (let n = 0; n < N; n++) correlate(x, (n * C + c) * HW, y, (n * K + k) * PQ, plane, false);
+  }
+}
+
+export function depthwiseBackwardData(dy: Float32Array, w: Float32Array, dx: Float32Array, g: Conv2dGeometry): void {
+  const { N, C, H, W, K, R, S, strideH, strideW, padH, padW, dilationH, dilationW, groups, P, Q } = g;
+  const Kg = K / groups, HW = H * W, PQ = P * Q;
+  if (strideH === 1 && strideW === 1) {
+    // dx = dY correlated with the flipped kernel, padded so that every dx cell sees all its taps
+    const plane: Plane = {
+      H: P, W: Q, R, S, sh: 1, sw: 1, ph: (R - 1) * dilationH - padH, pw: (S - 1) * dilationW - padW,
+      dh: dilationH, dw: dilationW, P: H, Q: W,
+    };
+    for (let k = 0; k < K; k++) {
+      loadTaps(w, k, R, S, Q, dilationH, dilationW, true);
+      const c = Math.floor(k / Kg), first = k % Kg === 0;
+      for (let n = 0; n < N; n++) correlate(dy, (n * K + k) * PQ, dx, (n * C + c) * HW, plane, !first);
+    }
+    return;
+  }
+  // strided: scatter each tap's contribution, row by row over the valid range of q
+  dx.fill(0, 0, N * C * HW);
+  for (let n = 0; n < N; n++) {
+    for (let k = 0; k < K; k++) {
+      const xo = (n * C + Math.floor(k / Kg)) * HW, yo = (n * K + k) * PQ;
+      for (let r = 0; r < R; r++) {
+        for (let s = 0; s < S; s++) {
+          const wv = w[(k * R + r) * S + s];
+          const wOff = s * dilationW - padW;
+          const qlo = qStart(wOff, strideW, Q), qhi = qEnd(wOff, strideW, W, Q, qlo);
+          for (let p = 0; p < P; p++) {
+            const h = p * strideH - padH + r * dilationH;
+            if (h < 0 || h >= H) continue;
+            const row = xo + h * W + wOff, src = yo + p * Q;
+            for (let q = qlo; q < qhi; q++) dx[row + q * strideW] += wv * dy[src + q];
+          }
+        }
+      }
+    }
+  }
+}
+
+export function depthwiseBackwardFilter(x: Float32Array, dy: Float32Array, dw: Float32Array, g: Conv2dGeometry): void {
+  const { N, C, H, W, K, R, S, strideH, strideW, padH, padW, dilationH, dilationW, groups, P, Q } = g;
+  const Kg = K / groups, HW = H * W, PQ = P * Q;
+  for (let k = 0; k < K; k++) {
+    const c = Math.floor(k / Kg);
+    for (let r = 0; r < R; r++) {
+      for (let s = 0; s < S; s++) {
+        const wOff = s * dilationW - padW;
+        const qlo = qStart(wOff, strideW, Q), qhi = qEnd(wOff, strideW, W, Q, qlo);
+        let acc = 0;
+        for (let n = 0; n < N; n++) {
+          const xo = (n * C + c) * HW, yo = (n * K + k) * PQ;
+          for (let p = 0; p < P; p++) {
+            const h = p * strideH - padH + r * dilationH;
+            if (h < 0 || h >= H) continue;
+            const row = xo + h * W + wOff, src = yo + p * Q;
+            if (strideW === 1) for (let q = qlo; q < qhi; q++) acc += dy[src + q] * x[row + q];
+            else for (let q = qlo; q < qhi; q++) acc += dy[src + q] * x[row + q * strideW];
+          }
+        }
+        dw[(k * R + r) * S + s] = acc;
+      }
+    }
+  }
+}

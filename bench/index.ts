@@ -1,0 +1,111 @@
+/**
+ * `npm run bench`: runs the benchmark suites of this folder and prints one row per case and backend
+ * (format: shared/BENCH.md).
+ *
+ *   node dist/bench/index.js [--json] [--quick] [--backend NAME[,NAME]] [--filter SUBSTR]
+ *
+ *   --json      the last line of stdout is one JSON array of rows (progress goes to stderr)
+ *   --quick     fewer repetitions (a smoke run)
+ *   --backend   the backends to measure (default: each suite's own)
+ *   --filter    keep only the cases whose name (or suite name) contains SUBSTR
+ *
+ * Each suite is a file of bench/ exporting `suite: BenchSuite`; a suite file that is not there (not
+ * written yet, or not built) is skipped with a note.
+ */
+import { fileURLToPath } from 'node:url';
+import type { BenchOptions, BenchRow, BenchSuite } from './types.js';
+
+/** Suite files, in the order they run. */
+const SUITES = ['conv', 'xnor', 'gpu', 'data'];
+
+interface Args {
+  json: boolean;
+  quick: boolean;
+  backends?: string[];
+  filter?: string;
+}
+
+const USAGE = 'usage: node dist/bench/index.js [--json] [--quick] [--backend NAME[,NAME]] [--filter SUBSTR]';
+
+function parseArgs(argv: string[]): Args {
+  const args: Args = { json: false, quick: false };
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i];
+    const value = (): string => {
+      const v = argv[++i];
+      if (v === undefined || v.startsWith('--')) throw new Error(`${a} needs a value\n${USAGE}`);
+      return v;
+    };
+    if (a === '--json') args.json = true;
+    else if (a === '--quick') args.quick = true;
+    else if (a === '--backend' || a === '--backends') args.backends = value().split(',').map((s) => s.trim()).filter(Boolean);
+    else if (a === '--filter') args.filter = value();
+    else if (a === '--help' || a === '-h') { console.log(USAGE); process.exit(0); }
+    else throw new Error(`unknown argument ${a}\n${USAGE}`);
+  }
+  return args;
+}
+
+/** Imports bench/<name>.js; null when that file does not exist. */
+async function loadSuite(name: string): Promise<BenchSuite | null> {
+  const url = new URL(`./${name}.js`, import.meta.url);
+  try {
+    const mod = (await import(url.href)) as { suite?: BenchSuite };
+    if (!mod.suite) throw new Error(`bench/${name}.js does not export a suite`);
+    return mod.suite;
+  } catch (e) {
+    const err = e as NodeJS.ErrnoException;
+    // only the suite file itself missing counts as "not there"; a broken import inside it is an error
+    if (err.code === 'ERR_MODULE_NOT_FOUND' && String(err.message).includes(fileURLToPath(url))) return null;
+    throw e;
+  }
+}
+
+function formatRow(r: BenchRow): string {
+  const ms = r.ms.toFixed(r.ms < 10 ? 2 : 1).padStart(10);
+  const gf = r.gflops === undefined ? '' : `${r.gflops.toFixed(2).padStart(8)} GFLOP/s`;
+  return `${r.backend.padEnd(8)} ${r.bench.padEnd(22)} ${ms} ms ${gf}${r.note ? `   ${r.note}` : ''}`;
+}
+
+async function main(): Promise<void> {
+  const args = parseArgs(process.argv.slice(2));
+  const log = (s: string) => (args.json ? process.stderr.write(`${s}\n`) : process.stdout.write(`${s}\n`));
+  const rows: BenchRow[] = [];
+  let failed = false;
+  for (const name of SUITES) {
+    let suite: BenchSuite | null;
+    try {
+      suite = await loadSuite(name);
+    } catch (e) {
+      failed = true;
+      process.stderr.write(`bench ${name}: cannot load: ${(e as Error).message}\n`);
+      continue;
+    }
+    if (!suite) {
+      process.stderr.write(`bench ${name}: bench/${name}.js not found, skipped\n`);
+      continue;
+    }
+    const suiteMatches = !args.filter || suite.name.includes(args.filter);
+    // suites may use `filter` to skip cases early; rows are filtered here in any case
+    const opts: BenchOptions & { filter?: string } = {
+      quick: args.quick, backends: args.backends, filter: suiteMatches ? undefined : args.filter,
+    };
+    const t0 = performance.now();
+    try {
+      const got = (await suite.run(opts)).filter((r) => suiteMatches || r.bench.includes(args.filter!));
+      for (const r of got) log(formatRow(r));
+      rows.push(...got);
+      if (got.length) process.stderr.write(`bench ${suite.name}: ${got.length} rows in ${((performance.now() - t0) / 1000).toFixed(1)} s\n`);
+    } catch (e) {
+      failed = true;
+      process.stderr.write(`bench ${suite.name}: failed: ${(e as Error).stack ?? e}\n`);
+    }
+  }
+  if (args.json) process.stdout.write(`${JSON.stringify(rows)}\n`);
+  if (failed) process.exitCode = 1;
+}
+
+main().catch((e) => {
+  process.stderr.write(`${(e as Error).message}\n`);
+  process.exit(2);
+});
