@@ -110,7 +110,7 @@ function matmulCases(rng: Random): Case[] {
 
 export const suite: BenchSuite = {
   name: 'conv',
-  async run(opts: BenchOptions & { filter?: string }): Promise<BenchRow[]> {
+  async run(opts: BenchOptions): Promise<BenchRow[]> {
     const backends = opts.backends ?? ['cpu'];
     if (!backends.includes('cpu')) return [];
     setBackend('cpu');

@@ -109,7 +109,7 @@ function wantedModes(backends: string[] | undefined): GpuMode[] {
 
 export const suite: BenchSuite = {
   name: 'gpu',
-  async run(opts: BenchOptions & { filter?: string }): Promise<BenchRow[]> {
+  async run(opts: BenchOptions): Promise<BenchRow[]> {
     const rows: BenchRow[] = [];
     for (const mode of wantedModes(opts.backends)) {
       const problem = modeProblem(mode);

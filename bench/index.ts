@@ -87,7 +87,7 @@ async function main(): Promise<void> {
     }
     const suiteMatches = !args.filter || suite.name.includes(args.filter);
     // suites may use `filter` to skip cases early; rows are filtered here in any case
-    const opts: BenchOptions & { filter?: string } = {
+    const opts: BenchOptions = {
       quick: args.quick, backends: args.backends, filter: suiteMatches ? undefined : args.filter,
     };
     const t0 = performance.now();
