@@ -37,12 +37,23 @@ export type UnaryOp =
 export type BinaryOp = 'add' | 'sub' | 'mul' | 'div' | 'pow' | 'max' | 'min';
 
 /**
- * Geometry of the bit-packed 1-bit convolution. Signs are packed along the reduction dimension
- * (see backends/cpu/bitpack.ts for the layout); `wordsPerTap` 32-bit words hold the C/groups input
- * channels of one kernel tap.
+ * Geometry of the bit-packed 1-bit convolution: a convolution's geometry plus `wordsPerTap`, the
+ * number of 32-bit words that hold the C/groups input-channel signs of one kernel tap
+ * (ceil((C / groups) / 32)). Build it with `xnorGeometry`. The bit layouts are in
+ * backends/cpu/bitpack.ts, shared by every backend that implements the 1-bit kernels.
  */
 export interface XnorConv2dGeometry extends Conv2dGeometry {
   wordsPerTap: number;
+}
+
+/** The packed geometry of a convolution (adds `wordsPerTap`). */
+export function xnorGeometry(g: Conv2dGeometry): XnorConv2dGeometry {
+  return { ...g, wordsPerTap: (g.C / g.groups + 31) >>> 5 };
+}
+
+/** Length of the packed weights of a 1-bit convolution: K * R * S * wordsPerTap words. */
+export function packedWeightWords(g: XnorConv2dGeometry): number {
+  return g.K * g.R * g.S * g.wordsPerTap;
 }
 
 export interface Backend {
@@ -97,13 +108,16 @@ export interface Backend {
 
   // ---- 1-bit --------------------------------------------------------------------------------------
   /**
-   * Packs the signs of weights w[K, C/groups, R, S] (bit set where w >= 0... see bitpack.ts) into
-   * `packed`, `K * R * S * wordsPerTap` words.
+   * Packs the signs of weights w[K, C/groups, R, S] into `packed` (`packedWeightWords(g)` words,
+   * layout [K][R][S][wordsPerTap], bit SET where w < 0 (or NaN), i.e. sign -1; sign(0) = +1).
+   * Done once per weight change (BinaryConv2d caches it), not per forward.
    */
   packWeights(w: Float32Array, packed: Uint32Array, g: XnorConv2dGeometry): void;
   /**
-   * The bit-packed convolution: y = alpha[k] * (sign(x) conv sign(w)) with zero padding, computed with
-   * XNOR and popcount. `x` is the float input (its signs are packed inside, as part of the work).
+   * The bit-packed convolution: y[N,K,P,Q] = alpha[k] * (sign(x) conv sign(w)) with zero padding
+   * (padded taps contribute 0, exactly as in the float convolution of the signs), computed with
+   * XOR and popcount: dot = n - 2 * popcount(a XOR w). `x` is the float input: packing its signs is
+   * part of the kernel's work. `packedW` comes from `packWeights`; `alpha` has K scales.
    */
   xnorConv2d(x: Float32Array, packedW: Uint32Array, alpha: Float32Array, y: Float32Array, g: XnorConv2dGeometry): void;
 }
