@@ -1,0 +1,158 @@
+/**
+ * Default settings of a search and of the training stage, and their validation. The defaults are
+ * sized for a small CPU budget (the README's `npm run search`: 10k MNIST digits in minutes); the CLI's
+ * presets start from them and override a few fields.
+ */
+import { CpnasError } from '../core/index.js';
+import { DEFAULT_CENTER_THETA } from '../binary/center-loss.js';
+import { DEFAULT_CP_LAMBDA } from '../binary/cp-loss.js';
+import { listOperations } from './operations.js';
+import { listStrategies } from './strategies/index.js';
+import type { SearchSettings, TrainSettings } from './types.js';
+
+export function defaultSearchSettings(): SearchSettings {
+  return {
+    strategy: 'cp',
+    cells: 3,
+    channels: 8,
+    nodes: 4,
+    imageSize: 14,
+    batchSize: 64,
+    primitives: listOperations(),
+    T: 1,
+    beta: 1,
+    sampleFraction: 0.05,
+    valFraction: 0.25,
+    keepOps: 1,
+    lr: 0.05,
+    momentum: 0.9,
+    weightDecay: 3e-4,
+    gradClip: 5,
+    optimizer: 'sgd',
+    dartsEpochs: 4,
+    archLr: 3e-3,
+    archWeightDecay: 1e-3,
+    secondOrder: false,
+    dartsNetwork: 'child',
+    binarizers: { activation: 'approx', weight: 'scaled' },
+    seed: 0,
+  };
+}
+
+export function defaultTrainSettings(): TrainSettings {
+  return {
+    cells: 3,
+    channels: 16,
+    imageSize: 14,
+    batchSize: 64,
+    parentEpochs: 2,
+    childEpochs: 2,
+    parentLr: 0.05,
+    childLr: 0.05,
+    lrMin: 0,
+    momentum: 0.9,
+    weightDecay: 3e-4,
+    optimizer: 'sgd',
+    gradClip: 5,
+    lambda: DEFAULT_CP_LAMBDA,
+    theta: DEFAULT_CENTER_THETA,
+    kd: 0,
+    kdTemperature: 1,
+    dropPath: 0,
+    augment: false,
+    childInit: 'parent',
+    binarizers: { activation: 'approx', weight: 'scaled' },
+    seed: 0,
+  };
+}
+
+function positive(where: string, name: string, v: unknown, integer: boolean, min = 0, allowEqual = false): void {
+  const ok = typeof v === 'number' && Number.isFinite(v) && (allowEqual ? v >= min : v > min) && (!integer || Number.isInteger(v));
+  if (!ok) {
+    throw new CpnasError(where, `${name} must be ${integer ? 'an integer' : 'a number'} ${allowEqual ? '>=' : '>'} ${min}, got ${JSON.stringify(v)}`);
+  }
+}
+
+function fraction(where: string, name: string, v: unknown): void {
+  if (typeof v !== 'number' || !(v > 0 && v <= 1)) {
+    throw new CpnasError(where, `${name} must be a fraction in (0, 1], got ${JSON.stringify(v)}`);
+  }
+}
+
+/** The defaults overridden by `partial`, checked field by field (errors name the field and the value). */
+export function resolveSearchSettings(partial: Partial<SearchSettings> = {}): SearchSettings {
+  const s: SearchSettings = { ...defaultSearchSettings(), ...stripUndefined(partial) };
+  s.binarizers = { ...defaultSearchSettings().binarizers, ...(partial.binarizers ?? {}) };
+  const w = 'search settings';
+  if (!listStrategies().includes(s.strategy)) {
+    throw new CpnasError(w, `unknown strategy "${s.strategy}" (known: ${listStrategies().join(', ')})`);
+  }
+  positive(w, 'cells', s.cells, true);
+  positive(w, 'channels', s.channels, true);
+  positive(w, 'nodes', s.nodes, true, 2, true);
+  positive(w, 'imageSize', s.imageSize, true, 4, true);
+  positive(w, 'batchSize', s.batchSize, true);
+  positive(w, 'T', s.T, true);
+  positive(w, 'beta', s.beta, false, 0, true);
+  fraction(w, 'sampleFraction', s.sampleFraction);
+  fraction(w, 'valFraction', s.valFraction);
+  positive(w, 'keepOps', s.keepOps, true);
+  positive(w, 'lr', s.lr, false);
+  positive(w, 'momentum', s.momentum, false, 0, true);
+  positive(w, 'weightDecay', s.weightDecay, false, 0, true);
+  positive(w, 'gradClip', s.gradClip, false, 0, true);
+  positive(w, 'dartsEpochs', s.dartsEpochs, false);
+  positive(w, 'archLr', s.archLr, false);
+  positive(w, 'archWeightDecay', s.archWeightDecay, false, 0, true);
+  positive(w, 'seed', s.seed, true, 0, true);
+  if (s.optimizer !== 'sgd' && s.optimizer !== 'adam') throw new CpnasError(w, `optimizer must be "sgd" or "adam", got "${s.optimizer}"`);
+  if (s.dartsNetwork !== 'child' && s.dartsNetwork !== 'parent') {
+    throw new CpnasError(w, `dartsNetwork must be "child" or "parent", got "${s.dartsNetwork}"`);
+  }
+  const known = listOperations();
+  if (!Array.isArray(s.primitives) || s.primitives.length < 2) {
+    throw new CpnasError(w, `primitives must list at least 2 operations, got ${JSON.stringify(s.primitives)}`);
+  }
+  for (const p of s.primitives) {
+    if (!known.includes(p)) throw new CpnasError(w, `unknown operation "${p}" in primitives (registered: ${known.join(', ')})`);
+  }
+  if (new Set(s.primitives).size !== s.primitives.length) throw new CpnasError(w, `primitives lists an operation twice: ${s.primitives.join(', ')}`);
+  if (s.primitives.filter((p) => p !== 'none').length < 1) throw new CpnasError(w, 'primitives must hold an operation other than "none"');
+  if (s.keepOps >= s.primitives.length && s.strategy !== 'darts' && s.strategy !== 'random') {
+    throw new CpnasError(w, `keepOps (${s.keepOps}) must be smaller than the number of primitives (${s.primitives.length})`);
+  }
+  return s;
+}
+
+export function resolveTrainSettings(partial: Partial<TrainSettings> = {}): TrainSettings {
+  const s: TrainSettings = { ...defaultTrainSettings(), ...stripUndefined(partial) };
+  s.binarizers = { ...defaultTrainSettings().binarizers, ...(partial.binarizers ?? {}) };
+  const w = 'train settings';
+  positive(w, 'cells', s.cells, true);
+  positive(w, 'channels', s.channels, true);
+  positive(w, 'imageSize', s.imageSize, true, 4, true);
+  positive(w, 'batchSize', s.batchSize, true);
+  positive(w, 'parentEpochs', s.parentEpochs, false, 0, true);
+  positive(w, 'childEpochs', s.childEpochs, false, 0, true);
+  positive(w, 'parentLr', s.parentLr, false);
+  positive(w, 'childLr', s.childLr, false);
+  positive(w, 'lrMin', s.lrMin, false, 0, true);
+  positive(w, 'momentum', s.momentum, false, 0, true);
+  positive(w, 'weightDecay', s.weightDecay, false, 0, true);
+  positive(w, 'gradClip', s.gradClip, false, 0, true);
+  positive(w, 'lambda', s.lambda, false, 0, true);
+  positive(w, 'theta', s.theta, false, 0, true);
+  positive(w, 'kd', s.kd, false, 0, true);
+  positive(w, 'kdTemperature', s.kdTemperature, false);
+  positive(w, 'seed', s.seed, true, 0, true);
+  if (!(s.dropPath >= 0 && s.dropPath < 1)) throw new CpnasError(w, `dropPath must be in [0, 1), got ${s.dropPath}`);
+  if (s.optimizer !== 'sgd' && s.optimizer !== 'adam') throw new CpnasError(w, `optimizer must be "sgd" or "adam", got "${s.optimizer}"`);
+  if (s.childInit !== 'parent' && s.childInit !== 'scratch') throw new CpnasError(w, `childInit must be "parent" or "scratch", got "${s.childInit}"`);
+  return s;
+}
+
+function stripUndefined<T extends object>(o: T): Partial<T> {
+  const out: Partial<T> = {};
+  for (const [k, v] of Object.entries(o)) if (v !== undefined) (out as Record<string, unknown>)[k] = v;
+  return out;
+}
