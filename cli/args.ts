@@ -244,11 +244,20 @@ function normalizeArgs(command: CommandName, args: readonly string[], flags: Fla
 }
 
 function unknownFlag(command: CommandName, flag: string, known: string[]): UsageError {
-  const bare = flag.replace(/^-+/, '');
+  const bare = flag.replace(/^-+/, '').toLowerCase();
   const best = known
-    .map((k) => ({ k, d: editDistance(bare.toLowerCase(), k.toLowerCase()) }))
+    .map((k) => ({ k, d: editDistance(bare, k.toLowerCase()) }))
     .sort((a, b) => a.d - b.d)[0];
-  const hint = best && best.d <= Math.max(2, Math.floor(bare.length / 3)) ? `; did you mean --${best.k}?` : '';
+  // a flag of another command often differs in its ending (--strategy for ablate's --strategies)
+  const shared = (k: string) => {
+    let i = 0;
+    while (i < k.length && i < bare.length && k[i].toLowerCase() === bare[i]) i++;
+    return i;
+  };
+  const byPrefix = known.map((k) => ({ k, n: shared(k) })).sort((a, b) => b.n - a.n)[0];
+  const prefix = byPrefix && byPrefix.n >= Math.max(4, bare.length - 2) ? byPrefix.k : undefined;
+  const near = best && best.d <= Math.max(2, Math.floor(bare.length / 3)) ? best.k : prefix;
+  const hint = near ? `; did you mean --${near}?` : '';
   return new UsageError(flag, `unknown flag for cpnas ${command}${hint} (see cpnas ${command} --help)`);
 }
 

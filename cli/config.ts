@@ -43,15 +43,19 @@ function str(values: FlagValues, flag: string): string | undefined {
   return v;
 }
 
-/** An integer flag >= min. */
-export function intFlag(values: FlagValues, flag: string, min = 0): number | undefined {
+/** An integer flag >= min (and <= max). */
+export function intFlag(values: FlagValues, flag: string, min = 0, max?: number): number | undefined {
   const v = str(values, flag);
   if (v === undefined) return undefined;
   const n = Number(v);
   if (!/^[+-]?\d+$/.test(v.trim()) || !Number.isSafeInteger(n)) throw new UsageError(`--${flag}`, `must be an integer, got "${v}"`);
   if (n < min) throw new UsageError(`--${flag}`, `must be ${min === 1 ? 'a positive integer' : `an integer >= ${min}`}, got ${n}`);
+  if (max !== undefined && n > max) throw new UsageError(`--${flag}`, `must be at most ${max}, got ${n}`);
   return n;
 }
+
+/** The largest --image-size: images are held in memory as float32, so far larger sizes cannot be allocated. */
+export const MAX_IMAGE_SIZE = 1024;
 
 /** A number flag in a range; `above` excludes the lower bound. */
 export function numFlag(values: FlagValues, flag: string, range: { min?: number; above?: number; max?: number } = {}): number | undefined {
@@ -122,7 +126,7 @@ export function resolveConfig(command: ConfigCommand, values: FlagValues): RunCo
   const train: Partial<TrainSettings> = { ...preset.train, seed };
 
   // shared budget
-  const imageSize = intFlag(values, 'image-size', 4);
+  const imageSize = intFlag(values, 'image-size', 4, MAX_IMAGE_SIZE);
   const batchSize = intFlag(values, 'batch-size', 1);
   const lr = numFlag(values, 'lr', { above: 0 });
   if (imageSize !== undefined) search.imageSize = train.imageSize = imageSize;
@@ -211,6 +215,48 @@ function envDataDir(): string | undefined {
 
 function setIf<T extends object, K extends keyof T>(obj: T, key: K, value: T[K] | undefined): void {
   if (value !== undefined) obj[key] = value;
+}
+
+/**
+ * Checks a configuration read back from a run folder (run.json, ablation-config.json), which a person
+ * may have edited or a disk may have damaged: every field the CLI reads, and the settings through the
+ * same checks as fresh ones. Returns it with the settings resolved; errors name `flag` and the file.
+ */
+export function checkStoredConfig(value: unknown, file: string, flag = '--resume'): RunConfig {
+  const bad = (msg: string) => new UsageError(flag, `${file}: ${msg}`);
+  if (value === null || typeof value !== 'object' || Array.isArray(value)) throw bad(`"config" must be an object, got ${JSON.stringify(value)}`);
+  const c = value as Partial<Record<keyof RunConfig, unknown>>;
+  const oneOf = (field: keyof RunConfig, allowed: readonly string[]) => {
+    if (!allowed.includes(c[field] as string)) throw bad(`config.${field} is ${JSON.stringify(c[field])}, expected one of ${allowed.join(', ')}`);
+  };
+  oneOf('preset', PRESET_NAMES);
+  oneOf('dataset', DATASETS);
+  oneOf('backend', BACKENDS);
+  if (!Number.isSafeInteger(c.seed) || (c.seed as number) < 0) throw bad(`config.seed must be an integer >= 0, got ${JSON.stringify(c.seed)}`);
+  if (c.dataDir !== undefined && typeof c.dataDir !== 'string') throw bad(`config.dataDir must be a folder name, got ${JSON.stringify(c.dataDir)}`);
+  if (c.gpuMode !== undefined) oneOf('gpuMode', GPU_MODES);
+  if (c.samplesPerEpoch !== undefined && !(Number.isSafeInteger(c.samplesPerEpoch) && (c.samplesPerEpoch as number) >= 1)) {
+    throw bad(`config.samplesPerEpoch must be a positive integer, got ${JSON.stringify(c.samplesPerEpoch)}`);
+  }
+  if (c.limit !== undefined) {
+    const l = c.limit as Record<string, unknown> | null;
+    if (l === null || typeof l !== 'object' || Object.values(l).some((n) => n !== undefined && !(Number.isSafeInteger(n) && (n as number) >= 1))) {
+      throw bad(`config.limit must be { train?, val?, test? } with positive integers, got ${JSON.stringify(l)}`);
+    }
+  }
+  for (const field of ['search', 'train'] as const) {
+    if (c[field] === null || typeof c[field] !== 'object' || Array.isArray(c[field])) throw bad(`config.${field} must be an object of settings, got ${JSON.stringify(c[field])}`);
+  }
+  try {
+    return {
+      ...(c as RunConfig),
+      noTrain: c.noTrain === true,
+      search: resolveSearchSettings(c.search as Partial<SearchSettings>),
+      train: resolveTrainSettings(c.train as Partial<TrainSettings>),
+    };
+  } catch (e) {
+    throw bad((e as Error).message);
+  }
 }
 
 /** sampleFraction from --samples-per-epoch, once the size of the search-train split is known. */

@@ -3,8 +3,9 @@
  * The `cpnas` command. The work runs in a worker thread (cli/worker.ts) so that this thread stays free
  * to answer Ctrl-C while the engine computes: the first Ctrl-C asks the running stage to stop after its
  * current checkpoint (the run folder stays resumable with `--resume DIR`, exit code 130); a second one
- * quits at once, which the atomic checkpoint files also survive. CPNAS_NO_WORKER=1 runs everything in
- * this thread instead (Ctrl-C then waits for the engine to yield).
+ * quits at once, which the atomic checkpoint files also survive. SIGTERM (`kill`, `timeout`, a job
+ * scheduler) is answered the same way. CPNAS_NO_WORKER=1 runs everything in this thread instead (Ctrl-C
+ * then waits for the engine to yield).
  */
 import { Worker } from 'node:worker_threads';
 import { raiseFlag } from './interrupt.js';
@@ -14,15 +15,18 @@ import type { WorkerInit, WorkerMessage } from './worker.js';
 const argv = process.argv.slice(2);
 let interrupts = 0;
 let stop: () => void = () => {};
-process.on('SIGINT', () => {
+const onSignal = (signal: 'SIGINT' | 'SIGTERM') => {
   interrupts++;
   if (interrupts === 1) {
-    process.stderr.write('\nStopping after the current checkpoint (Ctrl-C again to quit at once)...\n');
+    const again = signal === 'SIGINT' ? 'Ctrl-C again' : 'signal again';
+    process.stderr.write(`\nStopping after the current checkpoint (${again} to quit at once)...\n`);
     stop();
   } else {
     process.exit(130);
   }
-});
+};
+process.on('SIGINT', onSignal);
+process.on('SIGTERM', onSignal);
 
 if (process.env.CPNAS_NO_WORKER === '1') {
   const controller = new AbortController();

@@ -79,12 +79,16 @@ export async function main(argv: readonly string[], io: CliIO): Promise<number> 
       return 130;
     }
     if (e instanceof UsageError) {
-      say(`cpnas ${command}: ${e.message}`);
+      // an error about the command line as a whole already starts with `cpnas <command>:`
+      say(e.where === `cpnas ${command}` ? e.message : `cpnas ${command}: ${e.message}`);
       if (debug && e.stack) say(e.stack);
       return 2;
     }
     if (e instanceof CpnasError) {
       say(`cpnas ${command}: error: ${e.message}`);
+    } else if (e instanceof RangeError && /typed array length|array length|allocation failed/i.test(e.message)) {
+      // an array too large for memory: the budget, not a bug
+      say(`cpnas ${command}: error: out of memory (${e.message}); lower --image-size, --batch-size, --channels or --cells`);
     } else {
       const msg = e instanceof Error ? e.message : String(e);
       say(`cpnas ${command}: internal error: ${msg}${debug ? '' : ' (run with --verbose or CPNAS_DEBUG=1 for the stack trace)'}`);

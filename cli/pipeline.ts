@@ -3,15 +3,15 @@
  * genotype.json is already there), train (unless result.json is already there), write the reports.
  * Each stage resumes from its checkpoint, so `--resume DIR` simply runs the pipeline again.
  */
-import { existsSync, mkdirSync, readdirSync } from 'node:fs';
-import { join } from 'node:path';
+import { accessSync, constants, existsSync, mkdirSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
 import { CpnasError } from '../core/index.js';
 import { genotypeToJSON, validateGenotype } from '../nas/genotype.js';
 import { readJson, readJsonl, writeFileAtomic, writeJsonAtomic } from '../nas/io.js';
 import { writeRunReports } from '../nas/report/write.js';
 import { RUN_FILES, type Genotype, type HistoryRecord, type RunResult } from '../nas/types.js';
 import { UsageError } from './args.js';
-import { applySamplesPerEpoch, type RunConfig } from './config.js';
+import { applySamplesPerEpoch, checkStoredConfig, type RunConfig } from './config.js';
 import { Interrupted, type Ctx } from './context.js';
 import type { LoadedData } from './engine.js';
 
@@ -32,32 +32,119 @@ export interface PipelineOutcome {
   files: string[];
 }
 
+/** The nearest folder that exists at or above `dir` (the one a new folder would be made in). */
+function existingAncestor(dir: string): string {
+  let p = resolve(dir);
+  while (!existsSync(p) && dirname(p) !== p) p = dirname(p);
+  return p;
+}
+
+/**
+ * Checks that `dir` can be an output folder: a folder or nothing yet, under a folder this process may
+ * write in. Errors name `flag`.
+ */
+export function checkOutFolder(dir: string, flag = '--out'): void {
+  if (dir.trim() === '') throw new UsageError(flag, 'needs a folder name, got an empty string');
+  if (existsSync(dir)) {
+    if (!statSync(dir).isDirectory()) throw new UsageError(flag, `"${dir}" is a file, not a folder`);
+    return;
+  }
+  const up = existingAncestor(dir);
+  if (!statSync(up).isDirectory()) throw new UsageError(flag, `cannot make the folder "${dir}": ${up} is a file`);
+  try {
+    accessSync(up, constants.W_OK);
+  } catch {
+    throw new UsageError(flag, `cannot make the folder "${dir}": no permission to write in ${up}`);
+  }
+}
+
+/**
+ * Makes `dir` and its missing parents, one level at a time: `mkdirSync(dir, { recursive: true })` of
+ * Node 20 never returns for some unwritable places (under /proc), and its errors name no flag.
+ */
+export function makeFolder(dir: string, flag = '--out'): void {
+  const missing: string[] = [];
+  for (let p = resolve(dir); !existsSync(p) && dirname(p) !== p; p = dirname(p)) missing.push(p);
+  for (const p of missing.reverse()) {
+    try {
+      mkdirSync(p);
+    } catch (e) {
+      const code = (e as NodeJS.ErrnoException).code;
+      if (code !== 'EEXIST') throw new UsageError(flag, `cannot make the folder "${dir}" (${code ?? (e as Error).message} at ${p})`);
+    }
+  }
+}
+
 /**
  * Makes a fresh run folder; refuses one that already holds a run (that is what --resume is for) or
  * other files. With `check`, only checks (so that bad flags are reported before any folder is made).
  */
 export function createRunFolder(dir: string, command: string, opts: { check?: boolean } = {}): void {
+  checkOutFolder(dir);
   if (existsSync(dir)) {
     if (existsSync(join(dir, RUN_CONFIG_FILE))) {
       throw new UsageError('--out', `"${dir}" already holds a run; continue it with \`cpnas ${command} --resume ${dir}\` or choose another --out`);
     }
     if (readdirSync(dir).length > 0) throw new UsageError('--out', `"${dir}" exists and is not empty; choose another --out`);
   }
-  if (!opts.check) mkdirSync(dir, { recursive: true });
+  if (!opts.check) makeFolder(dir);
 }
 
-/** Reads run.json of a folder given to --resume. */
-export function readStoredRun(dir: string): StoredRun {
-  if (!existsSync(dir)) throw new UsageError('--resume', `folder "${dir}" does not exist`);
-  if (!existsSync(join(dir, RUN_CONFIG_FILE))) throw new UsageError('--resume', `"${dir}" holds no ${RUN_CONFIG_FILE}: it is not a cpnas run folder`);
+/**
+ * Reads and checks run.json of a run folder (given to --resume, or found above an --model folder):
+ * a damaged or edited file is reported against `flag`, never as an internal error.
+ */
+export function readStoredRun(dir: string, flag = '--resume'): StoredRun {
+  if (!existsSync(dir)) throw new UsageError(flag, `folder "${dir}" does not exist`);
+  if (!statSync(dir).isDirectory()) throw new UsageError(flag, `"${dir}" is a file, not a run folder`);
+  const path = join(dir, RUN_CONFIG_FILE);
+  if (!existsSync(path)) throw new UsageError(flag, `"${dir}" holds no ${RUN_CONFIG_FILE}: it is not a cpnas run folder`);
+  let stored: StoredRun;
   try {
-    const stored = readJson<StoredRun>(join(dir, RUN_CONFIG_FILE), RUN_CONFIG_FILE);
-    if (!stored || typeof stored !== 'object' || !stored.config || (stored.command !== 'search' && stored.command !== 'train')) {
-      throw new CpnasError(RUN_CONFIG_FILE, 'is not a run description written by cpnas');
-    }
-    return stored;
+    stored = readJson<StoredRun>(path, RUN_CONFIG_FILE);
   } catch (e) {
-    throw new UsageError('--resume', (e as Error).message);
+    throw new UsageError(flag, (e as Error).message);
+  }
+  if (!stored || typeof stored !== 'object' || (stored.command !== 'search' && stored.command !== 'train')) {
+    throw new UsageError(flag, `${path} is not a run description written by cpnas (no "command": "search" or "train")`);
+  }
+  return { command: stored.command, config: checkStoredConfig(stored.config, path, flag) };
+}
+
+/**
+ * Removes the temporary files of atomic writes (`.<name>.tmp`) that a killed run left in its folder;
+ * a resumed run is the only writer of its folder, so none of them is in use.
+ */
+export function removeStaleTempFiles(dir: string): void {
+  let names: string[];
+  try {
+    names = readdirSync(dir);
+  } catch {
+    return;
+  }
+  for (const name of names) {
+    const p = join(dir, name);
+    let isDir = false;
+    try {
+      isDir = statSync(p).isDirectory();
+    } catch {
+      continue;
+    }
+    if (isDir) removeStaleTempFiles(p);
+    else if (name.startsWith('.') && name.endsWith('.tmp')) rmSync(p, { force: true });
+  }
+}
+
+/**
+ * Checks that the training images can be split into the search halves, before a run folder is made:
+ * too few images is the user's input (--limit, --data), not a failed run.
+ */
+export function checkSearchSplit(ctx: Ctx, cfg: RunConfig, data: LoadedData): void {
+  try {
+    ctx.engine.searchSplit(data.train, cfg.seed);
+  } catch (e) {
+    if (!(e instanceof CpnasError)) throw e;
+    throw new UsageError(cfg.limit?.train !== undefined ? '--limit' : cfg.dataDir ? '--data' : '--dataset', e.message);
   }
 }
 
@@ -89,8 +176,14 @@ export class DataCache {
   }
 }
 
-/** Runs an engine stage; turns the error of a Ctrl-C stop into Interrupted. */
-async function stage<T>(ctx: Ctx, dir: string, resume: string, fn: () => T | Promise<T>): Promise<T> {
+/** Where the errors of reading back a damaged checkpoint come from (nas/checkpoint.ts, ops/state.ts, nas/io.ts). */
+const CHECKPOINT_ERRORS = new Set(['checkpoint', 'loadTree', 'decodeTree', 'loadStateDict', 'history', 'search settings']);
+
+/**
+ * Runs an engine stage; turns the error of a Ctrl-C stop into Interrupted. When the stage resumes from
+ * `checkpoint` and cannot read it back, the message says how to start that stage over.
+ */
+async function stage<T>(ctx: Ctx, dir: string, resume: string, checkpoint: string | null, fn: () => T | Promise<T>): Promise<T> {
   if (ctx.signal.aborted) throw new Interrupted(dir, resume); // Ctrl-C while the data was loading
   try {
     const out = await fn();
@@ -98,6 +191,10 @@ async function stage<T>(ctx: Ctx, dir: string, resume: string, fn: () => T | Pro
     return out;
   } catch (e) {
     if (ctx.signal.aborted && !(e instanceof Interrupted)) throw new Interrupted(dir, resume);
+    if (checkpoint && e instanceof CpnasError && CHECKPOINT_ERRORS.has(e.where)) {
+      const detail = e.message.slice(e.where.length + 2);
+      throw new CpnasError(e.where, `${detail} (the run folder cannot be resumed from ${checkpoint}; delete that folder to redo this stage from its start)`);
+    }
     throw e;
   } finally {
     ctx.progress.finish();
@@ -121,7 +218,7 @@ export async function runPipeline(ctx: Ctx, cfg: RunConfig, dir: string, opts: {
     applySamplesPerEpoch(cfg, searchTrain.length);
     const resume = existsSync(join(dir, RUN_FILES.searchCheckpoint));
     if (resume) ctx.note(`resuming the search from ${join(dir, RUN_FILES.searchCheckpoint)}`);
-    const outcome = await stage(ctx, dir, opts.resumeCommand, () => ctx.engine.runSearch({
+    const outcome = await stage(ctx, dir, opts.resumeCommand, resume ? join(dir, RUN_FILES.searchCheckpoint) : null, () => ctx.engine.runSearch({
       settings: cfg.search, data: { searchTrain, searchVal }, outDir: dir, resume,
       onProgress: ctx.progress.update, log: ctx.note, signal: ctx.signal,
     }));
@@ -148,7 +245,7 @@ export async function trainStage(
   const d = await opts.data.get(cfg.train.imageSize);
   const resume = existsSync(join(dir, RUN_FILES.trainCheckpoint));
   if (resume) ctx.note(`resuming the training from ${join(dir, RUN_FILES.trainCheckpoint)}`);
-  const result = await stage(ctx, dir, opts.resumeCommand, () => ctx.engine.runTraining({
+  const result = await stage(ctx, dir, opts.resumeCommand, resume ? join(dir, RUN_FILES.trainCheckpoint) : null, () => ctx.engine.runTraining({
     genotype, settings: cfg.train, data: { train: d.train, val: d.val, test: d.test }, outDir: dir, resume,
     onProgress: ctx.progress.update, log: ctx.note, signal: ctx.signal,
     searchSeconds: opts.searchSeconds, searchSettings: opts.withSearch ? cfg.search : undefined, dataset: cfg.dataset,

@@ -3,16 +3,18 @@
  * (`<strategy>-seed<N>`), then a table of Child accuracy mean ± std, Parent accuracy and search time
  * (ablation.md, ablation.json). Finished runs are kept, so `--resume DIR` only runs what is missing.
  */
-import { existsSync, mkdirSync, readdirSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { readJson, writeFileAtomic, writeJsonAtomic } from '../../nas/io.js';
 import { ablationJson, ablationMarkdown, summarizeAblation, type AblationRun } from '../../nas/report/table.js';
 import { listStrategies } from '../../nas/strategies/index.js';
 import type { StrategyName } from '../../nas/types.js';
 import { UsageError, type FlagValues } from '../args.js';
-import { intFlag, listFlag, resolveConfig, type RunConfig } from '../config.js';
+import { checkStoredConfig, intFlag, listFlag, resolveConfig, type RunConfig } from '../config.js';
 import { Interrupted, type Ctx } from '../context.js';
-import { DataCache, runPipeline, RUN_CONFIG_FILE, writeStoredRun } from '../pipeline.js';
+import {
+  checkOutFolder, checkSearchSplit, DataCache, makeFolder, removeStaleTempFiles, runPipeline, RUN_CONFIG_FILE, writeStoredRun,
+} from '../pipeline.js';
 import { defaultOutDir, resumeOverrides } from './shared.js';
 
 export const ABLATION_FILES = { config: 'ablation-config.json', markdown: 'ablation.md', json: 'ablation.json' } as const;
@@ -28,10 +30,9 @@ export async function ablateCommand(ctx: Ctx, values: FlagValues): Promise<numbe
   let ab: AblationConfig;
   if (typeof values.resume === 'string') {
     dir = values.resume;
-    const path = join(dir, ABLATION_FILES.config);
-    if (!existsSync(path)) throw new UsageError('--resume', `"${dir}" holds no ${ABLATION_FILES.config}: it is not a cpnas ablation folder`);
-    const stored = readJson<AblationConfig>(path, ABLATION_FILES.config);
+    const stored = readAblationConfig(dir);
     ab = { ...stored, config: resumeOverrides(stored.config, values, 'ablate') };
+    removeStaleTempFiles(dir);
   } else {
     const known = listStrategies();
     const strategies = (listFlag(values, 'strategies') ?? ['cp', 'bnas', 'darts', 'random']) as StrategyName[];
@@ -42,6 +43,7 @@ export async function ablateCommand(ctx: Ctx, values: FlagValues): Promise<numbe
     const seeds = intFlag(values, 'seeds', 1) ?? 3;
     ab = { strategies, seeds, config: resolveConfig('ablate', values) };
     dir = typeof values.out === 'string' ? values.out : defaultOutDir('ablate', ab.config.dataset);
+    checkOutFolder(dir);
     if (existsSync(dir) && readdirSync(dir).length > 0) {
       throw new UsageError('--out', existsSync(join(dir, ABLATION_FILES.config))
         ? `"${dir}" already holds an ablation; continue it with \`cpnas ablate --resume ${dir}\` or choose another --out`
@@ -52,9 +54,9 @@ export async function ablateCommand(ctx: Ctx, values: FlagValues): Promise<numbe
   const base = ab.config;
   await ctx.start(base.backend, base.gpuMode);
   const data = new DataCache(ctx, base); // one dataset for every run: only the search and training seeds vary
-  await data.get(base.search.imageSize); // before the folder is made: a data error leaves nothing behind
+  checkSearchSplit(ctx, base, await data.get(base.search.imageSize)); // before the folder is made: a data error leaves nothing behind
   if (!existsSync(join(dir, ABLATION_FILES.config))) {
-    mkdirSync(dir, { recursive: true });
+    makeFolder(dir);
     writeJsonAtomic(join(dir, ABLATION_FILES.config), ab);
   }
   ctx.note(`cpnas ablate: ${ab.strategies.join(', ')} x ${ab.seeds} seed(s) on ${base.dataset} (preset ${base.preset}) -> ${dir}`);
@@ -92,6 +94,28 @@ export async function ablateCommand(ctx: Ctx, values: FlagValues): Promise<numbe
   const table = writeTables(dir, runs, ab);
   ctx.print(`\n${table}\nWritten: ${join(dir, ABLATION_FILES.markdown)}, ${join(dir, ABLATION_FILES.json)}\n`);
   return runs.some((r) => r.error) ? 1 : 0;
+}
+
+/** Reads and checks ablation-config.json of a folder given to --resume (errors name --resume). */
+function readAblationConfig(dir: string): AblationConfig {
+  if (!existsSync(dir)) throw new UsageError('--resume', `folder "${dir}" does not exist`);
+  if (!statSync(dir).isDirectory()) throw new UsageError('--resume', `"${dir}" is a file, not an ablation folder`);
+  const path = join(dir, ABLATION_FILES.config);
+  if (!existsSync(path)) throw new UsageError('--resume', `"${dir}" holds no ${ABLATION_FILES.config}: it is not a cpnas ablation folder`);
+  let stored: Partial<AblationConfig> | null;
+  try {
+    stored = readJson<Partial<AblationConfig> | null>(path, ABLATION_FILES.config);
+  } catch (e) {
+    throw new UsageError('--resume', (e as Error).message);
+  }
+  if (!stored || typeof stored !== 'object' || Array.isArray(stored)) throw new UsageError('--resume', `${path} is not an ablation description written by cpnas`);
+  const known = listStrategies();
+  const { strategies, seeds } = stored;
+  if (!Array.isArray(strategies) || strategies.length === 0 || strategies.some((s) => !known.includes(s)) || new Set(strategies).size !== strategies.length) {
+    throw new UsageError('--resume', `${path}: "strategies" must list different strategies among ${known.join(', ')}, got ${JSON.stringify(strategies)}`);
+  }
+  if (!Number.isSafeInteger(seeds) || (seeds as number) < 1) throw new UsageError('--resume', `${path}: "seeds" must be a positive integer, got ${JSON.stringify(seeds)}`);
+  return { strategies, seeds: seeds as number, config: checkStoredConfig(stored.config, path) };
 }
 
 function writeTables(dir: string, runs: AblationRun[], ab: AblationConfig): string {

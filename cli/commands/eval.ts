@@ -2,7 +2,7 @@
 import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { UsageError, type FlagValues } from '../args.js';
-import { BACKENDS, dirFlag, enumFlag, GPU_MODES, intFlag, type RunConfig } from '../config.js';
+import { BACKENDS, dirFlag, enumFlag, GPU_MODES, intFlag, MAX_IMAGE_SIZE, type RunConfig } from '../config.js';
 import type { Ctx } from '../context.js';
 import { loadData, readStoredRun, RUN_CONFIG_FILE } from '../pipeline.js';
 import { DATASETS, type DatasetName } from '../presets.js';
@@ -19,10 +19,10 @@ export async function evalCommand(ctx: Ctx, values: FlagValues): Promise<number>
   const model = dirFlag(values, 'model');
   if (!model) throw new UsageError('--model', 'is required: a run folder or its child/ or parent/ model folder');
   const runDir = runFolderOf(model);
-  const stored = runDir ? readStoredRun(runDir).config : null;
+  const stored = runDir ? readStoredRun(runDir, '--model').config : null;
   const dataset: DatasetName | undefined = enumFlag(values, 'dataset', DATASETS) ?? stored?.dataset;
   if (!dataset) throw new UsageError('--dataset', `is required: "${model}" is not inside a cpnas run folder, so the dataset is unknown`);
-  const imageSize = intFlag(values, 'image-size', 4) ?? stored?.train.imageSize;
+  const imageSize = intFlag(values, 'image-size', 4, MAX_IMAGE_SIZE) ?? stored?.train.imageSize;
   const batchSize = intFlag(values, 'batch-size', 1) ?? stored?.train.batchSize;
   const limit = intFlag(values, 'limit', 1);
   const seed = intFlag(values, 'seed', 0) ?? stored?.seed ?? 0;

@@ -2,7 +2,7 @@
 import { UsageError, type FlagValues } from '../args.js';
 import { resolveConfig, type RunConfig } from '../config.js';
 import type { Ctx } from '../context.js';
-import { createRunFolder, DataCache, readStoredRun, runPipeline, writeStoredRun } from '../pipeline.js';
+import { checkSearchSplit, createRunFolder, DataCache, readStoredRun, removeStaleTempFiles, runPipeline, writeStoredRun } from '../pipeline.js';
 import { runSummary } from '../summary.js';
 import { defaultOutDir, resumeOverrides } from './shared.js';
 
@@ -17,6 +17,7 @@ export async function searchCommand(ctx: Ctx, values: FlagValues): Promise<numbe
       throw new UsageError('--resume', `"${dir}" is a ${stored.command} run; continue it with \`cpnas ${stored.command} --resume ${dir}\``);
     }
     cfg = resumeOverrides(stored.config, values, 'search');
+    removeStaleTempFiles(dir);
   } else {
     cfg = resolveConfig('search', values);
     dir = typeof values.out === 'string' ? values.out : defaultOutDir('search', cfg.dataset, cfg.search.strategy);
@@ -25,8 +26,9 @@ export async function searchCommand(ctx: Ctx, values: FlagValues): Promise<numbe
   await ctx.start(cfg.backend, cfg.gpuMode);
   // Load the data before making the folder: a missing dataset is reported without leaving a run behind.
   const data = new DataCache(ctx, cfg);
-  await data.get(cfg.search.imageSize);
+  const searchData = await data.get(cfg.search.imageSize);
   if (!resuming) {
+    checkSearchSplit(ctx, cfg, searchData);
     createRunFolder(dir, 'search');
     writeStoredRun(dir, { command: 'search', config: cfg });
   }

@@ -7,7 +7,7 @@ import { RUN_FILES, type Genotype } from '../../nas/types.js';
 import { UsageError, type FlagValues } from '../args.js';
 import { fileFlag, resolveConfig, type RunConfig } from '../config.js';
 import type { Ctx } from '../context.js';
-import { createRunFolder, DataCache, readStoredRun, trainStage, writeReports, writeStoredRun } from '../pipeline.js';
+import { createRunFolder, DataCache, readStoredRun, removeStaleTempFiles, trainStage, writeReports, writeStoredRun } from '../pipeline.js';
 import { runSummary } from '../summary.js';
 import { defaultOutDir, resumeOverrides } from './shared.js';
 
@@ -21,7 +21,7 @@ export function readGenotypeFile(path: string): Genotype {
     const inner = value && typeof value === 'object' && 'genotype' in value ? (value as { genotype: unknown }).genotype : value;
     return validateGenotype(inner);
   } catch (e) {
-    if (e instanceof CpnasError) throw new UsageError('--genotype', `${path}: ${e.message}`);
+    if (e instanceof CpnasError) throw new UsageError('--genotype', e.message.includes(path) ? e.message : `${path}: ${e.message}`);
     throw e;
   }
 }
@@ -37,7 +37,13 @@ export async function trainCommand(ctx: Ctx, values: FlagValues): Promise<number
       throw new UsageError('--resume', `"${dir}" is a ${stored.command} run; continue it with \`cpnas ${stored.command} --resume ${dir}\``);
     }
     cfg = resumeOverrides(stored.config, values, 'train');
-    genotype = readGenotypeFile(join(dir, RUN_FILES.genotype));
+    try {
+      genotype = readGenotypeFile(join(dir, RUN_FILES.genotype));
+    } catch (e) {
+      if (e instanceof UsageError) throw new UsageError('--resume', e.message.slice(e.where.length + 2)); // the user named the folder, not the file
+      throw e;
+    }
+    removeStaleTempFiles(dir);
   } else {
     const file = fileFlag(values, 'genotype');
     if (!file) throw new UsageError('--genotype', 'is required: the genotype.json of a search (or a result.json)');
