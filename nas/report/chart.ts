@@ -44,14 +44,14 @@ export function niceTicks(lo: number, hi: number, target = 5): number[] {
   const raw = (hi - lo) / Math.max(1, target);
   const mag = 10 ** Math.floor(Math.log10(raw));
   const step = [1, 2, 2.5, 5, 10].map((m) => m * mag).find((s) => s >= raw) ?? 10 * mag;
-  let start = Math.floor(lo / step + 1e-9) * step;
-  if (start > lo) start -= step; // the 1e-9 nudge must not lift the first tick above lo
+  // ticks cover [lo, hi] exactly: the first at or below lo, the last at or above hi
+  let start = Math.floor(lo / step) * step;
+  if (start > lo) start -= step;
   const ticks: number[] = [];
-  for (let v = start; v <= hi + step * 1e-9 || ticks.length < 2; v += step) {
-    ticks.push(Math.round(v / step) * step);
-    if (ticks.length > 50) break;
+  for (let i = 0; ticks.length < 2 || ticks[ticks.length - 1] < hi; i++) {
+    ticks.push(Math.round(start / step + i) * step);
+    if (ticks.length > 60) break;
   }
-  if (ticks[ticks.length - 1] < hi - step * 1e-9) ticks.push(ticks[ticks.length - 1] + step);
   return ticks;
 }
 
