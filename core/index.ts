@@ -1,4 +1,4 @@
-export { Tensor, type NestedArray } from './tensor.js';
+export { Tensor, checkTensor, type NestedArray } from './tensor.js';
 export { attach, backward, enableGrad, isGradEnabled, needsGrad, noGrad, type GradNode } from './autograd.js';
 export { CpnasError, check, shapeStr } from './errors.js';
 export { Random, defaultRandom, manualSeed } from './random.js';

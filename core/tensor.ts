@@ -138,3 +138,11 @@ export class Tensor {
 }
 
 export type NestedArray = (number | NestedArray)[];
+
+/** Throws a CpnasError naming `op` and the argument unless `v` is a Tensor (for JavaScript callers). */
+export function checkTensor(op: string, arg: string, v: unknown): asserts v is Tensor {
+  if (!(v instanceof Tensor)) {
+    const what = v === null ? 'null' : Array.isArray(v) ? 'an array' : typeof v;
+    throw new CpnasError(op, `${arg} must be a Tensor, got ${what}`);
+  }
+}

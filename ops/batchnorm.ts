@@ -7,7 +7,7 @@
  * and the running statistics move towards them by `momentum`, the variance unbiased (× n / (n - 1))
  * as in PyTorch. Evaluation: the running statistics are used, and are constants for the gradient.
  */
-import { Tensor, attach, check, getBackend, shapeStr } from '../core/index.js';
+import { Tensor, attach, check, checkTensor, getBackend, shapeStr } from '../core/index.js';
 
 export interface RunningStats {
   mean: Float32Array;
@@ -26,6 +26,7 @@ export function batchNorm2d(
   x: Tensor, weight: Tensor | null, bias: Tensor | null, running: RunningStats | null, opts: BatchNormOptions,
 ): Tensor {
   const op = 'batchNorm2d';
+  checkTensor(op, 'x', x);
   check(x.rank === 4 || x.rank === 2, op, () => `expects x of shape [N,C,H,W] or [N,C], got ${shapeStr(x.shape)}`);
   const [N, C] = x.shape;
   const HW = x.rank === 4 ? x.shape[2] * x.shape[3] : 1;
@@ -39,6 +40,8 @@ export function batchNorm2d(
       () => `running statistics have ${running.mean.length} means and ${running.var.length} variances but x ${shapeStr(x.shape)} has ${C} channels`);
   }
   const eps = opts.eps ?? 1e-5, momentum = opts.momentum ?? 0.1;
+  check(eps >= 0 && Number.isFinite(eps), op, () => `eps must be a finite number >= 0, got ${eps}`);
+  check(momentum >= 0 && momentum <= 1, op, () => `momentum must be in [0, 1], got ${momentum}`);
   const useBatch = opts.training || !running;
 
   const mean = new Float32Array(C), variance = new Float32Array(C);

@@ -3,7 +3,7 @@
  * (depthwise when groups = C). Forward and backward side by side; the kernels are the backend's
  * conv2d / conv2dBackwardData / conv2dBackwardFilter.
  */
-import { Tensor, attach, check, getBackend, shapeStr, type Conv2dGeometry } from '../core/index.js';
+import { Tensor, attach, check, checkTensor, getBackend, shapeStr, type Conv2dGeometry } from '../core/index.js';
 import { outSize } from '../backends/backend.js';
 
 export type IntPair = number | readonly [number, number] | readonly number[];
@@ -65,6 +65,8 @@ function intPair(op: string, name: string, v: IntPair, min: number, shapes: stri
  * for x [N, C, H, W], w [K, C/groups, R, S], bias [K] (optional); y is [N, K, P, Q].
  */
 export function conv2d(x: Tensor, w: Tensor, bias?: Tensor | null, opts: Conv2dOptions = {}): Tensor {
+  checkTensor('conv2d', 'input', x);
+  checkTensor('conv2d', 'weight', w);
   const g = conv2dGeometry('conv2d', x.shape, w.shape, opts);
   const { N, K, P, Q } = g;
   if (bias) {

@@ -3,7 +3,7 @@
  * `linear` (x · wᵀ + b, the fully connected layer). Forward and backward side by side; the kernel is
  * the backend's batched matmul, whose transpose flags spare every explicit transpose.
  */
-import { Tensor, attach, check, getBackend, shapeStr, sizeOf, type Shape } from '../core/index.js';
+import { Tensor, attach, check, checkTensor, getBackend, shapeStr, sizeOf, type Shape } from '../core/index.js';
 
 /**
  * For every batch of the output, the flat batch index it reads in an operand whose batch dims
@@ -78,6 +78,8 @@ function reduceBatches(full: Float32Array, idx: Int32Array, batches: number, mat
  * against each other.
  */
 export function matmul(a: Tensor, b: Tensor): Tensor {
+  checkTensor('matmul', 'a', a);
+  checkTensor('matmul', 'b', b);
   const shapes = `(${shapeStr(a.shape)} vs ${shapeStr(b.shape)})`;
   check(a.rank >= 2, 'matmul', () => `a must have at least 2 dims [..., M, K], got rank ${a.rank} ${shapes}`);
   check(b.rank >= 2, 'matmul', () => `b must have at least 2 dims [..., K, N], got rank ${b.rank} ${shapes}`);
@@ -133,6 +135,8 @@ function iota(n: number): Int32Array {
  * y is [..., out].
  */
 export function linear(x: Tensor, w: Tensor, b?: Tensor | null): Tensor {
+  checkTensor('linear', 'x', x);
+  checkTensor('linear', 'weight', w);
   const shapes = `(${shapeStr(x.shape)} vs ${shapeStr(w.shape)})`;
   check(w.rank === 2, 'linear', () => `weight must be 2-D [out,in], got rank ${w.rank} ${shapes}`);
   check(x.rank >= 1, 'linear', () => `input must have a feature dim [..., in], got a scalar ${shapes}`);
