@@ -1,0 +1,21 @@
+/** CP-NAS: the search space, the strategies, the training stage and the run folder. */
+export * from './types.js';
+export * from './operations.js';
+export { BUILTIN_OPERATIONS, DilConv, FactorizedReduce, Pool, ReLUConvBN, SepConv, Zero } from './primitives.js';
+export { MixedOp } from './mixed-op.js';
+export { SearchCell } from './cell.js';
+export { Supernet, reductionCells, type NetworkConfig } from './supernet.js';
+export { GenotypeCell, GenotypeNetwork } from './network.js';
+export {
+  allEdgeKeys, cellEdges, deriveGenotype, edgeKey, formatGenotype, genotypeToJSON, parseEdgeKey, parseGenotype,
+  validateGenotype,
+} from './genotype.js';
+export { CpIndicator, cpCredit, edgeSoftmax } from './indicator.js';
+export { drawOrders, architectureAt } from './sampling.js';
+export { getStrategy, listStrategies, registerStrategy } from './strategies/index.js';
+export { randomGenotype } from './strategies/random.js';
+export { runSearch } from './search.js';
+export { runTraining } from './train.js';
+export { loadModel, runEvaluation } from './evaluate.js';
+export { defaultSearchSettings, defaultTrainSettings, resolveSearchSettings, resolveTrainSettings } from './settings.js';
+export { appendJsonl, readJson, readJsonl, writeFileAtomic, writeJsonAtomic } from './io.js';
