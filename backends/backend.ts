@@ -38,8 +38,8 @@ export type BinaryOp = 'add' | 'sub' | 'mul' | 'div' | 'pow' | 'max' | 'min';
 
 /**
  * Geometry of the bit-packed 1-bit convolution: a convolution's geometry plus `wordsPerTap`, the
- * number of 32-bit words that hold the C/groups input-channel signs of one kernel tap
- * (ceil((C / groups) / 32)). Build it with `xnorGeometry`. The bit layouts are in
+ * number of 32-bit words that hold the C/groups input-channel signs of one pixel of one group in the
+ * packed input (ceil((C / groups) / 32)). Build it with `xnorGeometry`. The bit layouts are in
  * backends/cpu/bitpack.ts, shared by every backend that implements the 1-bit kernels.
  */
 export interface XnorConv2dGeometry extends Conv2dGeometry {
@@ -51,9 +51,13 @@ export function xnorGeometry(g: Conv2dGeometry): XnorConv2dGeometry {
   return { ...g, wordsPerTap: (g.C / g.groups + 31) >>> 5 };
 }
 
-/** Length of the packed weights of a 1-bit convolution: K * R * S * wordsPerTap words. */
-export function packedWeightWords(g: XnorConv2dGeometry): number {
-  return g.K * g.R * g.S * g.wordsPerTap;
+/**
+ * Length of the packed weights of a 1-bit convolution, the one place that size is defined: the
+ * K * R * S * C/groups sign bits as one dense stream, ceil(bits / 32) words (1/32 of the float
+ * weights' bytes, plus at most one word).
+ */
+export function packedWeightWords(g: Conv2dGeometry): number {
+  return Math.ceil((g.K * g.R * g.S * (g.C / g.groups)) / 32);
 }
 
 export interface Backend {
@@ -108,9 +112,10 @@ export interface Backend {
 
   // ---- 1-bit --------------------------------------------------------------------------------------
   /**
-   * Packs the signs of weights w[K, C/groups, R, S] into `packed` (`packedWeightWords(g)` words,
-   * layout [K][R][S][wordsPerTap], bit SET where w < 0 (or NaN), i.e. sign -1; sign(0) = +1).
-   * Done once per weight change (BinaryConv2d caches it), not per forward.
+   * Packs the signs of weights w[K, C/groups, R, S] into the first `packedWeightWords(g)` words of
+   * `packed`: one dense bit stream, bit (k * R * S + r * S + s) * C/groups + c for channel c of tap
+   * (r, s) of filter k, SET where w < 0 (or NaN), i.e. sign -1; sign(0) = +1; no padding between
+   * taps or filters. Done once per weight change (BinaryConv2d caches it), not per forward.
    */
   packWeights(w: Float32Array, packed: Uint32Array, g: XnorConv2dGeometry): void;
   /**

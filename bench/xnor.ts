@@ -6,15 +6,16 @@
  *   noGrad(() => layer.forward(x))                              packs the input's signs: timed
  *
  * gflops counts the float forward's 2·N·H·W·C·K·9, so the row compares with `<shape>.fwd` as equal
- * work. Each row's note gives the packed weight bytes against the float weight bytes. A depthwise
- * case (dwconv_m.xnor_fwd, groups = C) shows the packed path where a tap is one bit. Large calls
- * run on two threads where the machine has two cores (the note says whether the worker thread took
- * part; CPNAS_XNOR_THREADS=1 keeps one).
+ * work. Each row's note gives the packed weight bytes as a fraction of the float weight bytes, the
+ * threads used and the process CPU time of one call (median; all threads: with two threads it
+ * exceeds `ms` when both work). Large calls run on two threads where the machine has two cores
+ * (CPNAS_XNOR_THREADS=1 keeps one); there, `<shape>.xnor_fwd_1t` repeats the case on one thread.
+ * A depthwise case (dwconv_m.xnor_fwd, groups = C) shows the packed path where a filter is 9 bits.
  */
 import { Bench } from 'tinybench';
 import { Random, Tensor, noGrad, setBackend } from '../core/index.js';
 import { BinaryConv2d } from '../binary/binary-conv.js';
-import { xnorThreadInfo } from '../backends/cpu/xnor.js';
+import { setXnorThreads, xnorThreadInfo } from '../backends/cpu/xnor.js';
 import type { BenchOptions, BenchRow, BenchSuite } from './types.js';
 
 const SHAPES = {
@@ -27,38 +28,51 @@ const SHAPES = {
 interface Case {
   bench: string;
   flops: number;
+  /** Threads asked for (1 or 2). */
+  threads: number;
   note: string;
   fn: () => void;
 }
 
-function cases(rng: Random): Case[] {
+/** Packed weight bytes, float weight bytes, and how many times smaller the packed ones are. */
+export function packedRatio(layer: BinaryConv2d): { packedBytes: number; floatBytes: number; ratio: number } {
+  const packedBytes = layer.packedWeights().byteLength, floatBytes = layer.weight.size * 4;
+  return { packedBytes, floatBytes, ratio: floatBytes / packedBytes };
+}
+
+function cases(rng: Random, twoThreads: boolean): Case[] {
   const out: Case[] = [];
   for (const [name, s] of Object.entries(SHAPES)) {
     const layer = new BinaryConv2d(s.C, s.K, 3, { padding: 1, groups: s.groups, rng }).eval();
     const x = Tensor.randn([s.N, s.C, s.H, s.H], 1, rng);
-    const packedBytes = layer.packedWeights().byteLength; // packs once, outside the timing
-    const floatBytes = layer.weight.size * 4;
+    const { packedBytes, floatBytes, ratio } = packedRatio(layer); // packs once, outside the timing
     const flops = 2 * s.N * s.H * s.H * (s.C / s.groups) * s.K * 9;
-    out.push({
-      bench: `${name}.xnor_fwd`, flops,
-      note: `packed weights ${packedBytes} B vs float ${floatBytes} B (1/${(floatBytes / packedBytes).toFixed(1)})` +
-        `${s.groups > 1 ? `, depthwise N${s.N} C${s.C} ${s.H}x${s.H}` : ''}`,
-      fn: () => { noGrad(() => layer.forward(x)); },
-    });
+    const note = `packed weights ${packedBytes} B = 1/${ratio.toFixed(1)} of float ${floatBytes} B` +
+      `${s.groups > 1 ? `, depthwise N${s.N} C${s.C} ${s.H}x${s.H}` : ''}`;
+    const fn = (): void => { noGrad(() => layer.forward(x)); };
+    out.push({ bench: `${name}.xnor_fwd`, flops, threads: twoThreads ? 2 : 1, note, fn });
+    if (twoThreads) out.push({ bench: `${name}.xnor_fwd_1t`, flops, threads: 1, note, fn });
   }
   return out;
 }
 
-async function measure(list: Case[], quick: boolean): Promise<Map<string, number>> {
-  const bench = new Bench({ iterations: quick ? 3 : 20, time: quick ? 0 : 500, warmupIterations: quick ? 1 : 3, warmupTime: 0, throws: true });
-  for (const c of list) bench.add(c.bench, c.fn);
+/** Median wall milliseconds (tinybench) and median process CPU milliseconds of one call. */
+async function measure(c: Case, quick: boolean): Promise<{ ms: number; cpuMs: number } | undefined> {
+  const cpu: number[] = [];
+  const timed = (): void => {
+    const t0 = process.cpuUsage();
+    c.fn();
+    const d = process.cpuUsage(t0);
+    cpu.push((d.user + d.system) / 1000);
+  };
+  const warmup = quick ? 1 : 3;
+  const bench = new Bench({ iterations: quick ? 3 : 20, time: quick ? 0 : 500, warmupIterations: warmup, warmupTime: 0, throws: true });
+  bench.add(c.bench, timed);
   await bench.run();
-  const times = new Map<string, number>();
-  for (const t of bench.tasks) {
-    const r = t.result;
-    if (r.state === 'completed' || r.state === 'aborted-with-statistics') times.set(t.name, r.latency.p50);
-  }
-  return times;
+  const r = bench.tasks[0].result;
+  if (r.state !== 'completed' && r.state !== 'aborted-with-statistics') return undefined;
+  const sorted = cpu.slice(warmup).sort((a, b) => a - b);
+  return { ms: r.latency.p50, cpuMs: sorted[sorted.length >> 1] };
 }
 
 export const suite: BenchSuite = {
@@ -67,16 +81,26 @@ export const suite: BenchSuite = {
     const backends = opts.backends ?? ['cpu'];
     if (!backends.includes('cpu')) return [];
     setBackend('cpu');
-    const list = cases(new Random(2)).filter((c) => !opts.filter || c.bench.includes(opts.filter));
+    const twoThreads = xnorThreadInfo().threads > 1;
+    const list = cases(new Random(2), twoThreads).filter((c) => !opts.filter || c.bench.includes(opts.filter));
     const rows: BenchRow[] = [];
     for (const c of list) {
-      const before = xnorThreadInfo().workerChunks;
-      const ms = (await measure([c], opts.quick)).get(c.bench);
-      if (ms === undefined) continue;
-      // the worker thread took part in this case's calls (large calls, two cores)
-      const threads = xnorThreadInfo().workerChunks > before ? 2 : 1;
-      const note = `${c.note}, ${threads} thread${threads > 1 ? 's' : ''}`;
-      rows.push({ backend: 'cpu', bench: c.bench, ms: round(ms, 3), gflops: round(c.flops / ms / 1e6, 3), note });
+      const prev = setXnorThreads(c.threads);
+      try {
+        if (c.threads > 1) await new Promise((r) => setTimeout(r, 100)); // let a newly started worker come up
+        const before = xnorThreadInfo().workerChunks;
+        const m = await measure(c, opts.quick);
+        if (!m) continue;
+        // whether the worker thread took part in this case's calls (large calls, two free cores)
+        const used = xnorThreadInfo().workerChunks > before ? 2 : 1;
+        const threads = c.threads > 1 ? `2 threads${used > 1 ? '' : ' asked, the worker took no chunk'}` : '1 thread';
+        rows.push({
+          backend: 'cpu', bench: c.bench, ms: round(m.ms, 3), gflops: round(c.flops / m.ms / 1e6, 3),
+          note: `${c.note}, ${threads}, cpu ${m.cpuMs.toFixed(2)} ms`,
+        });
+      } finally {
+        setXnorThreads(prev);
+      }
     }
     return rows;
   },

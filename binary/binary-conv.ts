@@ -12,7 +12,10 @@
  *
  * The packed weights are cached and rebuilt only when the weight tensor's `version` changes (the
  * optimizers call `markChanged()`), and they are saved with the module's state as extra arrays
- * (`packedWeight`, u32, and `alpha`, f32), so an inference-only load need not re-pack.
+ * (`packedSigns`, u32: the weights' signs as one dense bit stream, 1/32 of the float weights' bytes,
+ * see backends/cpu/bitpack.ts; and `alpha`, f32), so an inference-only load need not re-pack. (The
+ * stream replaced an earlier format saved as `packedWeight`, with padding per kernel tap: a state
+ * holding that key loads with `strict: false`, and the signs are then packed again from the weights.)
  */
 import { CpnasError, Tensor, check, getBackend, needsGrad, noGrad, shapeStr, type Conv2dGeometry } from '../core/index.js';
 import { packedWeightWords, xnorGeometry, type XnorConv2dGeometry } from '../backends/backend.js';
@@ -72,7 +75,7 @@ export class BinaryConv2d extends Conv2d {
     return getBinarizer(this.weightBinarizer)(this.weight);
   }
 
-  /** The packed weight signs ([K][R][S][wordsPerTap], see backends/cpu/bitpack.ts), cached. */
+  /** The packed weight signs (one dense bit stream, see backends/cpu/bitpack.ts), cached. */
   packedWeights(): Uint32Array {
     return this.pack().words;
   }
@@ -132,13 +135,21 @@ export class BinaryConv2d extends Conv2d {
 
   override extraState(): Record<string, StateArray> {
     const p = this.pack();
-    return { packedWeight: p.words, alpha: p.alpha };
+    return { packedSigns: p.words, alpha: p.alpha };
   }
 
   override loadExtraState(state: Record<string, StateArray>): void {
-    const words = state.packedWeight, alpha = state.alpha;
+    const words = state.packedSigns, alpha = state.alpha;
+    if (words === undefined || alpha === undefined) {
+      // a partial load (strict: false): the signs are packed again from the loaded weights when needed
+      this.#packed = null;
+      return;
+    }
     check(words instanceof Uint32Array && alpha instanceof Float32Array, 'BinaryConv2d',
-      () => 'saved state needs packedWeight (u32) and alpha (f32)');
+      () => 'saved state needs packedSigns (u32) and alpha (f32)');
+    const want = packedWeightWords(this.weightGeometry()), K = this.weight.shape[0];
+    check(words.length === want && alpha.length === K, 'BinaryConv2d',
+      () => `saved packedSigns has ${words.length} words and alpha ${alpha.length} scales; weight ${shapeStr(this.weight.shape)} needs ${want} and ${K}`);
     // parameters are loaded (and marked changed) before extra state: these match the current version
     this.#packed = { source: this.weight, version: this.weight.version, words, alpha };
   }

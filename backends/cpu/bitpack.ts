@@ -1,24 +1,30 @@
 /**
- * Bit packing for the 1-bit convolution: signs become bits of Uint32Array words, packed along the
- * reduction dimension (input channels of one kernel tap).
+ * Bit packing for the 1-bit convolution: signs become bits of Uint32Array words.
  *
  * Bit convention: a bit is SET where the value is negative (sign -1) and CLEAR where it is >= 0
- * (sign +1, so sign(0) = +1 as everywhere in the project). With that choice the words of a padded
- * pixel and the unused high bits of a tap's last word are all zero in both operands, so they never
- * count as a mismatch: for ±1 vectors of n entries, `dot = n - 2 * popcount(a XOR w)`.
+ * (sign +1, so sign(0) = +1 as everywhere in the project; NaN counts as -1). With that choice the
+ * words of a padded pixel and the unused high bits of a last word are all zero in both operands, so
+ * they never count as a mismatch: for ±1 vectors of n entries, `dot = n - 2 * popcount(a XOR w)`.
+ * Bit i of a packed array is bit (i & 31) of word (i >>> 5).
  *
- * Layouts (Cg = C / groups input channels per group, wpt = wordsPerTap = ceil(Cg / 32)):
- * - weights, `packWeightSigns`: [K][R][S][wpt]; channel c of tap (r, s) of filter k is bit (c & 31)
- *   of word ((k * R + r) * S + s) * wpt + (c >>> 5). One filter is a row of R * S * wpt words.
+ * Layouts (Cg = C / groups input channels per group, RS = R * S taps, wpt = wordsPerTap = ceil(Cg / 32)):
+ * - weights, `packWeightSigns` (the stored format, what `packWeights` writes and every backend
+ *   reads): one dense bit stream of all K * RS * Cg signs, filter-major, then tap (r, s), then
+ *   channel: channel c of tap t = r * S + s of filter k is bit (k * RS + t) * Cg + c. Nothing pads
+ *   filters or taps, so the stream takes ceil(K * RS * Cg / 32) words (`packedWeightWords`): 1/32 of
+ *   the float weights' bytes, plus the unused part of the last word, for any channel count (a 3x3
+ *   depthwise filter is 9 bits). One filter is the `rowBits = RS * Cg` bits from bit k * rowBits on.
  * - input, `packInputSigns`: NHWC by group, [N][H][W][groups][wpt]: the wpt words of one pixel and
  *   one group are contiguous, channel c of group grp at bit (c & 31) of word (c >>> 5).
- * - dense rows, `im2colBits` and `denseWeightRows` (what the CPU kernel works on): the reduction
- *   vector of one output position (or one filter) as R * S * C/groups consecutive bits, tap-major and
- *   channel-minor, bit t * C/groups + c for channel c of tap t = r * S + s. No bits are wasted between
- *   taps, so small channel counts cost few words (3x3 with 16 channels: 144 bits, 5 words, where
- *   one word per tap would take 9). Rows of activations are [groups][N * P * Q][rowWords], rows of
- *   weights [K][rowWords]; `rowWords` >= ceil(bits / 32) pads a row with zero words. Padded taps are
- *   zero bits in the activation rows (the kernel corrects for them).
+ * - dense rows, `im2colBits` and, for depthwise convolutions, `im2colDepthwise` (what the CPU
+ *   kernel reads): the reduction vector of one output position
+ *   as rowBits consecutive bits in the order of a filter's bits in the stream (tap-major,
+ *   channel-minor: bit t * Cg + c). Rows are [groups][N * P * Q][rowWords], `rowWords` >=
+ *   ceil(rowBits / 32); padded taps and a row's tail are zero bits (the kernel corrects for the
+ *   padded taps).
+ * - filter rows, `filterRows` (the CPU kernel's view of the weights): one filter's rowBits bits per
+ *   row of words, aligned with the dense rows of the input: the kernel reads both through byte
+ *   views, so byte j of a filter row and byte j of an input row hold the same bits on any platform.
  *
  * Plain loops on typed arrays; nothing here allocates.
  */
@@ -37,17 +43,39 @@ export function popcount32(v: number): number {
   return Math.imul(v, 0x01010101) >>> 24;
 }
 
-/** Packs the signs of w[K, C/groups, R, S] into `packed` ([K][R][S][wpt], see the file comment). */
+/** Bits of one filter (and of one dense row): the RS * C/groups signs of a receptive field. */
+export function denseRowBits(g: XnorConv2dGeometry): number {
+  return g.R * g.S * (g.C / g.groups);
+}
+
+/** The n <= 32 bits of `words` from bit `bit` on, as the low bits of a non-negative number (n < 32) or an int32. */
+export function readBits(words: Uint32Array | Int32Array, bit: number, n: number): number {
+  const wi = bit >>> 5, off = bit & 31;
+  let v = words[wi] >>> off;
+  if (off !== 0 && off + n > 32) v |= words[wi + 1] << (32 - off);
+  return n >= 32 ? v | 0 : v & ((1 << n) - 1);
+}
+
+/** Number of set bits among the n bits of `words` from bit `bit` on. */
+export function popcountBits(words: Uint32Array | Int32Array, bit: number, n: number): number {
+  let count = 0;
+  for (; n >= 32; n -= 32, bit += 32) count += popcount32(readBits(words, bit, 32));
+  return n > 0 ? count + popcount32(readBits(words, bit, n)) : count;
+}
+
+/**
+ * Packs the signs of w[K, C/groups, R, S] into the dense stream (see the file comment); writes the
+ * first `packedWeightWords(g)` words of `packed` (the unused high bits of the last word are zero).
+ */
 export function packWeightSigns(w: Float32Array, packed: Uint32Array, g: XnorConv2dGeometry): void {
-  const { K, C, R, S, groups, wordsPerTap: wpt } = g;
-  const Cg = C / groups, RS = R * S;
-  packed.fill(0, 0, K * RS * wpt);
+  const { K, R, S } = g;
+  const Cg = g.C / g.groups, RS = R * S;
+  packed.fill(0, 0, wordsFor(K * RS * Cg));
   for (let k = 0; k < K; k++) {
     for (let c = 0; c < Cg; c++) {
-      const bit = 1 << (c & 31), word = c >>> 5;
       const src = (k * Cg + c) * RS;
-      for (let t = 0; t < RS; t++) {
-        if (!(w[src + t] >= 0)) packed[(k * RS + t) * wpt + word] |= bit; // x < 0 or NaN: sign -1
+      for (let t = 0, bit = k * RS * Cg + c; t < RS; t++, bit += Cg) {
+        if (!(w[src + t] >= 0)) packed[bit >>> 5] |= 1 << (bit & 31); // w < 0 or NaN: sign -1
       }
     }
   }
@@ -55,31 +83,28 @@ export function packWeightSigns(w: Float32Array, packed: Uint32Array, g: XnorCon
 
 /** The inverse of `packWeightSigns`: ±1 values into w[K, C/groups, R, S] (for tests and debugging). */
 export function unpackWeightSigns(packed: Uint32Array, w: Float32Array, g: XnorConv2dGeometry): void {
-  const { K, C, R, S, groups, wordsPerTap: wpt } = g;
-  const Cg = C / groups, RS = R * S;
+  const { K, R, S } = g;
+  const Cg = g.C / g.groups, RS = R * S;
   for (let k = 0; k < K; k++) for (let c = 0; c < Cg; c++) for (let t = 0; t < RS; t++) {
-    const neg = (packed[(k * RS + t) * wpt + (c >>> 5)] >>> (c & 31)) & 1;
-    w[(k * Cg + c) * RS + t] = neg ? -1 : 1;
+    const bit = (k * RS + t) * Cg + c;
+    w[(k * Cg + c) * RS + t] = (packed[bit >>> 5] >>> (bit & 31)) & 1 ? -1 : 1;
   }
 }
 
 /**
- * Negative-sign bit of a float32 given its raw bits, branch-free, matching `x >= 0 ? +1 : -1`:
- * 1 for x < 0 and for NaN, 0 for +0, -0 and positive values.
+ * The packed sign of a value: 1 for x < 0 and for NaN (sign -1), 0 for +0, -0 and positive values.
+ * V8 compiles the comparison to a flag read, without a branch (a branch would be mispredicted half
+ * the time on random signs).
  */
-export function negBit(bits: number): number {
-  const mag = bits & 0x7fffffff;
-  // (mag + 0x7fffffff) >>> 31: mag != 0;  (0x7f800000 - mag) >>> 31: NaN
-  return ((bits >>> 31) & ((mag + 0x7fffffff) >>> 31)) | ((0x7f800000 - mag) >>> 31);
+export function negBit(x: number): number {
+  return Number(!(x >= 0));
 }
 
 /**
  * Packs the signs of x[N, C, H, W] into `out` ([N][H][W][groups][wpt], N * H * W * groups * wpt
- * words). `xBits` is x's Int32Array view (the float bits: the sign test is then arithmetic, free of
- * the mispredicted branches a float comparison costs on random signs). Each word gathers its 32
- * channels in a register, four pixels at a time.
+ * words). Each word gathers its 32 channels in a register, four pixels at a time.
  */
-export function packInputSigns(xBits: Int32Array, out: Uint32Array, g: XnorConv2dGeometry): void {
+export function packInputSigns(x: Float32Array, out: Uint32Array, g: XnorConv2dGeometry): void {
   const { N, C, H, W, groups, wordsPerTap: wpt } = g;
   const Cg = C / groups, HW = H * W, pixWords = groups * wpt, HW4 = HW & ~3;
   for (let n = 0; n < N; n++) {
@@ -91,10 +116,10 @@ export function packInputSigns(xBits: Int32Array, out: Uint32Array, g: XnorConv2
         for (let i = 0; i < HW4; i += 4, o += 4 * pixWords) {
           let v0 = 0, v1 = 0, v2 = 0, v3 = 0;
           for (let cc = 0, src = chan + i; cc < cn; cc++, src += HW) {
-            v0 |= negBit(xBits[src]) << cc;
-            v1 |= negBit(xBits[src + 1]) << cc;
-            v2 |= negBit(xBits[src + 2]) << cc;
-            v3 |= negBit(xBits[src + 3]) << cc;
+            v0 |= negBit(x[src]) << cc;
+            v1 |= negBit(x[src + 1]) << cc;
+            v2 |= negBit(x[src + 2]) << cc;
+            v3 |= negBit(x[src + 3]) << cc;
           }
           out[o] = v0;
           out[o + pixWords] = v1;
@@ -103,31 +128,12 @@ export function packInputSigns(xBits: Int32Array, out: Uint32Array, g: XnorConv2
         }
         for (let i = HW4; i < HW; i++, o += pixWords) {
           let v = 0;
-          for (let cc = 0, src = chan + i; cc < cn; cc++, src += HW) v |= negBit(xBits[src]) << cc;
+          for (let cc = 0, src = chan + i; cc < cn; cc++, src += HW) v |= negBit(x[src]) << cc;
           out[o] = v;
         }
       }
     }
   }
-}
-
-/**
- * ORs the `nbits` low bits of `v` (its higher bits are zero) into `row` at bit `cursor` (bit i of the
- * row is bit i & 31 of word row[base + (i >>> 5)]); the words must start out zero.
- */
-function appendBits(row: Int32Array | Uint32Array, base: number, cursor: number, v: number, nbits: number): void {
-  const wi = base + (cursor >>> 5), off = cursor & 31;
-  if (off === 0) {
-    row[wi] |= v;
-  } else {
-    row[wi] |= v << off;
-    if (off + nbits > 32) row[wi + 1] |= v >>> (32 - off);
-  }
-}
-
-/** Bits of one dense row: the R * S * C/groups signs of a receptive field. */
-export function denseRowBits(g: XnorConv2dGeometry): number {
-  return g.R * g.S * (g.C / g.groups);
 }
 
 /**
@@ -181,20 +187,66 @@ export function im2colBits(xb: Uint32Array, cols: Int32Array | Uint32Array, g: X
 }
 
 /**
- * Weight rows in the dense layout of `im2colBits` from packed weights ([K][R][S][wpt]): row k of
- * `rows` ([K][rowWords]) holds filter k's R * S * C/groups sign bits, tap-major, without gaps.
+ * The dense rows of `im2colBits` for one input channel per group (depthwise convolutions) with R * S
+ * <= 32 (one word per row), straight from x. Each image row of a channel becomes a row of bits in
+ * `bitRows` (ceil((W + 2 padW) / 32) words per row, (H + 2 padH) rows: the zero padding is zero
+ * bits all round), and tap (r, s) of output (p, q) is then bit q * strideW + s * dilationW of bit
+ * row p * strideH + r * dilationH (S adjacent bits at once without dilation).
  */
-export function denseWeightRows(packed: Uint32Array, rows: Int32Array | Uint32Array, g: XnorConv2dGeometry, rowWords: number): void {
-  const { K, C, R, S, groups, wordsPerTap: wpt } = g;
-  const Cg = C / groups, RS = R * S, lastBits = Cg - 32 * (wpt - 1);
+export function im2colDepthwise(x: Float32Array, cols: Int32Array | Uint32Array, g: XnorConv2dGeometry, bitRows: Uint32Array): void {
+  const { N, C, H, W, R, S, strideH, strideW, padH, padW, dilationH, dilationW, P, Q } = g;
+  const M = N * P * Q, bw = (W + 2 * padW + 31) >>> 5;
+  const run = dilationW === 1 ? S : 1, mask = run === 32 ? -1 : (1 << run) - 1;
+  bitRows.fill(0, 0, (H + 2 * padH) * bw);
+  for (let n = 0; n < N; n++) {
+    for (let c = 0; c < C; c++) {
+      for (let h = 0, src = (n * C + c) * H * W; h < H; h++, src += W) {
+        const row = (h + padH) * bw;
+        let v = 0;
+        for (let w = 0, b = padW; w < W; w++, b++) {
+          v |= negBit(x[src + w]) << (b & 31);
+          if ((b & 31) === 31) {
+            bitRows[row + (b >>> 5)] = v;
+            v = 0;
+          }
+        }
+        if (((W + padW) & 31) !== 0) bitRows[row + ((W + padW) >>> 5)] = v; // the last, partial word
+      }
+      for (let p = 0, o = c * M + n * P * Q; p < P; p++) {
+        for (let q = 0; q < Q; q++, o++) {
+          let v = 0;
+          if (bw === 1 && run === S) {
+            // the common case: one word per bit row, a kernel row's S taps adjacent
+            for (let r = 0, h = p * strideH; r < R; r++, h += dilationH) v |= ((bitRows[h] >>> (q * strideW)) & mask) << (r * S);
+          } else {
+            for (let r = 0, h = p * strideH; r < R; r++, h += dilationH) {
+              for (let s = 0; s < S; s += run) {
+                const b = h * bw * 32 + q * strideW + s * dilationW, off = b & 31, wi = b >>> 5;
+                let t = bitRows[wi] >>> off;
+                if (off + run > 32) t |= bitRows[wi + 1] << (32 - off);
+                v |= (t & mask) << (r * S + s);
+              }
+            }
+          }
+          cols[o] = v;
+        }
+      }
+    }
+  }
+}
+
+/**
+ * The filters as rows of words, as the CPU kernel reads them: row k of `rows` ([K][rowWords],
+ * rowWords >= ceil(rowBits / 32)) holds bits [k * rowBits, (k + 1) * rowBits) of the packed stream
+ * from its bit 0 on, then zero bits: the layout of `im2colBits`'s rows, so that a filter row and an
+ * input row line up word for word (and byte for byte).
+ */
+export function filterRows(packed: Uint32Array, rows: Int32Array | Uint32Array, g: XnorConv2dGeometry, rowWords: number): void {
+  const K = g.K, rowBits = denseRowBits(g);
   rows.fill(0, 0, K * rowWords);
   for (let k = 0; k < K; k++) {
-    let cursor = 0;
-    for (let t = 0; t < RS; t++) {
-      const src = (k * RS + t) * wpt;
-      for (let j = 0; j < wpt - 1; j++, cursor += 32) appendBits(rows, k * rowWords, cursor, packed[src + j], 32);
-      appendBits(rows, k * rowWords, cursor, packed[src + wpt - 1], lastBits);
-      cursor += lastBits;
+    for (let bit = 0, o = k * rowWords; bit < rowBits; bit += 32, o++) {
+      rows[o] = readBits(packed, k * rowBits + bit, Math.min(32, rowBits - bit));
     }
   }
 }

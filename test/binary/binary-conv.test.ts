@@ -104,7 +104,7 @@ describe('BinaryConv2d', () => {
     const { layer } = make({ N: 1, C: 40, H: 3, W: 3, K: 3, kernel: 3, stride: 1, padding: 1, dilation: 1, groups: 1, seed: 4 });
     const p1 = layer.packedWeights();
     expect(p1).toBeInstanceOf(Uint32Array);
-    expect(p1.length).toBe(3 * 9 * 2);
+    expect(p1.length).toBe(Math.ceil((3 * 40 * 9) / 32)); // one dense stream of 3 filters x 40 channels x 9 taps
     expect(layer.packedWeights()).toBe(p1);
     layer.weight.data[0] = -Math.abs(layer.weight.data[0]) - 0.5; // filter 0, channel 0, tap 0: now negative
     expect(layer.packedWeights()).toBe(p1); // not marked: the cache stands
@@ -128,7 +128,7 @@ describe('BinaryConv2d', () => {
     const { layer, x } = make(s);
     const state = layer.stateDict();
     const names = state.json.entries.map((e) => `${e.name}:${e.dtype}`);
-    expect(names).toEqual(expect.arrayContaining(['weight:f32', 'packedWeight:u32', 'alpha:f32']));
+    expect(names).toEqual(expect.arrayContaining(['weight:f32', 'packedSigns:u32', 'alpha:f32']));
     const other = make({ ...s, seed: 7 }).layer;
     other.loadStateDict(state);
     expect(Array.from(other.packedWeights())).toEqual(Array.from(layer.packedWeights()));
@@ -136,6 +136,24 @@ describe('BinaryConv2d', () => {
     layer.eval();
     const a = noGrad(() => layer.forward(x)), b = noGrad(() => other.forward(x));
     expect(Array.from(b.data)).toEqual(Array.from(a.data));
+  });
+
+  it('keeps its packed weights within 1/30 of the float weights\' bytes (conv_s, conv_m, conv_l, depthwise)', () => {
+    for (const [C, K, groups] of [[16, 16, 1], [64, 64, 1], [128, 128, 1], [64, 64, 64]]) {
+      const layer = new BinaryConv2d(C, K, 3, { padding: 1, groups, rng: new Random(1) });
+      expect(layer.packedWeights().byteLength / (layer.weight.size * 4)).toBeLessThanOrEqual(1 / 30);
+    }
+  });
+
+  it('loads a state of the earlier packed format (key packedWeight) only non-strictly, packing again', () => {
+    const s: Setup = { N: 1, C: 5, H: 4, W: 4, K: 3, kernel: 3, stride: 1, padding: 1, dilation: 1, groups: 1, seed: 8 };
+    const { layer } = make(s);
+    const state = layer.stateDict();
+    for (const e of state.json.entries) if (e.name === 'packedSigns') (e as { name: string }).name = 'packedWeight';
+    const other = make({ ...s, seed: 9 }).layer;
+    expect(() => other.loadStateDict(state)).toThrow(/missing key packedSigns; unexpected key packedWeight/);
+    other.loadStateDict(state, { strict: false });
+    expect(Array.from(other.packedWeights())).toEqual(Array.from(layer.packedWeights()));
   });
 
   it('rejects unknown binarizer names and reports its settings', () => {

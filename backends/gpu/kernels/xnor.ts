@@ -5,12 +5,12 @@
  *
  * gpu.js arrays hold float32, which is exact for integers below 2^24 only, so signs travel in 24-bit
  * chunks. A first kernel packs the input's signs ([N, groups, H, W, chunks], bit set where x < 0 or
- * NaN); the weights' packed words (the CPU backend's layout) are re-chunked on the host; the
+ * NaN); the weights' packed bit stream (the CPU backend's format) is re-chunked on the host; the
  * convolution kernel computes, per output, alpha[k] * sum over in-image taps of
  * (Cg - 2 * popcount(xbits ^ wbits)).
  * Padded taps are skipped, so they contribute 0 as the float convolution of the signs does.
  */
-import type { XnorConv2dGeometry } from '../../backend.js';
+import { packedWeightWords, type XnorConv2dGeometry } from '../../backend.js';
 import { packWeights as cpuPackWeights } from '../../cpu/xnor.js';
 import type { GpuRuntime } from '../runtime.js';
 import { THREAD, divmod, kernelSource, key, unflatten } from '../codegen.js';
@@ -18,18 +18,18 @@ import { THREAD, divmod, kernelSource, key, unflatten } from '../codegen.js';
 const BITS = 24;
 
 /**
- * The packed-weight layout this kernel reads (backends/cpu/bitpack.ts documents it): channel c of tap
- * ((k * R + r) * S + s) is bit (c & 31) of that tap's word (c >>> 5), `wordsPerTap` words per tap, set
- * where w < 0 or NaN (sign -1).
+ * The packed-weight format this kernel reads (backends/cpu/bitpack.ts documents it): one dense bit
+ * stream, channel c of tap (r, s) of filter k at bit ((k * R + r) * S + s) * Cg + c (bit i in bit
+ * (i & 31) of word i >>> 5), set where w < 0 or NaN (sign -1).
  */
 function layoutPack(w: Float32Array, packed: Uint32Array, g: XnorConv2dGeometry): void {
-  const { K, C, R, S, groups, wordsPerTap } = g;
+  const { K, C, R, S, groups } = g;
   const Cg = C / groups;
   packed.fill(0);
   for (let k = 0; k < K; k++) for (let r = 0; r < R; r++) for (let s = 0; s < S; s++) {
-    const base = ((k * R + r) * S + s) * wordsPerTap;
+    const tap = ((k * R + r) * S + s) * Cg;
     for (let c = 0; c < Cg; c++) {
-      if (!(w[((k * Cg + c) * R + r) * S + s] >= 0)) packed[base + (c >>> 5)] |= 1 << (c & 31);
+      if (!(w[((k * Cg + c) * R + r) * S + s] >= 0)) packed[(tap + c) >>> 5] |= 1 << ((tap + c) & 31);
     }
   }
 }
@@ -45,7 +45,7 @@ export function cpuLayoutMatches(): boolean {
     };
     const w = new Float32Array(g.K * (g.C / g.groups) * g.R * g.S);
     for (let i = 0; i < w.length; i++) w[i] = (i * 7919) % 13 < 6 ? -1 - (i % 3) : 0.5 + (i % 5);
-    const want = new Uint32Array(g.K * g.R * g.S * g.wordsPerTap);
+    const want = new Uint32Array(packedWeightWords(g));
     const got = new Uint32Array(want.length);
     layoutPack(w, want, g);
     try {
@@ -58,15 +58,15 @@ export function cpuLayoutMatches(): boolean {
   return layoutChecked;
 }
 
-/** Re-chunks packed weights into 24-bit float-exact words: [K, R, S, chunks]. */
+/** Re-chunks the packed weight stream into 24-bit float-exact words: [K, R, S, chunks]. */
 function chunkWeights(packed: Uint32Array, g: XnorConv2dGeometry, chunks: number): Float32Array {
-  const { K, C, R, S, groups, wordsPerTap } = g;
+  const { K, C, R, S, groups } = g;
   const Cg = C / groups;
   const out = new Float32Array(K * R * S * chunks);
   for (let tap = 0; tap < K * R * S; tap++) {
-    const src = tap * wordsPerTap, dst = tap * chunks;
+    const src = tap * Cg, dst = tap * chunks;
     for (let c = 0; c < Cg; c++) {
-      if ((packed[src + (c >>> 5)] >>> (c & 31)) & 1) out[dst + Math.floor(c / BITS)] += 2 ** (c % BITS);
+      if ((packed[(src + c) >>> 5] >>> ((src + c) & 31)) & 1) out[dst + Math.floor(c / BITS)] += 2 ** (c % BITS);
     }
   }
   return out;
