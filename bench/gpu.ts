@@ -15,6 +15,7 @@
  */
 import { Bench } from 'tinybench';
 import { createGpuBackend, GPU_MODES, modeProblem, type GpuBackend, type GpuMode } from '../backends/gpu/index.js';
+import { packedWeightWords } from '../backends/backend.js';
 import { Random, Tensor, noGrad, withBackend, type XnorConv2dGeometry } from '../core/index.js';
 import { mul } from '../ops/arithmetic.js';
 import { conv2d } from '../ops/conv.js';
@@ -59,7 +60,7 @@ function cases(gpu: GpuBackend, rng: Random): Case[] {
         N: s.N, C: s.C, H: s.H, W: s.H, K: s.K, R: 3, S: 3, strideH: 1, strideW: 1, padH: 1, padW: 1,
         dilationH: 1, dilationW: 1, groups: 1, P: s.H, Q: s.H, wordsPerTap: Math.ceil(s.C / 32),
       };
-      const packed = new Uint32Array(s.K * 9 * g.wordsPerTap);
+      const packed = new Uint32Array(packedWeightWords(g));
       gpu.packWeights(w.data, packed, g);
       const alpha = new Float32Array(s.K).fill(0.1), y = new Float32Array(s.N * s.K * s.H * s.H);
       out.push({

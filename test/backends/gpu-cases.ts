@@ -14,6 +14,7 @@
 import fc from 'fast-check';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { BinaryOp, Conv2dGeometry, Pool2dGeometry, UnaryOp, XnorConv2dGeometry } from '../../backends/backend.js';
+import { packedWeightWords } from '../../backends/backend.js';
 import { cpuBackend } from '../../backends/cpu/index.js';
 import { createGpuBackend, type GpuBackend, type GpuMode } from '../../backends/gpu/index.js';
 import { Random, Tensor, withBackend } from '../../core/index.js';
@@ -240,7 +241,7 @@ export function defineGpuSuite(mode: GpuMode, numRuns: number, heavyRuns = numRu
       const x = rand(s.N * s.C * s.H * s.W, sd), w = rand(s.K * (s.C / s.groups) * s.kernel * s.kernel, sd + 1);
       x[0] = 0; // sign(0) = +1
       const alpha = rand(s.K, sd + 2, 0.1, 1);
-      const packed = new Uint32Array(s.K * s.kernel * s.kernel * g.wordsPerTap);
+      const packed = new Uint32Array(packedWeightWords(g));
       gpu().packWeights(w, packed, g);
       const yg = new Float32Array(s.N * s.K * s.P * s.Q), yc = new Float32Array(yg.length);
       gpu().xnorConv2d(x, packed, alpha, yg, g);
