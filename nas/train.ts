@@ -9,6 +9,12 @@
  * the last cell. Both use SGD (or Adam) with weight decay and a cosine learning rate per step, and
  * optional drop-path. The Child starts from the Parent's weights by default (settings.childInit).
  *
+ * The last steps of the Child (settings.freezeBnFraction) run with BatchNorm statistics frozen: a BN
+ * in front of sign() decides which side of 0 whole regions fall (MNIST's uniform background, say), so
+ * the small gap between batch statistics (training) and running statistics (inference) flips many
+ * signs at once; fine-tuning with the running statistics fixed trains the very function that inference
+ * runs, which closes that gap.
+ *
  * Both models are saved in the run folder (`parent/model.*`, `child/model.*`, the Child with its packed
  * 1-bit weights); a checkpoint after every epoch lets `resume` continue where a run stopped.
  */
@@ -18,23 +24,25 @@ import { CenterLoss } from '../binary/center-loss.js';
 import { BinaryConv2d } from '../binary/binary-conv.js';
 import { countOps } from '../binary/count.js';
 import { cpLoss } from '../binary/cp-loss.js';
-import { CpnasError, Random, defaultRandom, manualSeed, noGrad, shapeStr, type Tensor } from '../core/index.js';
+import { CpnasError, Random, Tensor, defaultRandom, manualSeed, shapeStr } from '../core/index.js';
 import { add, mul } from '../ops/arithmetic.js';
-import { Conv2d } from '../ops/layers.js';
-import { crossEntropy } from '../ops/loss.js';
+import { BatchNorm2d, Conv2d } from '../ops/layers.js';
+import { clipGradNorm } from '../ops/optim/clip.js';
+import type { Optimizer } from '../ops/optim/optimizer.js';
 import { CosineAnnealingLR, type ScheduleState } from '../ops/optim/schedule.js';
 import { saveModule, type Tree } from '../ops/state.js';
 import {
   CheckpointStore, loadModuleFromTree, loadOptimizerFromTree, loadRngFromTree, moduleToTree, optimizerToTree, rngToTree,
 } from './checkpoint.js';
-import { distillationLoss } from './distill.js';
 import { validateGenotype } from './genotype.js';
 import { appendJsonl, readJsonl, writeFileAtomic, writeJsonAtomic } from './io.js';
-import { accuracyOf, batchesFor, countCorrect, makeOptimizer, optimizeStep, shuffledBatches } from './loop.js';
+import { accuracyOf, batchesFor, makeOptimizer, shuffledBatches } from './loop.js';
 import { GenotypeNetwork } from './network.js';
+import { operationInfo } from './operations.js';
 import type { UnaryModule } from './primitives.js';
 import { checkImages } from './search.js';
 import { resolveTrainSettings } from './settings.js';
+import { ShardRunner, shardDataLoss } from './shards.js';
 import type { NetworkConfig } from './supernet.js';
 import {
   RUN_FILES, type EpochRecord, type HistoryRecord, type ModelReport, type NasDataset, type RunResult,
@@ -173,11 +181,62 @@ export function runTraining(opts: RunTrainingOptions): RunResult {
     log(`resuming training: ${state.phase} epoch ${state.epoch + 1}`);
   }
 
+  // data-parallel steps: the second shard of every batch runs on a replica (a worker thread when one
+  // can run the genotype's operations: user-registered ones exist in this thread only)
+  const builtinOnly = [...genotype.normal, ...genotype.reduce].every(([op]) => operationInfo(op).builtin);
+  const { rng: _initRng, binary: _binary, ...replicaConfig } = config;
+  const lossSettings = { theta: settings.theta, kd: settings.kd, kdTemperature: settings.kdTemperature };
+  const runner = settings.shards === 2
+    ? new ShardRunner({ genotype, config: replicaConfig, loss: lossSettings }, inputShape, Math.ceil(settings.batchSize / 2), builtinOnly && opts.threads !== 1)
+    : null;
+  const perImage = inputShape[0] * inputShape[1] * inputShape[2];
+
+  /**
+   * One optimizer step on a batch: the data loss of each shard (mean over its images) weighted by its
+   * size, plus the CP loss once; gradients clipped, then the step.
+   */
+  const step = (phase: Phase, net: GenotypeNetwork, optimizer: Optimizer, x: Tensor, y: Int32Array, frozen: boolean) => {
+    const N = y.length;
+    const nA = runner && N >= 2 ? Math.ceil(N / 2) : N, nB = N - nA;
+    if (runner && nB > 0) {
+      const dropSeed = settings.dropPath > 0 ? dropRng.nextUint32() : 0;
+      runner.begin(phase, net, centerLoss, x.data.subarray(nA * perImage, N * perImage), y.subarray(nA), nB, frozen, dropSeed);
+    }
+    const xA = nB > 0 ? new Tensor(x.data.subarray(0, nA * perImage), [nA, ...inputShape]) : x;
+    const main = shardDataLoss(phase, net, parent, centerLoss, xA, nB > 0 ? y.subarray(0, nA) : y, lossSettings);
+    let loss = main.loss;
+    let cp = 0;
+    if (phase === 'child' && settings.lambda > 0) {
+      const l = cpLoss(pairs.child, pairs.parent, { lambda: settings.lambda });
+      cp = l.item();
+      // counted once for the whole batch: this shard's gradient is weighted by nA / N below
+      loss = add(loss, nB > 0 ? mul(l, N / nA) : l);
+    }
+    if (!Number.isFinite(loss.item())) throw new CpnasError(`${phase} training`, `the loss became ${loss.item()} (lower the learning rate)`);
+    optimizer.zeroGrad();
+    loss.backward();
+    const stats = { ...main.stats };
+    if (runner && nB > 0) {
+      const other = runner.finish();
+      const wA = nA / N, wB = nB / N;
+      let o = 0;
+      for (const p of optimizer.params) {
+        const g = other.gradients;
+        if (!p.grad) p.grad = Tensor.zeros(p.shape);
+        const d = p.grad.data;
+        for (let j = 0; j < d.length; j++) d[j] = wA * d[j] + wB * g[o + j];
+        o += p.size;
+      }
+      for (const k of ['data', 'ce', 'center', 'kd'] as const) stats[k] = wA * stats[k] + wB * other.stats[k];
+      stats.correct += other.stats.correct;
+    }
+    if (settings.gradClip > 0) clipGradNorm(optimizer.params, settings.gradClip);
+    optimizer.step();
+    return { loss: stats.data + cp, correct: stats.correct, terms: { ce: stats.ce, cp, center: stats.center, kd: stats.kd } };
+  };
+
   /** Trains one network for its epochs, checkpointing after each; returns the last epoch's numbers. */
-  const trainPhase = (
-    phase: Phase, net: GenotypeNetwork, epochs: number, lr: number,
-    lossOf: (x: Tensor, y: Int32Array) => { loss: Tensor; logits: Tensor; terms?: EpochRecord['terms'] },
-  ): PhaseOutcome => {
+  const trainPhase = (phase: Phase, net: GenotypeNetwork, epochs: number, lr: number, freezeBnFraction: number): PhaseOutcome => {
     const perEpoch = batchesFor(train, settings.batchSize, 1);
     const totalSteps = Math.max(1, Math.round(epochs * perEpoch));
     const nEpochs = Math.ceil(totalSteps / perEpoch);
@@ -188,7 +247,11 @@ export function runTraining(opts: RunTrainingOptions): RunResult {
       loadOptimizerFromTree(optimizer, restored.optimizer);
       schedule.loadState(restored.schedule as unknown as ScheduleState);
     }
+    // the last steps may run with BN statistics frozen (see the file comment)
+    const freezeFrom = freezeBnFraction > 0 ? Math.floor(totalSteps * (1 - freezeBnFraction)) : Infinity;
+    const bns = net.modules().filter((m): m is BatchNorm2d => m instanceof BatchNorm2d);
     net.train();
+    centerLoss.train();
     for (let epoch = state.phase === phase ? state.epoch : 0; epoch < nEpochs; epoch++) {
       if (opts.signal?.aborted) throw new CpnasError('training', 'aborted (the last checkpoint is kept: run again with resume to continue)');
       const t0 = Date.now();
@@ -197,19 +260,19 @@ export function runTraining(opts: RunTrainingOptions): RunResult {
       let lossSum = 0, correct = 0, seen = 0, n = 0;
       const terms = { ce: 0, cp: 0, center: 0, kd: 0 };
       for (const b of shuffledBatches(train, settings.batchSize, dataRng, steps, settings.augment)) {
-        const out = lossOf(b.x, b.y);
+        const frozen = epoch * perEpoch + n >= freezeFrom;
+        for (const bn of bns) bn.training = !frozen;
         const lrNow = optimizer.lr;
-        lossSum += optimizeStep(optimizer, out.loss, settings.gradClip, `${phase} training`);
+        const out = step(phase, net, optimizer, b.x, b.y, frozen);
         schedule.step();
-        correct += countCorrect(out.logits, b.y);
+        lossSum += out.loss;
+        correct += out.correct;
         seen += b.y.length;
         n++;
-        if (out.terms) {
-          terms.ce += out.terms.ce;
-          terms.cp += out.terms.cp;
-          terms.center += out.terms.center;
-          terms.kd += out.terms.kd ?? 0;
-        }
+        terms.ce += out.terms.ce;
+        terms.cp += out.terms.cp;
+        terms.center += out.terms.center;
+        terms.kd += out.terms.kd;
         opts.onProgress?.({
           phase, done: epoch * perEpoch + n, total: totalSteps, round: epoch + 1,
           label: `${phase} epoch ${epoch + 1}/${nEpochs} · batch ${n}/${steps}`,
@@ -251,62 +314,38 @@ export function runTraining(opts: RunTrainingOptions): RunResult {
   };
 
   const saveModel = (kind: Phase, net: GenotypeNetwork, testAccuracy: number): string => {
+    const { rng: _rng, ...plain } = config;
     const meta: ModelMeta = {
-      kind, genotype, config: { ...config, binary: kind === 'child', rng: undefined } as Omit<NetworkConfig, 'rng'>,
-      classNames: [...train.classNames], inputShape, testAccuracy,
+      kind, genotype, config: { ...plain, binary: kind === 'child' }, classNames: [...train.classNames], inputShape, testAccuracy,
     };
-    delete (meta.config as { rng?: unknown }).rng;
     saveModule(net, join(outDir, kind, 'model'), meta as unknown as Record<string, unknown>);
     return kind;
   };
 
-  // ---- the Parent ------------------------------------------------------------------------------
-  if (state.phase === 'parent') {
-    const out = trainPhase('parent', parent, settings.parentEpochs, settings.parentLr, (x, y) => {
-      const logits = parent.forward(x);
-      return { loss: crossEntropy(logits, y), logits };
-    });
-    const testAccuracy = evalAccuracy(parent, test, settings.batchSize);
-    state = {
-      phase: 'child', epoch: 0, trainLoss: 0, trainAccuracy: 0,
-      parentReport: { testAccuracy, ...out, ...costOf(parent, inputShape), modelDir: saveModel('parent', parent, testAccuracy) },
-    };
-    log(`parent: test accuracy ${(100 * testAccuracy).toFixed(2)} %`);
-    if (settings.childInit === 'parent') child.loadStateDict(parent.stateDict(), { strict: false });
-    save(null);
-  }
+  try {
+    // ---- the Parent ------------------------------------------------------------------------------
+    if (state.phase === 'parent') {
+      const out = trainPhase('parent', parent, settings.parentEpochs, settings.parentLr, 0);
+      const testAccuracy = evalAccuracy(parent, test, settings.batchSize);
+      state = {
+        phase: 'child', epoch: 0, trainLoss: 0, trainAccuracy: 0,
+        parentReport: { testAccuracy, ...out, ...costOf(parent, inputShape), modelDir: saveModel('parent', parent, testAccuracy) },
+      };
+      log(`parent: test accuracy ${(100 * testAccuracy).toFixed(2)} %`);
+      if (settings.childInit === 'parent') child.loadStateDict(parent.stateDict(), { strict: false });
+      save(null);
+    }
 
-  // ---- the Child ---------------------------------------------------------------------------------
-  if (state.phase === 'child') {
-    parent.eval(); // a fixed teacher from here on: running statistics, no updates
-    const out = trainPhase('child', child, settings.childEpochs, settings.childLr, (x, y) => {
-      const { features, logits } = child.forwardFeatures(x);
-      const ce = crossEntropy(logits, y);
-      let loss = ce;
-      let cp = 0, center = 0;
-      if (settings.lambda > 0) {
-        const l = cpLoss(pairs.child, pairs.parent, { lambda: settings.lambda });
-        cp = l.item();
-        loss = add(loss, l);
-      }
-      if (settings.theta > 0) {
-        centerLoss.train();
-        const l = centerLoss.forward(features, y);
-        center = l.item();
-        loss = add(loss, l);
-      }
-      let kd = 0;
-      if (settings.kd > 0) {
-        // the Parent's prediction on the same batch, a constant target (eval mode, no graph)
-        const target = noGrad(() => parent.forward(x));
-        const l = mul(distillationLoss(logits, target, settings.kdTemperature), settings.kd);
-        kd = l.item();
-        loss = add(loss, l);
-      }
-      return { loss, logits, terms: { ce: ce.item(), cp, center, kd } };
-    });
-    state = { ...state, phase: 'done', epoch: 0, ...out };
-    save(null);
+    // ---- the Child ---------------------------------------------------------------------------------
+    if (state.phase === 'child') {
+      parent.eval(); // a fixed teacher from here on: running statistics, no updates
+      runner?.loadParent(parent);
+      const out = trainPhase('child', child, settings.childEpochs, settings.childLr, settings.freezeBnFraction);
+      state = { ...state, phase: 'done', epoch: 0, ...out };
+      save(null);
+    }
+  } finally {
+    runner?.close();
   }
 
   const parentReport = state.parentReport!;

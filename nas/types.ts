@@ -127,6 +127,18 @@ export interface TrainSettings {
   kd: number;
   /** Temperature T of the distillation term. */
   kdTemperature: number;
+  /**
+   * Fraction of the Child's training steps, at the end, run with BatchNorm statistics frozen (eval-mode
+   * BN), so the 1-bit network is fine-tuned with the statistics it runs with at inference (0 = off).
+   */
+  freezeBnFraction: number;
+  /**
+   * Shards per batch (1 or 2): with 2, each batch is cut in two halves whose gradients are averaged,
+   * the second half running on a worker thread when one can be started (else after the first, with the
+   * same numbers). BatchNorm then uses each half's statistics. Results depend on this setting, not on
+   * whether a thread was available.
+   */
+  shards: number;
   /** Drop-path probability on the cells' edges (0 = off). */
   dropPath: number;
   /** Random crops / flips on the training images (as the dataset supports). */
@@ -302,6 +314,8 @@ export interface RunTrainingOptions {
   searchSettings?: SearchSettings;
   /** Name of the dataset, for the result. */
   dataset?: string;
+  /** 1: never start a worker thread (the second shard then runs in this thread, same numbers). */
+  threads?: number;
 }
 
 /** Costs of one network (binary/ counting conventions: OPs = BOPs / 64 + FLOPs). */

@@ -100,14 +100,15 @@ export function fakeEngine(): FakeEngine {
 }
 
 function fakeResult(o: RunTrainingOptions): RunResult {
-  const seedShift = o.settings.seed * 0.01;
+  const seed = o.settings.seed ?? 0;
+  const seedShift = seed * 0.01;
   const model = (acc: number, binary: boolean) => ({
     testAccuracy: acc, trainLoss: 0.3, trainAccuracy: acc, modelDir: binary ? 'child' : 'parent',
     fpParams: binary ? 1000 : 20000, binaryParams: binary ? 19000 : 0, bops: binary ? 6.4e6 : 0, flops: binary ? 1e5 : 2e6, ops: binary ? 2e5 : 2e6, sizeBytes: binary ? 6400 : 80000,
   });
   return {
     child: model(0.81 + seedShift, true), parent: model(0.9 + seedShift, false), ops: 2e5, bops: 6.4e6, flops: 1e5, sizeBytes: 6400,
-    searchSeconds: o.searchSeconds ?? 0, trainSeconds: 2.5, settings: { search: o.searchSettings, train: o.settings }, seed: o.settings.seed,
+    searchSeconds: o.searchSeconds ?? 0, trainSeconds: 2.5, settings: { search: o.searchSettings, train: o.settings as RunResult['settings']['train'] }, seed,
     genotype: o.genotype, dataset: o.dataset, inputShape: [1, 8, 8], numClasses: 2,
   };
 }
