@@ -1,7 +1,8 @@
 /** CP-NAS: the search space, the strategies, the training stage and the run folder. */
 export * from './types.js';
 export * from './operations.js';
-export { BUILTIN_OPERATIONS, DilConv, FactorizedReduce, Pool, ReLUConvBN, SepConv, Zero } from './primitives.js';
+export { BUILTIN_OPERATIONS, DilConv, FactorizedReduce, Pool, ReLUConvBN, SepConv, UnaryModule, Zero, makeConv } from './primitives.js';
+export { distillationLoss } from './distill.js';
 export { MixedOp } from './mixed-op.js';
 export { SearchCell } from './cell.js';
 export { Supernet, reductionCells, type NetworkConfig } from './supernet.js';
