@@ -2,30 +2,12 @@
  * Atomic file output: every file of a run folder is written to a temporary file beside it and renamed
  * into place, so an interrupted run never leaves a half-written genotype, checkpoint or report.
  */
-import { appendFileSync, closeSync, fsyncSync, mkdirSync, openSync, readFileSync, renameSync, unlinkSync, writeSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { appendFileSync, mkdirSync, readFileSync } from 'node:fs';
+import { dirname } from 'node:path';
+import { writeFileAtomic } from '../core/atomic.js';
 import { CpnasError } from '../core/index.js';
 
-let counter = 0;
-
-/** Writes `data` to `path` atomically (temp file in the same folder, fsync, rename). */
-export function writeFileAtomic(path: string, data: string | Uint8Array): void {
-  mkdirSync(dirname(path), { recursive: true });
-  const tmp = join(dirname(path), `.${process.pid}.${Date.now()}.${counter++}.tmp`);
-  const fd = openSync(tmp, 'w');
-  try {
-    writeSync(fd, typeof data === 'string' ? Buffer.from(data, 'utf8') : data);
-    fsyncSync(fd);
-  } finally {
-    closeSync(fd);
-  }
-  try {
-    renameSync(tmp, path);
-  } catch (e) {
-    try { unlinkSync(tmp); } catch { /* already gone */ }
-    throw e;
-  }
-}
+export { writeFileAtomic };
 
 /** Writes a JSON document atomically, pretty-printed. */
 export function writeJsonAtomic(path: string, value: unknown): void {

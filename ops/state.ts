@@ -12,8 +12,9 @@
  * both written atomically (temporary file, fsync, rename); the JSON names the blob's size and checksum,
  * so a blob from another save is refused instead of loaded.
  */
-import { closeSync, fsyncSync, mkdirSync, openSync, readFileSync, renameSync, statSync, unlinkSync, writeSync } from 'node:fs';
-import { basename, dirname, join } from 'node:path';
+import { writeFileAtomic } from '../core/atomic.js';
+import { readFileSync, statSync } from 'node:fs';
+import { basename, join } from 'node:path';
 import { CpnasError, shapeStr, sizeOf } from '../core/index.js';
 
 export type StateArray = Float32Array | Uint32Array;
@@ -209,27 +210,6 @@ export function decodeTree(json: TreeJson, blobIn: Uint8Array): Tree {
 
 // ---- files -------------------------------------------------------------------------------------
 
-let tmpCounter = 0;
-
-/** Writes `data` to `path` through a temporary file in the same folder, fsync and rename. */
-function writeAtomic(path: string, data: Uint8Array | string): void {
-  mkdirSync(dirname(path), { recursive: true });
-  const tmp = join(dirname(path), `.${basename(path)}.${process.pid}.${tmpCounter++}.tmp`);
-  const fd = openSync(tmp, 'w');
-  try {
-    writeSync(fd, typeof data === 'string' ? Buffer.from(data, 'utf8') : data);
-    fsyncSync(fd);
-  } finally {
-    closeSync(fd);
-  }
-  try {
-    renameSync(tmp, path);
-  } catch (e) {
-    try { unlinkSync(tmp); } catch { /* already gone */ }
-    throw e;
-  }
-}
-
 /** FNV-1a over the bytes: cheap, and enough to tell one save's blob from another's. */
 function checksum(b: Uint8Array): string {
   let h = 0x811c9dc5;
@@ -259,9 +239,9 @@ interface OnDisk {
 /** Writes a JSON document and its blob: the blob first, so the JSON never points at a missing blob. */
 export function writeStateFiles(path: string, json: StateJson | TreeJson, blob: Uint8Array): { json: string; bin: string } {
   const paths = statePaths(path);
-  writeAtomic(paths.bin, blob);
+  writeFileAtomic(paths.bin, blob);
   const doc: (StateJson | TreeJson) & OnDisk = { ...json, blobFile: basename(paths.bin), checksum: checksum(blob) };
-  writeAtomic(paths.json, JSON.stringify(doc) + '\n');
+  writeFileAtomic(paths.json, JSON.stringify(doc) + '\n');
   return paths;
 }
 
