@@ -75,6 +75,7 @@ const SHARED_BUDGET: FlagTable = {
   'image-size': { type: 'string', value: 'S', help: 'resize images to S x S' },
   'batch-size': { type: 'string', value: 'N', help: 'mini-batch size' },
   lr: { type: 'string', value: 'LR', help: 'initial learning rate of the weights' },
+  'child-block': { type: 'string', value: 'FORM', help: "form of the 1-bit Child, in the search supernet and the final network: paper (the Parent's ops, convs binarized, nothing added) | bireal (a BN and a real-valued shortcut around every 1-bit conv)" },
 };
 
 export interface CommandSpec {

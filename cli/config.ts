@@ -8,6 +8,7 @@ import { resolve } from 'node:path';
 import { GPU_MODES as GPU_BACKEND_MODES } from '../backends/gpu/modes.js';
 import { resolveSearchSettings, resolveTrainSettings } from '../nas/settings.js';
 import { listStrategies } from '../nas/strategies/index.js';
+import { CHILD_BLOCKS } from '../nas/units.js';
 import type { SearchSettings, StrategyName, TrainSettings } from '../nas/types.js';
 import { UsageError, type FlagValues } from './args.js';
 import { DATASETS, PRESETS, PRESET_NAMES, type DatasetName, type PresetName, type SplitLimits } from './presets.js';
@@ -135,6 +136,8 @@ export function resolveConfig(command: ConfigCommand, values: FlagValues): RunCo
     search.lr = lr;
     train.parentLr = train.childLr = lr;
   }
+  const childBlock = enumFlag(values, 'child-block', CHILD_BLOCKS);
+  if (childBlock !== undefined) search.childBlock = train.childBlock = childBlock;
 
   // search budget
   if (command !== 'train') {

@@ -2,11 +2,12 @@
  * Adding an operation to the search space: one `registerOperation` call.
  *
  * The new operation here is `conv_7x1_1x7`, the factorized 7x7 convolution of the NASNet / DARTS
- * search spaces: ReLU -> conv 1x7 -> conv 7x1 -> BN. Its factory receives the channel count C, the
- * stride (2 on the edges of a reduction cell that leave its inputs) and the form to build: the Parent's
- * full precision or the Child's 1-bit convolutions (`makeConv` picks Conv2d or BinaryConv2d). Once
- * registered, every strategy searches it, the genotype validator accepts it and the SVG drawing labels
- * it: nothing else changes.
+ * search spaces: ReLU -> conv 1x7 -> conv 7x1 -> BN, one unit. Its factory receives the channel count
+ * C, the stride (2 on the edges of a reduction cell that leave its inputs) and the options naming the
+ * network to build: the Parent's full precision, or the 1-bit Child in the chosen form (`paper` or
+ * `bireal`). `makeUnit` builds the chain in that form, so the operation needs no branch of its own.
+ * Once registered, every strategy searches it, the genotype validator accepts it and the SVG drawing
+ * labels it: nothing else changes.
  *
  * Then a tiny CP-NAS search runs on synthetic data with the new operation among the candidates, and
  * the indicator of the last round shows how it fared on each edge.
@@ -21,31 +22,24 @@ import type { Tensor } from '../core/index.js';
 import { loadDataset, searchSplit } from '../data/index.js';
 import { formatGenotype, validateGenotype } from '../nas/genotype.js';
 import { listOperations, registerOperation, type OperationOptions } from '../nas/operations.js';
-import { makeConv, type UnaryModule } from '../nas/primitives.js';
+import { makeUnit, type Unit } from '../nas/units.js';
 import { runSearch } from '../nas/run.js';
 import { resolveSearchSettings } from '../nas/settings.js';
 import type { RoundRecord } from '../nas/types.js';
-import { BatchNorm2d } from '../ops/layers.js';
 import { Module } from '../ops/module.js';
-import { relu } from '../ops/unary.js';
 
-/** ReLU -> conv 1x7 (stride) -> conv 7x1 -> BN; the 1-bit form drops the ReLU (sign() is its nonlinearity). */
+/** ReLU -> conv 1x7 (stride) -> conv 7x1 -> BN in the Parent; the Child form makeUnit is asked for. */
 class Conv7x1x1x7 extends Module {
-  conv1: UnaryModule;
-  conv2: UnaryModule;
-  bn: BatchNorm2d;
-  private readonly binary: boolean;
+  unit: Unit;
   constructor(C: number, stride: number, options: OperationOptions) {
     super();
-    // makeConv gives a BinaryConv2d in the Child, a Conv2d in the Parent
-    this.conv1 = makeConv(C, C, [1, 7], { stride, padding: [0, 3] }, options);
-    this.conv2 = makeConv(C, C, [7, 1], { padding: [3, 0] }, options);
-    this.bn = new BatchNorm2d(C, { affine: options.affine });
-    this.binary = options.binary;
+    this.unit = makeUnit([
+      { inC: C, outC: C, kernel: [1, 7], stride, padding: [0, 3] },
+      { inC: C, outC: C, kernel: [7, 1], padding: [3, 0] },
+    ], options);
   }
   forward(x: Tensor): Tensor {
-    const h = this.conv1.forward(this.binary ? x : relu(x));
-    return this.bn.forward(this.conv2.forward(h));
+    return this.unit.forward(x);
   }
 }
 

@@ -12,6 +12,7 @@ import { readStateFiles, type StateJson } from '../ops/state.js';
 import { validateGenotype } from './genotype.js';
 import { firstSamples, predictions } from './loop.js';
 import { GenotypeNetwork } from './network.js';
+import { CHILD_BLOCKS } from './units.js';
 import type { ModelMeta } from './train.js';
 import type { EvaluationResult, NasDataset, RunEvaluationOptions } from './types.js';
 
@@ -29,7 +30,12 @@ export function loadModel(dir: string): { net: GenotypeNetwork; meta: ModelMeta 
   const { json, blob } = readStateFiles(path, 'evaluate');
   const meta = (json as StateJson).meta as unknown as ModelMeta | undefined;
   if (!meta || !meta.genotype || !meta.config) throw new CpnasError('evaluate', `${path}.json has no model description (genotype, config): not a model saved by cpnas training`);
-  const net = new GenotypeNetwork(validateGenotype(meta.genotype), { ...meta.config });
+  // models saved before the Child forms existed were Bi-Real Children
+  const childBlock = meta.config.childBlock ?? 'bireal';
+  if (!CHILD_BLOCKS.includes(childBlock)) {
+    throw new CpnasError('evaluate', `${path}.json names an unknown Child form ${JSON.stringify(childBlock)} (known: ${CHILD_BLOCKS.join(', ')})`);
+  }
+  const net = new GenotypeNetwork(validateGenotype(meta.genotype), { ...meta.config, childBlock });
   net.loadStateDict({ json: json as StateJson, blob });
   net.eval();
   return { net, meta };

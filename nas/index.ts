@@ -1,7 +1,11 @@
 /** CP-NAS: the search space, the strategies, the training stage and the run folder. */
 export * from './types.js';
 export * from './operations.js';
-export { BUILTIN_OPERATIONS, DilConv, FactorizedReduce, Pool, ReLUConvBN, SepConv, UnaryModule, Zero, makeConv } from './primitives.js';
+export { BUILTIN_OPERATIONS, DilConv, FactorizedReduce, Pool, ReLUConvBN, SepConv, Zero } from './primitives.js';
+export {
+  BiRealUnit, CHILD_BLOCKS, DEFAULT_CHILD_BLOCK, PaperUnit, ParentUnit, Unit, makeConv, makeUnit, shortcut,
+  type ConvDecl, type ConvSpec, type PrimitiveOptions, type UnaryModule, type UnitOptions,
+} from './units.js';
 export { distillationLoss } from './distill.js';
 export { MixedOp } from './mixed-op.js';
 export { SearchCell } from './cell.js';

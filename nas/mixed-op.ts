@@ -1,18 +1,19 @@
 /**
  * MixedOp: every candidate operation of one edge. The sampling strategies (cp, bnas) run one chosen
  * operation; darts runs the softmax(alpha)-weighted sum of all of them (DARTS model_search.py).
- * As in DARTS, a pooling operation is followed by a BatchNorm without affine parameters in the search
- * network, so its output scale is comparable with the convolutions'.
+ * As in DARTS, an operation whose output is not normalized (the registry says which: the pools) is
+ * followed by a BatchNorm without affine parameters in the search network, so its output scale is
+ * comparable with the convolutions'.
  */
 import type { Tensor } from '../core/index.js';
 import { add, mul } from '../ops/arithmetic.js';
 import { BatchNorm2d } from '../ops/layers.js';
 import { Module } from '../ops/module.js';
 import { slice } from '../ops/shape.js';
-import { createOperation, type OperationOptions } from './operations.js';
+import { createOperation, operationInfo, type OperationOptions } from './operations.js';
 import type { UnaryModule } from './primitives.js';
 
-/** An operation followed by a BatchNorm (pools in the search network). */
+/** An operation followed by a BatchNorm (the pools in the search network). */
 export class WithBatchNorm extends Module {
   constructor(public op: Module, public bn: BatchNorm2d) {
     super();
@@ -33,7 +34,7 @@ export class MixedOp extends Module {
     this.names = [...names];
     this.ops = names.map((name) => {
       const op = createOperation(name, C, stride, options) as UnaryModule;
-      return name.includes('pool') ? new WithBatchNorm(op, new BatchNorm2d(C, { affine: false })) : op;
+      return operationInfo(name).needsBatchNorm ? new WithBatchNorm(op, new BatchNorm2d(C, { affine: false })) : op;
     });
   }
 

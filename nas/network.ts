@@ -73,7 +73,7 @@ export class GenotypeNetwork extends Module {
     this.genotype = validateGenotype(genotype);
     this.config = config;
     const { channels: C, rng } = config;
-    const o: OperationOptions = { binary: config.binary, affine: true, binarizers: config.binarizers, rng };
+    const o: OperationOptions = { binary: config.binary, affine: true, binarizers: config.binarizers, childBlock: config.childBlock, rng };
     const stemC = (config.stemMultiplier ?? 3) * C;
     this.stem = new Conv2d(config.inputChannels, stemC, 3, { padding: 1, rng });
     this.stemBn = new BatchNorm2d(stemC);

@@ -3,29 +3,28 @@
  * DARTS' `OPS` in operations.py. Every strategy, the genotype validator and the SVG drawing read it,
  * so one `registerOperation` call adds an operation everywhere:
  *
- *   registerOperation('conv_7x1_1x7', (C, stride, { binary, affine, binarizers }) =>
- *     new Sequential(...));
+ *   registerOperation('conv_7x1_1x7', (C, stride, options) =>
+ *     makeUnit([{ inC: C, outC: C, kernel: [1, 7], stride, padding: [0, 3] },
+ *               { inC: C, outC: C, kernel: [7, 1], padding: [3, 0] }], options));
  *
  * A factory receives the channel count C (input = output channels), the stride (1, or 2 on the edges
- * of a reduction cell that leave its input nodes) and whether to build the 1-bit Child form (every conv
- * a BinaryConv2d) or the full-precision Parent form. The module's `forward(x)` maps [N, C, H, W] to
- * [N, C, H / stride, W / stride].
+ * of a reduction cell that leave its input nodes) and the options: which network to build (the
+ * full-precision Parent, or the 1-bit Child in the form `childBlock` names). Building the convolutions
+ * through `makeUnit` (units.ts) gives every form without a branch in the operation. The module's
+ * `forward(x)` maps [N, C, H, W] to [N, C, H / stride, W / stride].
  */
-import { CpnasError, type Random } from '../core/index.js';
+import { CpnasError } from '../core/index.js';
 import type { Module } from '../ops/module.js';
 import { BUILTIN_OPERATIONS } from './primitives.js';
-import type { BinarizerSettings } from './types.js';
+import type { PrimitiveOptions } from './units.js';
 
-export interface OperationOptions {
-  /** Build the 1-bit Child form (every convolution binary in weights and activations). */
-  binary: boolean;
-  /** Affine BatchNorm parameters (false in the search supernet, as in DARTS). */
-  affine: boolean;
-  /** Binarizer names for the Child form. */
-  binarizers: BinarizerSettings;
-  /** Where initial weights are drawn from (optional: the process-wide seeded generator otherwise). */
-  rng?: Random;
-}
+/**
+ * `binary`: build the 1-bit Child (every convolution binary in weights and activations) in the form
+ * `childBlock` names, else the Parent; `affine`: affine BatchNorm parameters (false in the search
+ * supernet, as in DARTS); `binarizers`: binarizer names for the Child; `rng`: where initial weights
+ * are drawn from (the process-wide seeded generator otherwise).
+ */
+export type OperationOptions = PrimitiveOptions;
 
 export type OperationFactory = (C: number, stride: number, options: OperationOptions) => Module;
 
@@ -35,22 +34,28 @@ export interface OperationInfo {
   /** A short description for reports and `cpnas ops`. */
   description: string;
   builtin: boolean;
+  /**
+   * The operation's output is not normalized (a pool): the search network follows it with a BN
+   * without affine parameters, as DARTS' MixedOp does, so its scale is comparable with the convs'.
+   */
+  needsBatchNorm: boolean;
 }
 
 const registry = new Map<string, OperationInfo>();
 
-for (const [name, { factory, description }] of Object.entries(BUILTIN_OPERATIONS)) {
-  registry.set(name, { name, factory, description, builtin: true });
+for (const [name, { factory, description, needsBatchNorm }] of Object.entries(BUILTIN_OPERATIONS)) {
+  registry.set(name, { name, factory, description, builtin: true, needsBatchNorm: needsBatchNorm ?? false });
 }
 
 const NAME = /^[a-z][a-z0-9_]*$/;
 
 /**
  * Adds an operation to the search space. Names are lowercase identifiers (`sep_conv_7x7`); a built-in
- * name can only be replaced with `{ replace: true }`.
+ * name can only be replaced with `{ replace: true }`. `needsBatchNorm: true` for an operation whose
+ * output is not normalized (a pooling): the search network then follows it with a BN.
  */
 export function registerOperation(
-  name: string, factory: OperationFactory, opts: { description?: string; replace?: boolean } = {},
+  name: string, factory: OperationFactory, opts: { description?: string; replace?: boolean; needsBatchNorm?: boolean } = {},
 ): void {
   if (typeof name !== 'string' || !NAME.test(name)) {
     throw new CpnasError('registerOperation', `operation name ${JSON.stringify(name)} must be a lowercase identifier (letters, digits, _), like "sep_conv_7x7"`);
@@ -61,7 +66,10 @@ export function registerOperation(
     throw new CpnasError('registerOperation', `"${name}" is already registered${prev.builtin ? ' (built in)' : ''}; pass { replace: true } to replace it`);
   }
   if (name === 'none' && opts.replace) throw new CpnasError('registerOperation', '"none" (the zero operation) cannot be replaced');
-  registry.set(name, { name, factory, description: opts.description ?? prev?.description ?? name, builtin: false });
+  registry.set(name, {
+    name, factory, description: opts.description ?? prev?.description ?? name, builtin: false,
+    needsBatchNorm: opts.needsBatchNorm ?? false,
+  });
 }
 
 /** Removes a user-registered operation (built-ins stay). Returns whether it was there. */

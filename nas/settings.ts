@@ -7,6 +7,7 @@
 import { CpnasError } from '../core/index.js';
 import { DEFAULT_CENTER_THETA } from '../binary/center-loss.js';
 import { listOperations } from './operations.js';
+import { CHILD_BLOCKS, DEFAULT_CHILD_BLOCK } from './units.js';
 import { listStrategies } from './strategies/index.js';
 import type { SearchSettings, TrainSettings } from './types.js';
 
@@ -35,6 +36,7 @@ export function defaultSearchSettings(): SearchSettings {
     secondOrder: false,
     dartsNetwork: 'child',
     binarizers: { activation: 'approx', weight: 'scaled' },
+    childBlock: DEFAULT_CHILD_BLOCK,
     seed: 0,
   };
 }
@@ -68,6 +70,7 @@ export function defaultTrainSettings(): TrainSettings {
     augment: false,
     childInit: 'parent',
     binarizers: { activation: 'approx', weight: 'scaled' },
+    childBlock: DEFAULT_CHILD_BLOCK,
     seed: 0,
   };
 }
@@ -115,6 +118,7 @@ export function resolveSearchSettings(partial: Partial<SearchSettings> = {}): Se
   if (s.dartsNetwork !== 'child' && s.dartsNetwork !== 'parent') {
     throw new CpnasError(w, `dartsNetwork must be "child" or "parent", got "${s.dartsNetwork}"`);
   }
+  childBlockCheck(w, s.childBlock);
   const known = listOperations();
   if (!Array.isArray(s.primitives) || s.primitives.length < 2) {
     throw new CpnasError(w, `primitives must list at least 2 operations, got ${JSON.stringify(s.primitives)}`);
@@ -155,8 +159,15 @@ export function resolveTrainSettings(partial: Partial<TrainSettings> = {}): Trai
   if (s.shards !== 1 && s.shards !== 2) throw new CpnasError(w, `shards must be 1 or 2, got ${JSON.stringify(s.shards)}`);
   if (!(s.dropPath >= 0 && s.dropPath < 1)) throw new CpnasError(w, `dropPath must be in [0, 1), got ${s.dropPath}`);
   if (s.optimizer !== 'sgd' && s.optimizer !== 'adam') throw new CpnasError(w, `optimizer must be "sgd" or "adam", got "${s.optimizer}"`);
+  childBlockCheck(w, s.childBlock);
   if (s.childInit !== 'parent' && s.childInit !== 'scratch') throw new CpnasError(w, `childInit must be "parent" or "scratch", got "${s.childInit}"`);
   return s;
+}
+
+function childBlockCheck(where: string, v: unknown): void {
+  if (!(CHILD_BLOCKS as readonly unknown[]).includes(v)) {
+    throw new CpnasError(where, `childBlock must be one of ${CHILD_BLOCKS.join(', ')}, got ${JSON.stringify(v)}`);
+  }
 }
 
 function stripUndefined<T extends object>(o: T): Partial<T> {

@@ -11,7 +11,7 @@ import { Module } from '../ops/module.js';
 import { globalAvgPool2d } from '../ops/pool.js';
 import { SearchCell, type CellChoice } from './cell.js';
 import { allEdgeKeys, edgeKey, cellEdges } from './genotype.js';
-import type { BinarizerSettings, CellType, EdgeKey } from './types.js';
+import type { BinarizerSettings, CellType, ChildBlock, EdgeKey } from './types.js';
 
 export interface NetworkConfig {
   /** Channels of the input images (1 for digits, 3 for CIFAR). */
@@ -27,6 +27,8 @@ export interface NetworkConfig {
   /** 1-bit convolutions in the cells (the Child) or full precision (the Parent). */
   binary: boolean;
   binarizers: BinarizerSettings;
+  /** The Child's form (units.ts; default DEFAULT_CHILD_BLOCK); ignored for the Parent. */
+  childBlock?: ChildBlock;
   rng?: Random;
 }
 
@@ -54,7 +56,7 @@ export class Supernet extends Module {
     this.config = config;
     this.primitives = [...primitives];
     const { channels: C, nodes, rng } = config;
-    const o = { binary: config.binary, affine: false, binarizers: config.binarizers, rng };
+    const o = { binary: config.binary, affine: false, binarizers: config.binarizers, childBlock: config.childBlock, rng };
     const stemC = (config.stemMultiplier ?? 3) * C;
     this.stem = new Conv2d(config.inputChannels, stemC, 3, { padding: 1, rng });
     this.stemBn = new BatchNorm2d(stemC);

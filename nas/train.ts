@@ -132,7 +132,7 @@ export function runTraining(opts: RunTrainingOptions): RunResult {
   const initRng = seedRng.fork(), dataRng = seedRng.fork(), dropRng = seedRng.fork();
   const config: NetworkConfig = {
     inputChannels: inputShape[0], numClasses, cells: settings.cells, channels: settings.channels,
-    nodes: genotype.normal.length / 2, binarizers: settings.binarizers, binary: false, rng: initRng,
+    nodes: genotype.normal.length / 2, binarizers: settings.binarizers, childBlock: settings.childBlock, binary: false, rng: initRng,
   };
   const parent = new GenotypeNetwork(genotype, { ...config, binary: false });
   const child = new GenotypeNetwork(genotype, { ...config, binary: true });
@@ -361,7 +361,7 @@ export function runTraining(opts: RunTrainingOptions): RunResult {
     searchSeconds: opts.searchSeconds ?? 0, trainSeconds: elapsed(),
     settings: { ...(opts.searchSettings ? { search: opts.searchSettings } : {}), train: settings },
     seed: settings.seed, genotype, ...(opts.dataset ? { dataset: opts.dataset } : {}),
-    inputShape, numClasses,
+    inputShape, numClasses, childBlock: settings.childBlock,
   };
   writeJsonAtomic(join(outDir, RUN_FILES.result), result);
   return result;

@@ -41,6 +41,13 @@ export interface Genotype {
 
 export type StrategyName = 'cp' | 'bnas' | 'darts' | 'random';
 
+/**
+ * The form of the 1-bit Child (nas/units.ts): `paper` = the Parent's operations with every cell
+ * convolution 1-bit and nothing added (the CP-NAS Child); `bireal` = a BN and a real-valued shortcut
+ * around every 1-bit convolution (Bi-Real Net).
+ */
+export type ChildBlock = 'paper' | 'bireal';
+
 /** Names of the binarizers of binary/binarizers.ts. */
 export interface BinarizerSettings {
   /** Activation binarizer: sign forward, its estimator backward ('approx' = Bi-Real polynomial, 'ste' = clipped identity). */
@@ -96,6 +103,8 @@ export interface SearchSettings {
   dartsNetwork: 'child' | 'parent';
 
   binarizers: BinarizerSettings;
+  /** The form of the 1-bit Child supernet. */
+  childBlock: ChildBlock;
   seed: number;
 }
 
@@ -146,6 +155,8 @@ export interface TrainSettings {
   /** The Child starts from the trained Parent's weights ('parent', the usual two-step BNN recipe) or from scratch. */
   childInit: 'parent' | 'scratch';
   binarizers: BinarizerSettings;
+  /** The form of the 1-bit Child network. */
+  childBlock: ChildBlock;
   seed: number;
 }
 
@@ -358,6 +369,8 @@ export interface RunResult {
   /** [C, H, W] of the images and the number of classes. */
   inputShape: number[];
   numClasses: number;
+  /** The form of the 1-bit Child that was trained (also in settings.train; absent in runs made before the forms: bireal). */
+  childBlock?: ChildBlock;
 }
 
 export interface RunEvaluationOptions {

@@ -58,7 +58,7 @@ export function indicatorSearch(ctx: SearchContext, strategy: StrategyName, with
   const initRng = seedRng.fork();
   const netConfig = {
     inputChannels: ctx.inputShape[0], numClasses: ctx.numClasses, cells: s.cells, channels: s.channels,
-    nodes: s.nodes, binarizers: s.binarizers, rng: initRng,
+    nodes: s.nodes, binarizers: s.binarizers, childBlock: s.childBlock, rng: initRng,
   };
   const child = new Supernet({ ...netConfig, binary: true }, s.primitives);
   const parent = withParent ? new Supernet({ ...netConfig, binary: false }, s.primitives) : null;

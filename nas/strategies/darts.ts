@@ -43,7 +43,7 @@ export const dartsStrategy: Strategy = (ctx) => {
   const initRng = seedRng.fork();
   const net = new Supernet({
     inputChannels: ctx.inputShape[0], numClasses: ctx.numClasses, cells: s.cells, channels: s.channels, nodes: s.nodes,
-    binarizers: s.binarizers, binary: s.dartsNetwork === 'child', rng: initRng,
+    binarizers: s.binarizers, childBlock: s.childBlock, binary: s.dartsNetwork === 'child', rng: initRng,
   }, s.primitives);
   const E = cellEdges(s.nodes).length, K = s.primitives.length;
   // DARTS initializes alpha to 1e-3 * N(0, 1)

@@ -71,6 +71,15 @@ describe('resolveConfig', () => {
     expect(cfg.train).toMatchObject({ cells: 5, channels: 12, parentEpochs: 3, childEpochs: 0.5, imageSize: 12, batchSize: 16, parentLr: 0.1, childLr: 0.1, lambda: 0.01, theta: 0, seed: 5 });
   });
 
+  it('--child-block sets the Child form of the search supernet and of the final network', () => {
+    for (const form of ['paper', 'bireal'] as const) {
+      const cfg = resolveConfig('search', { preset: 'tiny', 'child-block': form });
+      expect([cfg.search.childBlock, cfg.train.childBlock]).toEqual([form, form]);
+    }
+    expect(resolveConfig('train', { preset: 'tiny', 'child-block': 'paper' }).train.childBlock).toBe('paper');
+    expect(() => resolveConfig('search', { 'child-block': 'xnor' })).toThrow(/--child-block: unknown value "xnor" \(choose one of: paper, bireal\)/);
+  });
+
   it('train: --cells and --channels size the trained network', () => {
     const cfg = resolveConfig('train', { preset: 'tiny', cells: '6', channels: '10' });
     expect([cfg.train.cells, cfg.train.channels]).toEqual([6, 10]);
