@@ -13,6 +13,10 @@ import { trainCommand } from './commands/train.js';
 import { Interrupted, type CliIO, type Ctx } from './context.js';
 import { defaultEngine, type Engine } from './engine.js';
 import { Progress } from './progress.js';
+import { useNodeStorage } from '../node/storage.js';
+
+// every file the CLI writes or reads back goes through the durable file-system storage
+useNodeStorage();
 
 export type { CliIO } from './context.js';
 

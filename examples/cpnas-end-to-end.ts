@@ -35,6 +35,9 @@ import { runEvaluation, runTraining } from '../nas/run.js';
 import { architectureAt, drawOrders } from '../nas/sampling.js';
 import { Supernet } from '../nas/supernet.js';
 import { crossEntropy } from '../ops/loss.js';
+import { useNodeStorage } from '../node/storage.js';
+
+useNodeStorage(); // saved files go to the file system
 
 export function main(args: string[] = process.argv.slice(2)): void {
   const digits = args.includes('--digits');

@@ -27,6 +27,9 @@ import { runSearch } from '../nas/run.js';
 import { resolveSearchSettings } from '../nas/settings.js';
 import type { RoundRecord } from '../nas/types.js';
 import { Module } from '../ops/module.js';
+import { useNodeStorage } from '../node/storage.js';
+
+useNodeStorage(); // saved files go to the file system
 
 /** ReLU -> conv 1x7 (stride) -> conv 7x1 -> BN in the Parent; the Child form makeUnit is asked for. */
 class Conv7x1x1x7 extends Module {

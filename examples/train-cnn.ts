@@ -24,6 +24,9 @@ import type { Module } from '../ops/module.js';
 import { CosineAnnealingLR } from '../ops/optim/schedule.js';
 import { SGD } from '../ops/optim/sgd.js';
 import { saveModule } from '../ops/state.js';
+import { useNodeStorage } from '../node/storage.js';
+
+useNodeStorage(); // saved files go to the file system
 
 export interface TrainCnnOptions {
   epochs?: number;

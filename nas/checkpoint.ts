@@ -4,9 +4,8 @@
  * killed at any moment leaves `latest.json` naming a whole checkpoint; older ones are removed after
  * the pointer moves.
  */
-import { existsSync, mkdirSync, readdirSync, rmSync } from 'node:fs';
-import { join } from 'node:path';
 import { CpnasError, type Random } from '../core/index.js';
+import { getStorage, joinPath as join } from '../core/storage.js';
 import type { Module } from '../ops/module.js';
 import type { Optimizer, OptimizerState } from '../ops/optim/optimizer.js';
 import { loadTree, saveTree, type StateDict, type StateJson, type Tree } from '../ops/state.js';
@@ -28,19 +27,18 @@ export class CheckpointStore {
   }
 
   exists(): boolean {
-    return existsSync(this.pointerPath);
+    return getStorage().exists(this.pointerPath);
   }
 
   /** Saves a checkpoint and moves the pointer to it. */
   save(value: Tree): void {
-    mkdirSync(this.dir, { recursive: true });
     if (this.seq === 0 && this.exists()) this.seq = readJson<Pointer>(this.pointerPath, 'checkpoint').seq;
     const seq = ++this.seq;
     const file = `ckpt-${String(seq).padStart(6, '0')}`;
     saveTree(join(this.dir, file), value);
     writeJsonAtomic(this.pointerPath, { file, seq, savedAt: new Date().toISOString() } satisfies Pointer);
-    for (const f of readdirSync(this.dir)) {
-      if (f.startsWith('ckpt-') && !f.startsWith(file + '.')) rmSync(join(this.dir, f), { force: true });
+    for (const f of getStorage().list(this.dir)) {
+      if (f.startsWith('ckpt-') && !f.startsWith(file + '.')) getStorage().remove(join(this.dir, f));
     }
   }
 
@@ -54,7 +52,7 @@ export class CheckpointStore {
 
   /** Removes every checkpoint of this store. */
   clear(): void {
-    rmSync(this.dir, { recursive: true, force: true });
+    getStorage().remove(this.dir);
     this.seq = 0;
   }
 }

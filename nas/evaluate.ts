@@ -5,9 +5,8 @@
  * gradient could be wanted). Both compute the same numbers, so their predictions agree; the report
  * gives both accuracies, their agreement, and images per second on each path.
  */
-import { existsSync } from 'node:fs';
-import { join } from 'node:path';
 import { CpnasError, enableGrad, noGrad, type Tensor } from '../core/index.js';
+import { getStorage, joinPath as join } from '../core/storage.js';
 import { readStateFiles, type StateJson } from '../ops/state.js';
 import { validateGenotype } from './genotype.js';
 import { firstSamples, predictions } from './loop.js';
@@ -19,7 +18,7 @@ import type { EvaluationResult, NasDataset, RunEvaluationOptions } from './types
 /** The model file of a model folder (`run/child`), or of a run folder's Child (`run`). */
 export function modelPath(dir: string): string {
   for (const candidate of [join(dir, 'model'), join(dir, 'child', 'model')]) {
-    if (existsSync(candidate + '.json')) return candidate;
+    if (getStorage().exists(candidate + '.json')) return candidate;
   }
   throw new CpnasError('evaluate', `no saved model in ${dir} (expected ${join(dir, 'model.json')} or ${join(dir, 'child', 'model.json')}: train first)`);
 }

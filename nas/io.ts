@@ -1,27 +1,30 @@
 /**
- * Atomic file output: every file of a run folder is written to a temporary file beside it and renamed
- * into place, so an interrupted run never leaves a half-written genotype, checkpoint or report.
+ * Reading and writing the files of a run folder through the storage (core/storage.ts): whole files
+ * are replaced atomically and durably, history lines are appended with one write each.
  */
-import { appendFileSync, mkdirSync, readFileSync } from 'node:fs';
-import { dirname } from 'node:path';
-import { writeFileAtomic } from '../core/atomic.js';
 import { CpnasError } from '../core/index.js';
+import { getStorage } from '../core/storage.js';
 
-export { writeFileAtomic };
+/** Writes a file as a whole through the storage (durable and atomic: see node/storage.ts). */
+export function writeFileAtomic(path: string, data: Uint8Array | string): void {
+  getStorage().write(path, data);
+}
 
 /** Writes a JSON document atomically, pretty-printed. */
 export function writeJsonAtomic(path: string, value: unknown): void {
   writeFileAtomic(path, JSON.stringify(value, null, 2) + '\n');
 }
 
+/** The text of a file, or null when there is none. */
+export function readText(path: string): string | null {
+  const b = getStorage().read(path);
+  return b ? new TextDecoder().decode(b) : null;
+}
+
 /** Reads and parses a JSON file, with an error naming the file when it is missing or malformed. */
 export function readJson<T = unknown>(path: string, what = 'file'): T {
-  let text: string;
-  try {
-    text = readFileSync(path, 'utf8');
-  } catch (e) {
-    throw new CpnasError(what, `cannot read ${path}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
-  }
+  const text = readText(path);
+  if (text === null) throw new CpnasError(what, `cannot read ${path}: ENOENT (no such file)`);
   try {
     return JSON.parse(text) as T;
   } catch (e) {
@@ -34,18 +37,13 @@ export function readJson<T = unknown>(path: string, what = 'file'): T {
  * or none; readers skip a torn last line (see readJsonl).
  */
 export function appendJsonl(path: string, record: unknown): void {
-  mkdirSync(dirname(path), { recursive: true });
-  appendFileSync(path, JSON.stringify(record) + '\n');
+  getStorage().append(path, JSON.stringify(record) + '\n');
 }
 
-/** Reads a JSONL file, skipping a final line cut short by an interruption. */
+/** Reads a JSONL file, skipping a final line cut short by an interruption; [] when there is none. */
 export function readJsonl<T = unknown>(path: string): T[] {
-  let text: string;
-  try {
-    text = readFileSync(path, 'utf8');
-  } catch {
-    return [];
-  }
+  const text = readText(path);
+  if (text === null) return [];
   const out: T[] = [];
   const lines = text.split('\n');
   for (let i = 0; i < lines.length; i++) {

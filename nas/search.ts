@@ -6,9 +6,8 @@
  * had seen, and lets the strategy continue from there: the resumed search reaches the same genotype as
  * an uninterrupted one with the same seed.
  */
-import { existsSync, mkdirSync, rmSync } from 'node:fs';
-import { join } from 'node:path';
 import { CpnasError, manualSeed } from '../core/index.js';
+import { getStorage, joinPath as join } from '../core/storage.js';
 import type { Tree } from '../ops/state.js';
 import { CheckpointStore } from './checkpoint.js';
 import { formatGenotype, genotypeToJSON, validateGenotype } from './genotype.js';
@@ -49,7 +48,6 @@ export function runSearch(opts: RunSearchOptions): SearchOutcome {
   }
   const log = opts.log ?? (() => {});
   const outDir = opts.outDir;
-  mkdirSync(outDir, { recursive: true });
   const historyPath = join(outDir, RUN_FILES.history);
   const settingsPath = join(outDir, RUN_FILES.searchSettings);
   const store = new CheckpointStore(join(outDir, RUN_FILES.searchCheckpoint));
@@ -57,12 +55,12 @@ export function runSearch(opts: RunSearchOptions): SearchOutcome {
   let restored: Tree | null = null;
   let history: HistoryRecord[] = [];
   let elapsedBefore = 0;
-  if (opts.resume && existsSync(settingsPath)) {
+  if (opts.resume && getStorage().exists(settingsPath)) {
     const saved = readJson<SearchSettings>(settingsPath, 'search settings');
     const diffs = sameSettings(settings, saved);
     if (diffs.length) throw new CpnasError('resume', `the run folder ${outDir} was searched with other settings: ${diffs.join('; ')}`);
     const done = readJsonl<HistoryRecord>(historyPath).find((r): r is GenotypeRecord => r.type === 'genotype');
-    if (done && existsSync(join(outDir, RUN_FILES.genotype))) {
+    if (done && getStorage().exists(join(outDir, RUN_FILES.genotype))) {
       log('the search of this run folder is complete: using its genotype');
       const all = readJsonl<HistoryRecord>(historyPath);
       return { genotype: validateGenotype(done.genotype), history: all.slice(0, all.indexOf(done) + 1), searchSeconds: done.searchSeconds };
@@ -77,8 +75,8 @@ export function runSearch(opts: RunSearchOptions): SearchOutcome {
   if (!restored) {
     // a fresh search: forget what an earlier run left in the folder
     store.clear();
-    rmSync(historyPath, { force: true });
-    rmSync(join(outDir, RUN_FILES.genotype), { force: true });
+    getStorage().remove(historyPath);
+    getStorage().remove(join(outDir, RUN_FILES.genotype));
     manualSeed(settings.seed);
     writeJsonAtomic(settingsPath, settings);
   }

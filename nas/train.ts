@@ -18,13 +18,12 @@
  * Both models are saved in the run folder (`parent/model.*`, `child/model.*`, the Child with its packed
  * 1-bit weights); a checkpoint after every epoch lets `resume` continue where a run stopped.
  */
-import { mkdirSync } from 'node:fs';
-import { join } from 'node:path';
 import { CenterLoss } from '../binary/center-loss.js';
 import { BinaryConv2d } from '../binary/binary-conv.js';
 import { countOps } from '../binary/count.js';
 import { cpLoss } from '../binary/cp-loss.js';
 import { CpnasError, Random, Tensor, defaultRandom, manualSeed, shapeStr } from '../core/index.js';
+import { joinPath as join } from '../core/storage.js';
 import { add, mul } from '../ops/arithmetic.js';
 import { BatchNorm2d, Conv2d } from '../ops/layers.js';
 import { clipGradNorm } from '../ops/optim/clip.js';
@@ -122,7 +121,6 @@ export function runTraining(opts: RunTrainingOptions): RunResult {
   if (train.length === 0 || test.length === 0) throw new CpnasError('runTraining', `empty split (train ${train.length}, test ${test.length} images)`);
   const log = opts.log ?? (() => {});
   const outDir = opts.outDir;
-  mkdirSync(outDir, { recursive: true });
   const historyPath = join(outDir, RUN_FILES.history);
   const store = new CheckpointStore(join(outDir, RUN_FILES.trainCheckpoint));
   const inputShape = [...train.shape];

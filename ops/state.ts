@@ -9,13 +9,13 @@
  *
  * Arrays are stored little-endian (the byte order of every platform Node runs on), each at a 4-byte
  * aligned `offset` (bytes) with `length` elements. On disk a state is `<name>.json` + `<name>.bin`,
- * both written atomically (temporary file, fsync, rename); the JSON names the blob's size and checksum,
- * so a blob from another save is refused instead of loaded.
+ * both written through the storage (core/storage.ts: durable, atomic); the JSON names the blob's size
+ * and checksum, and carries a checksum of its own text (`jsonChecksum`, over the document written
+ * without it): both are always checked on reading, so a blob from another save, a damaged byte or an
+ * edit (an operation renamed inside a model's genotype) is refused instead of loaded.
  */
-import { writeFileAtomic } from '../core/atomic.js';
-import { readFileSync, statSync } from 'node:fs';
-import { basename, join } from 'node:path';
 import { CpnasError, shapeStr, sizeOf } from '../core/index.js';
+import { basenameOf, getStorage, joinPath } from '../core/storage.js';
 
 export type StateArray = Float32Array | Uint32Array;
 export type StateDtype = 'f32' | 'u32';
@@ -210,8 +210,8 @@ export function decodeTree(json: TreeJson, blobIn: Uint8Array): Tree {
 
 // ---- files -------------------------------------------------------------------------------------
 
-/** FNV-1a over the bytes: cheap, and enough to tell one save's blob from another's. */
-function checksum(b: Uint8Array): string {
+/** FNV-1a over the bytes: cheap, and enough to tell one save's blob from another's, or a damaged byte. */
+export function checksum(b: Uint8Array): string {
   let h = 0x811c9dc5;
   for (let i = 0; i < b.length; i++) h = Math.imul(h ^ b[i], 0x01000193);
   return (h >>> 0).toString(16).padStart(8, '0');
@@ -224,49 +224,55 @@ function checksum(b: Uint8Array): string {
 export function statePaths(path: string): { json: string; bin: string } {
   let prefix = path.replace(/\.(json|bin)$/, '');
   let isDir = /[\\/]$/.test(prefix);
-  if (!isDir) {
-    try { isDir = statSync(prefix).isDirectory(); } catch { /* not there: a prefix */ }
-  }
-  if (isDir) prefix = join(prefix, 'model');
+  if (!isDir) isDir = getStorage().isFolder(prefix);
+  if (isDir) prefix = joinPath(prefix, 'model');
   return { json: `${prefix}.json`, bin: `${prefix}.bin` };
 }
 
 interface OnDisk {
   blobFile?: string;
   checksum?: string;
+  jsonChecksum?: string;
 }
 
 /** Writes a JSON document and its blob: the blob first, so the JSON never points at a missing blob. */
 export function writeStateFiles(path: string, json: StateJson | TreeJson, blob: Uint8Array): { json: string; bin: string } {
   const paths = statePaths(path);
-  writeFileAtomic(paths.bin, blob);
-  const doc: (StateJson | TreeJson) & OnDisk = { ...json, blobFile: basename(paths.bin), checksum: checksum(blob) };
-  writeFileAtomic(paths.json, JSON.stringify(doc) + '\n');
+  const storage = getStorage();
+  storage.write(paths.bin, blob);
+  const doc: (StateJson | TreeJson) & OnDisk = { ...json, blobFile: basenameOf(paths.bin), checksum: checksum(blob) };
+  const jsonChecksum = checksum(new TextEncoder().encode(JSON.stringify(doc)));
+  storage.write(paths.json, JSON.stringify({ ...doc, jsonChecksum }) + '\n');
   return paths;
 }
 
 /** Reads what writeStateFiles wrote, checking that the blob is the one the JSON was saved with. */
 export function readStateFiles(path: string, where = 'load'): { json: StateJson | TreeJson; blob: Uint8Array } {
   const paths = statePaths(path);
-  let text: string;
-  let blob: Uint8Array;
-  try {
-    text = readFileSync(paths.json, 'utf8');
-  } catch (e) {
-    throw new CpnasError(where, `cannot read ${paths.json}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
-  }
+  const storage = getStorage();
+  const jsonBytes = storage.read(paths.json);
+  if (!jsonBytes) throw new CpnasError(where, `cannot read ${paths.json}: ENOENT (no such file)`);
+  const text = new TextDecoder().decode(jsonBytes);
   let json: (StateJson | TreeJson) & OnDisk;
   try {
     json = JSON.parse(text);
   } catch (e) {
     throw new CpnasError(where, `${paths.json} is not valid JSON (${(e as Error).message})`);
   }
-  try {
-    blob = readFileSync(paths.bin);
-  } catch (e) {
-    throw new CpnasError(where, `cannot read ${paths.bin}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
+  const blob = storage.read(paths.bin);
+  if (!blob) throw new CpnasError(where, `cannot read ${paths.bin}: ENOENT (no such file)`);
+  if (!json || typeof json !== 'object' || Array.isArray(json)) throw new CpnasError(where, `${paths.json} is not a cpnas state document`);
+  // the document's own checksum: over its text as written, without the field (JSON.stringify of what
+  // JSON.parse read gives back the same text)
+  const { jsonChecksum, ...rest } = json;
+  if (typeof jsonChecksum !== 'string') {
+    throw new CpnasError(where, `${paths.json} carries no checksum (written by an older cpnas, or edited): it cannot be verified`);
   }
-  if (json.checksum !== undefined && json.checksum !== checksum(blob)) {
+  if (jsonChecksum !== checksum(new TextEncoder().encode(JSON.stringify(rest)))) {
+    throw new CpnasError(where, `${paths.json} fails its checksum (edited or damaged since it was saved)`);
+  }
+  json = rest;
+  if (json.checksum !== checksum(blob)) {
     throw new CpnasError(where, `${paths.bin} does not match ${paths.json} (checksum differs: a blob from another save, or a damaged file)`);
   }
   return { json, blob };

@@ -2,8 +2,7 @@
  * Writes the reports of a run folder, each file atomically: cell-normal.svg, cell-reduce.svg,
  * report.html and (when the training stage ran) result.json.
  */
-import { existsSync, readdirSync, statSync } from 'node:fs';
-import { join } from 'node:path';
+import { getStorage, joinPath as join } from '../../core/storage.js';
 import { writeFileAtomic, writeJsonAtomic } from '../io.js';
 import { RUN_FILES } from '../types.js';
 import { genotypeCellSvg, renderReportHtml, type ReportInput } from './html.js';
@@ -30,17 +29,17 @@ export function writeRunReports(dir: string, input: Omit<ReportInput, 'files'>):
  * atomic writes (dot files) are left out.
  */
 export function listRunFiles(dir: string): string[] {
-  if (!existsSync(dir)) return [];
+  const storage = getStorage();
   const out: string[] = [];
-  for (const name of readdirSync(dir).sort()) {
+  for (const name of storage.list(dir)) {
     if (name.startsWith('.')) continue;
     const path = join(dir, name);
-    if (!statSync(path).isDirectory()) {
+    if (!storage.isFolder(path)) {
       out.push(name);
       continue;
     }
-    const inner = readdirSync(path).filter((n) => !n.startsWith('.')).sort();
-    if (inner.some((n) => statSync(join(path, n)).isDirectory()) || inner.length === 0) out.push(`${name}/`);
+    const inner = storage.list(path).filter((n) => !n.startsWith('.'));
+    if (inner.some((n) => storage.isFolder(join(path, n))) || inner.length === 0) out.push(`${name}/`);
     else out.push(...inner.map((n) => `${name}/${n}`));
   }
   return out;

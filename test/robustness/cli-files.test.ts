@@ -10,6 +10,7 @@ import { cpSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } fr
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { cpnas, expectCleanError, GENOTYPE, listFiles, tempRoot, TINY, TINY_TRAIN } from './helpers.js';
+import { checksum } from '../../ops/state.js';
 
 const root = tempRoot('files');
 afterAll(() => rmSync(root, { recursive: true, force: true }));
@@ -230,10 +231,16 @@ describe('a trained run folder with missing or damaged files (eval --model, trai
     change(join(dir, 'child'));
     return join(dir, 'child');
   };
-  const editJson = (child: string, fn: (doc: { entries: { name: string; shape: number[]; length: number }[]; meta?: Record<string, any> } & Record<string, unknown>) => void) => {
+  type Doc = { entries: { name: string; shape: number[]; length: number }[]; meta?: Record<string, any> } & Record<string, unknown>;
+  /** Edits model.json; with `resign`, its checksum is made again so that the checks behind it are reached. */
+  const editJson = (child: string, fn: (doc: Doc) => void, resign = false) => {
     const p = join(child, 'model.json');
     const doc = JSON.parse(readFileSync(p, 'utf8'));
     fn(doc);
+    if (resign) {
+      delete doc.jsonChecksum;
+      doc.jsonChecksum = checksum(new TextEncoder().encode(JSON.stringify(doc)));
+    }
     writeFileSync(p, JSON.stringify(doc));
   };
 
@@ -254,15 +261,23 @@ describe('a trained run folder with missing or damaged files (eval --model, trai
     ['a missing model.json', (c) => rmSync(join(c, 'model.json')), ['model.json']],
     ['an empty model.json', (c) => writeFileSync(join(c, 'model.json'), ''), ['model.json', 'not valid JSON']],
     ['a cut-off model.json', (c) => writeFileSync(join(c, 'model.json'), readFileSync(join(c, 'model.json'), 'utf8').slice(0, 200)), ['model.json', 'not valid JSON']],
-    ['a model.json with a wrong shape (same size)', (c) => editJson(c, (d) => void (d.entries[0].shape = [d.entries[0].length])), ['stem.weight', 'shape']],
+    // edits behind the checksum's back: refused by it, naming the file
+    ['a model.json with max_pool changed to avg_pool', (c) => editJson(c, (d) => {
+      const g = d.meta!.genotype;
+      const i = g.normal.findIndex((e: [string, number]) => e[0] !== 'avg_pool_3x3');
+      g.normal[i][0] = g.normal[i][0] === 'max_pool_3x3' ? 'avg_pool_3x3' : 'max_pool_3x3';
+    }), ['model.json', 'fails its checksum']],
+    ['a model.json without its checksum', (c) => editJson(c, (d) => void delete d.jsonChecksum), ['model.json', 'carries no checksum']],
+    ['a model.json with one value edited', (c) => editJson(c, (d) => void (d.meta!.testAccuracy = 0.99)), ['model.json', 'fails its checksum']],
+    ['a model.json with a wrong shape (same size)', (c) => editJson(c, (d) => void (d.entries[0].shape = [d.entries[0].length]), true), ['stem.weight', 'shape']],
     ['a model.json with a wrong shape (other size)', (c) => editJson(c, (d) => {
       d.entries[0].shape = [d.entries[0].shape[0] * 2, ...d.entries[0].shape.slice(1)];
       d.entries[0].length *= 2;
-    }), ['stem.weight', 'shape']],
-    ['a model.json of another format', (c) => editJson(c, (d) => void (d.format = 'onnx')), ['format']],
-    ['a model.json without its description', (c) => editJson(c, (d) => void delete d.meta), ['model.json', 'not a model saved by cpnas']],
-    ['a model.json with an unknown operation', (c) => editJson(c, (d) => void (d.meta!.genotype.normal[0][0] = 'conv_9x9')), ['conv_9x9']],
-    ['a model.json for other images', (c) => editJson(c, (d) => void (d.meta!.inputShape = [1, 8, 8])), ['[1,8,8]', '[3,8,8]']],
+    }, true), ['stem.weight', 'shape']],
+    ['a model.json of another format', (c) => editJson(c, (d) => void (d.format = 'onnx'), true), ['format']],
+    ['a model.json without its description', (c) => editJson(c, (d) => void delete d.meta, true), ['model.json', 'not a model saved by cpnas']],
+    ['a model.json with an unknown operation', (c) => editJson(c, (d) => void (d.meta!.genotype.normal[0][0] = 'conv_9x9'), true), ['conv_9x9']],
+    ['a model.json for other images', (c) => editJson(c, (d) => void (d.meta!.inputShape = [1, 8, 8]), true), ['[1,8,8]', '[3,8,8]']],
   ];
   for (const [what, change, names] of cases) {
     it(what, async () => {
