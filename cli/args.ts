@@ -49,15 +49,18 @@ const PRESET_FLAG: FlagTable = {
 };
 
 const SEARCH_FLAGS: FlagTable = {
-  strategy: { type: 'string', value: 'NAME', help: 'search strategy: cp | bnas | darts | random (default cp)' },
+  strategy: { type: 'string', value: 'NAME', help: 'search strategy: cp | cp-child | bnas | pc-darts | darts | random (default cp)' },
   cells: { type: 'string', value: 'N', help: 'cells of the search supernet' },
   channels: { type: 'string', value: 'C', help: 'channels of the first cells of the search supernet' },
-  T: { type: 'string', value: 'N', help: 'cp/bnas: sampling repetitions per abandonment round' },
-  beta: { type: 'string', value: 'B', help: 'cp: beta_P of z = beta (A_P - A_C) + A_C (0 = Child alone, as bnas)' },
-  'sample-fraction': { type: 'string', value: 'F', help: 'cp/bnas/darts: fraction of an epoch each sampled architecture is trained (0-1]' },
+  T: { type: 'string', value: 'N', help: 'cp/cp-child/bnas: sampling repetitions per abandonment round' },
+  beta: { type: 'string', value: 'B', help: 'cp: beta_P of z = beta (A_P - A_C) + A_C (0 = Child alone, as cp-child)' },
+  'sample-fraction': { type: 'string', value: 'F', help: 'fraction of an epoch each sampled architecture (cp) or each search epoch (darts, pc-darts, bnas) trains on (0-1]' },
   'samples-per-epoch': { type: 'string', value: 'N', help: 'the same budget as a number of training images (instead of --sample-fraction)' },
   'val-fraction': { type: 'string', value: 'F', help: 'fraction of the search-validation split used to measure A_C, A_P' },
-  'search-epochs': { type: 'string', value: 'N', help: 'darts: epochs of the differentiable search' },
+  'search-epochs': { type: 'string', value: 'N', help: 'darts/pc-darts: epochs of the differentiable search' },
+  'partial-channels': { type: 'string', value: 'K', help: 'pc-darts/bnas: each mixed operation sees 1/K of the channels (must divide --channels)' },
+  'warmup-epochs': { type: 'string', value: 'N', help: 'pc-darts/bnas: weight-only epochs before the architecture steps' },
+  'bnas-ucb': { type: 'string', value: 'C', help: 'bnas: weight of the UCB exploration term (0 = mean accuracy alone)' },
   primitives: { type: 'string', value: 'LIST', help: 'comma-separated operations to search (default: all registered)' },
 };
 

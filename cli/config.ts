@@ -150,6 +150,9 @@ export function resolveConfig(command: ConfigCommand, values: FlagValues): RunCo
     setIf(search, 'sampleFraction', numFlag(values, 'sample-fraction', { above: 0, max: 1 }));
     setIf(search, 'valFraction', numFlag(values, 'val-fraction', { above: 0, max: 1 }));
     setIf(search, 'dartsEpochs', numFlag(values, 'search-epochs', { above: 0 }));
+    setIf(search, 'partialChannels', intFlag(values, 'partial-channels', 1));
+    setIf(search, 'warmupEpochs', intFlag(values, 'warmup-epochs', 0));
+    setIf(search, 'bnasUcb', numFlag(values, 'bnas-ucb', { min: 0 }));
     const primitives = listFlag(values, 'primitives');
     if (primitives) search.primitives = primitives;
     if (values['sample-fraction'] !== undefined && values['samples-per-epoch'] !== undefined) {

@@ -68,6 +68,8 @@ export const PRESETS: Record<PresetName, Preset> = {
     search: {
       cells: 8, channels: 16, imageSize: 32, batchSize: 64, T: 3, beta: 1, sampleFraction: 1, valFraction: 1,
       lr: 0.025, momentum: 0.9, weightDecay: 3e-4, gradClip: 5, dartsEpochs: 50, archLr: 3e-4, archWeightDecay: 1e-3,
+      // PC-DARTS: K = 4, architecture steps from epoch 15 of 50
+      partialChannels: 4, warmupEpochs: 15,
     },
     train: {
       cells: 20, channels: 36, imageSize: 32, batchSize: 96, parentEpochs: 600, childEpochs: 600,

@@ -5,17 +5,22 @@
  * have stride 2.
  */
 import { Tensor } from '../core/index.js';
-import { add } from '../ops/arithmetic.js';
+import { add, mul } from '../ops/arithmetic.js';
 import { Module } from '../ops/module.js';
 import { concat, reshape, slice } from '../ops/shape.js';
 import { cellEdges } from './genotype.js';
 import { MixedOp } from './mixed-op.js';
 import type { OperationOptions } from './operations.js';
+import { PartialMixedOp } from './partial-channel.js';
 import { FactorizedReduce, ReLUConvBN, type UnaryModule } from './primitives.js';
 
 
-/** How a cell runs its edges: one candidate index per edge, or softmax weights [edges, K]. */
-export type CellChoice = { ops: Int32Array } | { weights: Tensor };
+/**
+ * How a cell runs its edges: one candidate index per edge, or softmax weights [edges, K]; either may
+ * carry edge-normalization weights [edges] (PC-DARTS eq. 3, already normalized per node) that scale
+ * every edge's output.
+ */
+export type CellChoice = ({ ops: Int32Array } | { weights: Tensor }) & { edgeWeights?: Tensor };
 
 export interface CellShape {
   nodes: number;
@@ -26,6 +31,8 @@ export interface CellShape {
   reduction: boolean;
   /** The previous cell was a reduction: input 0 has twice the resolution of input 1. */
   reductionPrev: boolean;
+  /** PC-DARTS K: each edge's candidates see 1/K of the channels (1 = every channel, plain DARTS). */
+  partialChannels?: number;
 }
 
 /** The preprocessing of the two inputs: factorized reduce for a twice-larger input 0, else ReLU-1x1conv-BN. */
@@ -45,7 +52,7 @@ export class SearchCell extends Module {
   preprocess0: UnaryModule;
   preprocess1: UnaryModule;
   /** One MixedOp per edge, in cellEdges order (node 2 from 0, 1; node 3 from 0, 1, 2; ...). */
-  edges: MixedOp[];
+  edges: (MixedOp | PartialMixedOp)[];
   readonly nodes: number;
   readonly reduction: boolean;
   readonly outChannels: number;
@@ -57,7 +64,11 @@ export class SearchCell extends Module {
     this.nodes = shape.nodes;
     this.reduction = shape.reduction;
     this.edgeList = cellEdges(shape.nodes);
-    this.edges = this.edgeList.map(({ from }) => new MixedOp(primitives, shape.C, shape.reduction && from < 2 ? 2 : 1, o));
+    const k = shape.partialChannels ?? 1;
+    this.edges = this.edgeList.map(({ from }) => {
+      const stride = shape.reduction && from < 2 ? 2 : 1;
+      return k > 1 ? new PartialMixedOp(primitives, shape.C, stride, k, o) : new MixedOp(primitives, shape.C, stride, o);
+    });
     this.outChannels = shape.nodes * shape.C;
   }
 
@@ -70,9 +81,10 @@ export class SearchCell extends Module {
       const terms: (Tensor | null)[] = [];
       for (let from = 0; from < node; from++, e++) {
         const edge = this.edges[e];
-        terms.push('ops' in choice
+        const term = 'ops' in choice
           ? edge.forwardOne(states[from], choice.ops[e])
-          : edge.forwardMix(states[from], rowOf(choice.weights, e)));
+          : edge.forwardMix(states[from], rowOf(choice.weights, e));
+        terms.push(term && choice.edgeWeights ? mul(term, slice(choice.edgeWeights, 0, e, e + 1)) : term);
       }
       states.push(sumTerms(terms, () => [N, C, outHW[0], outHW[1]]));
     }

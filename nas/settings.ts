@@ -35,6 +35,9 @@ export function defaultSearchSettings(): SearchSettings {
     archWeightDecay: 1e-3,
     secondOrder: false,
     dartsNetwork: 'child',
+    partialChannels: 2,
+    warmupEpochs: 1,
+    bnasUcb: 1,
     binarizers: { activation: 'approx', weight: 'scaled' },
     childBlock: DEFAULT_CHILD_BLOCK,
     seed: 0,
@@ -114,6 +117,15 @@ export function resolveSearchSettings(partial: Partial<SearchSettings> = {}): Se
   positive(w, 'archLr', s.archLr, false);
   positive(w, 'archWeightDecay', s.archWeightDecay, false, 0, true);
   positive(w, 'seed', s.seed, true, 0, true);
+  positive(w, 'partialChannels', s.partialChannels, true);
+  positive(w, 'warmupEpochs', s.warmupEpochs, true, 0, true);
+  positive(w, 'bnasUcb', s.bnasUcb, false, 0, true);
+  if (s.strategy === 'pc-darts' || s.strategy === 'bnas') {
+    // every cell's channel count (C, 2C, 4C) must split into K parts
+    if (s.channels % s.partialChannels !== 0) {
+      throw new CpnasError(w, `partialChannels (${s.partialChannels}) must divide channels (${s.channels}): each edge sends channels / partialChannels of them through its operations`);
+    }
+  }
   if (s.optimizer !== 'sgd' && s.optimizer !== 'adam') throw new CpnasError(w, `optimizer must be "sgd" or "adam", got "${s.optimizer}"`);
   if (s.dartsNetwork !== 'child' && s.dartsNetwork !== 'parent') {
     throw new CpnasError(w, `dartsNetwork must be "child" or "parent", got "${s.dartsNetwork}"`);
@@ -128,7 +140,7 @@ export function resolveSearchSettings(partial: Partial<SearchSettings> = {}): Se
   }
   if (new Set(s.primitives).size !== s.primitives.length) throw new CpnasError(w, `primitives lists an operation twice: ${s.primitives.join(', ')}`);
   if (s.primitives.filter((p) => p !== 'none').length < 1) throw new CpnasError(w, 'primitives must hold an operation other than "none"');
-  if (s.keepOps >= s.primitives.length && s.strategy !== 'darts' && s.strategy !== 'random') {
+  if (s.keepOps >= s.primitives.length && ['cp', 'cp-child', 'bnas'].includes(s.strategy)) {
     throw new CpnasError(w, `keepOps (${s.keepOps}) must be smaller than the number of primitives (${s.primitives.length})`);
   }
   return s;

@@ -29,6 +29,8 @@ export interface NetworkConfig {
   binarizers: BinarizerSettings;
   /** The Child's form (units.ts; default DEFAULT_CHILD_BLOCK); ignored for the Parent. */
   childBlock?: ChildBlock;
+  /** PC-DARTS K: every edge's candidates see 1/K of the channels (default 1: all of them). */
+  partialChannels?: number;
   rng?: Random;
 }
 
@@ -66,7 +68,7 @@ export class Supernet extends Module {
     for (let i = 0; i < config.cells; i++) {
       const reduction = reductions.has(i);
       if (reduction) Ccur *= 2;
-      const cell = new SearchCell({ nodes, Cpp, Cp, C: Ccur, reduction, reductionPrev }, primitives, o);
+      const cell = new SearchCell({ nodes, Cpp, Cp, C: Ccur, reduction, reductionPrev, partialChannels: config.partialChannels }, primitives, o);
       this.cells.push(cell);
       reductionPrev = reduction;
       Cpp = Cp;
@@ -116,6 +118,6 @@ export class Supernet extends Module {
 }
 
 /** The choice that mixes every candidate by softmax weights (darts): weights [edges, K] per cell type. */
-export function mixedChoice(normal: Tensor, reduce: Tensor): SupernetChoice {
-  return { normal: { weights: normal }, reduce: { weights: reduce } };
+export function mixedChoice(normal: Tensor, reduce: Tensor, edgeWeights?: { normal: Tensor; reduce: Tensor }): SupernetChoice {
+  return { normal: { weights: normal, edgeWeights: edgeWeights?.normal }, reduce: { weights: reduce, edgeWeights: edgeWeights?.reduce } };
 }

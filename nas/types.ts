@@ -39,7 +39,12 @@ export interface Genotype {
 
 // ---- settings -----------------------------------------------------------------------------------
 
-export type StrategyName = 'cp' | 'bnas' | 'darts' | 'random';
+/**
+ * The built-in strategies: `cp` (CP-NAS), `cp-child` (the CP engine with a Child-only indicator, no
+ * Parent), `bnas` (BNAS: partial channels + performance-based abandonment on a differentiable search),
+ * `pc-darts`, `darts`, `random`. A strategy registered from user code may use any other name.
+ */
+export type StrategyName = 'cp' | 'cp-child' | 'bnas' | 'pc-darts' | 'darts' | 'random';
 
 /**
  * The form of the 1-bit Child (nas/units.ts): `paper` = the Parent's operations with every cell
@@ -101,6 +106,14 @@ export interface SearchSettings {
   secondOrder: boolean;
   /** Which network the darts strategy searches: the 1-bit Child (default) or the full-precision Parent. */
   dartsNetwork: 'child' | 'parent';
+
+  // -- pc-darts / bnas
+  /** PC-DARTS K: each mixed operation sees 1/K of its edge's channels (4 in the paper); must divide the channels. */
+  partialChannels: number;
+  /** Weight-only epochs before the architecture steps start (PC-DARTS: 15 of 50); counted within dartsEpochs for pc-darts. */
+  warmupEpochs: number;
+  /** bnas: weight of the exploration term of the UCB score m + c * sqrt(2 ln N / n) (0 = mean accuracy alone, the AAAI version). */
+  bnasUcb: number;
 
   binarizers: BinarizerSettings;
   /** The form of the 1-bit Child supernet. */
@@ -220,12 +233,14 @@ export interface EpochRecord {
   terms?: { ce: number; cp: number; center: number; kd?: number };
 }
 
-/** darts: softmax(alpha) of every edge after an epoch. */
+/** darts / pc-darts / bnas: softmax(alpha) of every edge after an epoch. */
 export interface ArchWeightsRecord {
   type: 'alpha';
-  strategy: 'darts';
+  strategy: StrategyName;
   epoch: number;
   weights: EdgeOpValues;
+  /** pc-darts / bnas: the edge-normalization weight softmax(beta) of every edge (PC-DARTS eq. 3). */
+  edgeWeights?: { [edge: EdgeKey]: number };
 }
 
 /** The derived genotype (last record of a search). */

@@ -5,7 +5,7 @@
  * a fraction of an epoch (weights shared with their supernets), and its validation accuracies give the
  * credit z = beta * (A_P - A_C) + A_C to every (edge, operation) it used. At the end of the round every
  * edge abandons its operation with the lowest indicator e = softmax(mean z). The same engine with
- * beta = 0 and no Parent is the BNAS-style strategy (bnas.ts).
+ * beta = 0 and no Parent is the Child-only strategy `cp-child` (cp-child.ts).
  *
  * A checkpoint is written after every sampled architecture and after every round, holding the weights,
  * the optimizer state, the random generators, the indicator (credits and remaining operations) and the

@@ -5,13 +5,17 @@
 import { CpnasError } from '../../core/index.js';
 import { bnasStrategy } from './bnas.js';
 import type { Strategy } from './context.js';
+import { cpChildStrategy } from './cp-child.js';
 import { cpStrategy } from './cp.js';
 import { dartsStrategy } from './darts.js';
+import { pcDartsStrategy } from './pc-darts.js';
 import { randomStrategy } from './random.js';
 
 const strategies = new Map<string, Strategy>([
   ['cp', cpStrategy],
+  ['cp-child', cpChildStrategy],
   ['bnas', bnasStrategy],
+  ['pc-darts', pcDartsStrategy],
   ['darts', dartsStrategy],
   ['random', randomStrategy],
 ]);

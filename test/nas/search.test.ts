@@ -21,12 +21,12 @@ afterAll(() => {
 const splits = tinySplits();
 
 describe('runSearch', () => {
-  for (const strategy of ['cp', 'bnas', 'darts', 'random'] as const) {
+  for (const strategy of ['cp', 'cp-child', 'darts', 'random'] as const) {
     it(`${strategy} runs end to end and yields a valid genotype`, () => {
       const outDir = tmp();
       const events: ProgressEvent[] = [];
-      // bnas runs the cp engine: a smaller space keeps this file fast
-      const primitives = strategy === 'bnas' ? FEW : undefined;
+      // cp-child runs the cp engine: a smaller space keeps this file fast
+      const primitives = strategy === 'cp-child' ? FEW : undefined;
       const out = runSearch({ settings: tiny({ strategy, primitives }), data: splits, outDir, onProgress: (e) => events.push(e) });
       expect(validateGenotype(out.genotype)).toEqual(out.genotype);
       expect(parseGenotype(readFileSync(join(outDir, 'genotype.json'), 'utf8'))).toEqual(out.genotype);
@@ -34,7 +34,7 @@ describe('runSearch', () => {
       expect(history).toEqual(out.history);
       expect(history.at(-1)!.type).toBe('genotype');
       expect(events.length).toBeGreaterThan(0);
-      if (strategy === 'cp' || strategy === 'bnas') {
+      if (strategy === 'cp' || strategy === 'cp-child') {
         const rounds = history.filter((r): r is RoundRecord => r.type === 'round');
         expect(rounds.map((r) => r.K)).toEqual(strategy === 'cp' ? [8, 7, 6, 5, 4, 3, 2] : [4, 3, 2]);
         expect(Object.keys(rounds[0].indicator).length).toBe(28);
@@ -42,7 +42,7 @@ describe('runSearch', () => {
         expect(samples.length).toBe(strategy === 'cp' ? 35 : 9);
         for (const s of samples) {
           if (s.type !== 'sample') continue;
-          if (strategy === 'bnas') expect(s.A_P).toBeNull();
+          if (strategy === 'cp-child') expect(s.A_P).toBeNull();
           else expect(s.z).toBeCloseTo(1 * (s.A_P! - s.A_C) + s.A_C, 12); // beta = 1
         }
         // every edge keeps one operation, never none
