@@ -149,13 +149,18 @@ export const COMMANDS: Record<CommandName, CommandSpec> = {
   ablate: {
     name: 'ablate',
     summary: 'run strategies x seeds on one budget and compare them in a table',
-    usage: 'cpnas ablate [--strategies cp,bnas,darts,random] [--seeds N] [--preset NAME] [flags]',
+    usage: 'cpnas ablate [--strategies cp,bnas,pc-darts,darts,random] [--seeds N] [--beta 0,1,2,3] [--match images|seconds|none] [--plan] [flags]   |   cpnas ablate --resume DIR   |   cpnas ablate --collect DIR',
     groups: [
       {
         title: 'Run',
         flags: {
-          strategies: { type: 'string', value: 'LIST', help: 'comma-separated strategies (default cp,bnas,darts,random)' },
+          strategies: { type: 'string', value: 'LIST', help: 'comma-separated strategies (default cp,bnas,pc-darts,darts,random)' },
           seeds: { type: 'string', value: 'N', help: 'seeds per strategy: --seed, --seed + 1, ... (default 3)' },
+          match: { type: 'string', value: 'HOW', help: 'search budgets: images (same training images drawn, default) | seconds (same search time, from pilot searches) | none' },
+          reference: { type: 'string', value: 'NAME', help: 'the strategy the paired differences are taken against (default cp)' },
+          plan: { type: 'boolean', help: 'write the runs as commands + a Slurm array script (DIR/plan/) instead of running them' },
+          cli: { type: 'string', value: 'CMD', help: 'with --plan: how the jobs invoke cpnas (default "npx cpnas")' },
+          collect: { type: 'string', value: 'DIR', help: 'build the tables from the finished run folders of an experiment' },
           ...PRESET_FLAG, ...DATA_FLAGS, ...RUN_FLAGS,
           resume: { type: 'string', value: 'DIR', help: 'continue an interrupted ablation (finished runs are kept)' },
           'no-train': { type: 'boolean', help: 'compare searches only (no Child/Parent training)' },
@@ -166,7 +171,13 @@ export const COMMANDS: Record<CommandName, CommandSpec> = {
       { title: 'Both stages', flags: SHARED_BUDGET },
       { title: 'Output', flags: COMMON_FLAGS },
     ],
-    examples: ['cpnas ablate --preset tiny --strategies cp,bnas,random --seeds 2 --out runs/ablate', 'cpnas ablate --resume runs/ablate'],
+    examples: [
+      'cpnas ablate --preset tiny --strategies cp,bnas,random --seeds 2 --out runs/ablate',
+      'cpnas ablate --strategies cp --beta 0,1,2,3 --seeds 3 --out runs/beta   (any numeric flag as a list is swept)',
+      'cpnas ablate --strategies cp,bnas,pc-darts,darts,random --seeds 5 --plan --out runs/grid   (then sbatch runs/grid/plan/slurm.sh)',
+      'cpnas ablate --collect runs/grid',
+      'cpnas ablate --resume runs/ablate',
+    ],
   },
 };
 

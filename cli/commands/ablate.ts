@@ -1,99 +1,246 @@
 /**
- * `cpnas ablate`: every strategy with every seed on one budget, each run in its own folder
- * (`<strategy>-seed<N>`), then a table of Child accuracy mean ± std, Parent accuracy and search time
- * (ablation.md, ablation.json). Finished runs are kept, so `--resume DIR` only runs what is missing.
+ * `cpnas ablate`: an experiment grid, strategies x swept settings x seeds, with matched search budgets
+ * and one training recipe for every genotype (nas/experiment/ holds the logic; this file reads flags,
+ * makes the folders and runs them). Any numeric flag given as a list sweeps that setting
+ * (`--beta 0,1,2,3`). Locally the runs go one after another and `--resume DIR` redoes nothing that
+ * finished; `--plan` writes them as independent commands plus a Slurm array script instead of running
+ * them; `--collect DIR` builds the tables from whatever run folders have finished.
  */
 import { existsSync, mkdirSync, readdirSync, statSync } from 'node:fs';
-import { join } from 'node:path';
-import { readJson, writeFileAtomic, writeJsonAtomic } from '../../nas/io.js';
-import { ablationJson, ablationMarkdown, summarizeAblation, type AblationRun } from '../../nas/report/table.js';
+import { join, resolve } from 'node:path';
+import { CpnasError } from '../../core/index.js';
+import {
+  BUDGET_MATCHES, EXPERIMENT_FILES, collectRecords, planExperiment, planFiles, readExperiment, searchImages,
+  writeExperiment, writeExperimentReport, type ExperimentDescription, type GridSpec, type Sweep,
+} from '../../nas/experiment/index.js';
+import { readJson, readJsonl, writeFileAtomic, writeJsonAtomic } from '../../nas/io.js';
 import { listStrategies } from '../../nas/strategies/index.js';
-import type { StrategyName } from '../../nas/types.js';
+import { RUN_FILES, type GenotypeRecord, type HistoryRecord, type SearchSettings } from '../../nas/types.js';
 import { UsageError, type FlagValues } from '../args.js';
-import { checkStoredConfig, intFlag, listFlag, resolveConfig, type RunConfig } from '../config.js';
+import { checkStoredConfig, enumFlag, intFlag, listFlag, resolveConfig, type RunConfig } from '../config.js';
 import { Interrupted, type Ctx } from '../context.js';
 import {
   checkOutFolder, checkSearchSplit, DataCache, makeFolder, removeStaleTempFiles, runPipeline, RUN_CONFIG_FILE, writeStoredRun,
 } from '../pipeline.js';
 import { defaultOutDir, resumeOverrides } from './shared.js';
 
-export const ABLATION_FILES = { config: 'ablation-config.json', markdown: 'ablation.md', json: 'ablation.json' } as const;
+export const ABLATION_FILES = { config: 'ablation-config.json', ...EXPERIMENT_FILES } as const;
+
+export const DEFAULT_STRATEGIES = ['cp', 'bnas', 'pc-darts', 'darts', 'random'];
+
+/** Flags that hold lists or names, never swept. */
+const NOT_SWEPT = new Set(['strategies', 'primitives', 'seeds', 'seed', 'preset', 'dataset', 'data', 'out', 'resume', 'collect', 'backend', 'gpu-mode', 'match', 'reference', 'cli', 'limit']);
 
 interface AblationConfig {
-  strategies: StrategyName[];
-  seeds: number;
+  /** The base configuration (list flags at the preset's values). */
   config: RunConfig;
 }
 
 export async function ablateCommand(ctx: Ctx, values: FlagValues): Promise<number> {
-  let dir: string;
-  let ab: AblationConfig;
-  if (typeof values.resume === 'string') {
-    dir = values.resume;
-    const stored = readAblationConfig(dir);
-    ab = { ...stored, config: resumeOverrides(stored.config, values, 'ablate') };
-    removeStaleTempFiles(dir);
-  } else {
-    const known = listStrategies();
-    const strategies = (listFlag(values, 'strategies') ?? ['cp', 'bnas', 'darts', 'random']) as StrategyName[];
-    for (const s of strategies) {
-      if (!known.includes(s)) throw new UsageError('--strategies', `unknown strategy "${s}" (choose from: ${known.join(', ')})`);
-    }
-    if (new Set(strategies).size !== strategies.length) throw new UsageError('--strategies', `names a strategy twice: ${strategies.join(',')}`);
-    const seeds = intFlag(values, 'seeds', 1) ?? 3;
-    ab = { strategies, seeds, config: resolveConfig('ablate', values) };
-    dir = typeof values.out === 'string' ? values.out : defaultOutDir('ablate', ab.config.dataset);
-    checkOutFolder(dir);
-    if (existsSync(dir) && readdirSync(dir).length > 0) {
-      throw new UsageError('--out', existsSync(join(dir, ABLATION_FILES.config))
-        ? `"${dir}" already holds an ablation; continue it with \`cpnas ablate --resume ${dir}\` or choose another --out`
-        : `"${dir}" exists and is not empty; choose another --out`);
-    }
-  }
+  if (typeof values.collect === 'string') return collectCommand(ctx, values);
+  if (typeof values.resume === 'string') return resumeCommand(ctx, values);
 
-  const base = ab.config;
+  const known = listStrategies();
+  const strategies = listFlag(values, 'strategies') ?? DEFAULT_STRATEGIES;
+  for (const s of strategies) {
+    if (!known.includes(s)) throw new UsageError('--strategies', `unknown strategy "${s}" (choose from: ${known.join(', ')})`);
+  }
+  if (new Set(strategies).size !== strategies.length) throw new UsageError('--strategies', `names a strategy twice: ${strategies.join(',')}`);
+  const seedCount = intFlag(values, 'seeds', 1) ?? 3;
+  const match = enumFlag(values, 'match', BUDGET_MATCHES) ?? 'images';
+  const referenceName = typeof values.reference === 'string' ? values.reference : undefined;
+  if (referenceName !== undefined && !strategies.includes(referenceName)) {
+    throw new UsageError('--reference', `"${referenceName}" is not among --strategies (${strategies.join(', ')})`);
+  }
+  const { base, sweeps } = resolveSweeps(values);
+  const dir = typeof values.out === 'string' ? values.out : defaultOutDir('ablate', base.dataset);
+  checkOutFolder(dir);
+  if (existsSync(dir) && readdirSync(dir).length > 0) {
+    throw new UsageError('--out', existsSync(join(dir, ABLATION_FILES.config))
+      ? `"${dir}" already holds an ablation; continue it with \`cpnas ablate --resume ${dir}\` or choose another --out`
+      : `"${dir}" exists and is not empty; choose another --out`);
+  }
+  const seeds = Array.from({ length: seedCount }, (_, k) => base.seed + k);
+  const spec: GridSpec = { strategies, seeds, sweeps, base: { search: base.search, train: base.train } };
+
   await ctx.start(base.backend, base.gpuMode);
-  const data = new DataCache(ctx, base); // one dataset for every run: only the search and training seeds vary
-  checkSearchSplit(ctx, base, await data.get(base.search.imageSize)); // before the folder is made: a data error leaves nothing behind
-  if (!existsSync(join(dir, ABLATION_FILES.config))) {
-    makeFolder(dir);
-    writeJsonAtomic(join(dir, ABLATION_FILES.config), ab);
+  const data = new DataCache(ctx, base);
+  const loaded = await data.get(base.search.imageSize);
+  checkSearchSplit(ctx, base, loaded); // before the folder is made: a data error leaves nothing behind
+  const searchTrainLength = ctx.engine.searchSplit(loaded.train, base.seed).searchTrain.length;
+  let description: ExperimentDescription;
+  try {
+    // a first plan checks the grid (and, for seconds, is what the pilots run)
+    description = planExperiment(spec, { match: match === 'seconds' ? 'images' : match, searchTrainLength, dataset: base.dataset, reference: referenceName });
+  } catch (e) {
+    if (e instanceof CpnasError) throw new UsageError('cpnas ablate', `cpnas ablate: ${e.message}`);
+    throw e;
   }
-  ctx.note(`cpnas ablate: ${ab.strategies.join(', ')} x ${ab.seeds} seed(s) on ${base.dataset} (preset ${base.preset}) -> ${dir}`);
-  const runs: AblationRun[] = [];
-  const total = ab.strategies.length * ab.seeds;
-  for (const strategy of ab.strategies) {
-    for (let k = 0; k < ab.seeds; k++) {
-      const seed = base.seed + k;
-      const cfg: RunConfig = { ...base, seed, search: { ...base.search, strategy, seed }, train: { ...base.train, seed } };
-      const sub = join(dir, `${strategy}-seed${seed}`);
-      if (!existsSync(join(sub, RUN_CONFIG_FILE))) {
-        mkdirSync(sub, { recursive: true });
-        writeStoredRun(sub, { command: 'search', config: cfg });
+  makeFolder(dir);
+  const absDir = resolve(dir);
+  writeJsonAtomic(join(dir, ABLATION_FILES.config), { config: base } satisfies AblationConfig);
+  if (match === 'seconds') {
+    const secondsPerImage = await pilots(ctx, base, spec, description, absDir, data);
+    description = planExperiment(spec, { match, searchTrainLength, dataset: base.dataset, reference: referenceName, secondsPerImage });
+  }
+  writeExperiment(dir, description);
+  for (const run of description.runs) {
+    const sub = join(absDir, run.id);
+    mkdirSync(sub, { recursive: true });
+    writeStoredRun(sub, { command: 'search', config: runConfig(base, run) });
+  }
+  ctx.note(`cpnas ablate: ${description.runs.length} runs (${strategies.join(', ')} x ${seeds.length} seed(s)${sweeps.length ? ` x ${sweeps.map((s) => `${s.key} ${s.values.join(',')}`).join(' x ')}` : ''}) on ${base.dataset} -> ${dir}`);
+  for (const l of description.budgetLines) ctx.note(`  ${l}`);
+
+  if (values.plan === true) {
+    const cli = typeof values.cli === 'string' ? values.cli : 'npx cpnas';
+    const files = planFiles({ runDirs: description.runs.map((r) => join(absDir, r.id)), dir: absDir, cli });
+    const planDir = join(dir, EXPERIMENT_FILES.plan);
+    makeFolder(join(planDir, 'logs'));
+    writeFileAtomic(join(planDir, 'commands.txt'), files.commands);
+    writeFileAtomic(join(planDir, 'slurm.sh'), files.slurm);
+    writeFileAtomic(join(planDir, 'run-all.sh'), files.runAll);
+    ctx.print(`Planned ${description.runs.length} runs in ${dir}:\n  ${join(planDir, 'commands.txt')} (one command per run)\n  ${join(planDir, 'slurm.sh')} (sbatch it: one array task per run)\n  ${join(planDir, 'run-all.sh')} (all of them here, one after another)\nThen: cpnas ablate --collect ${dir}\n`);
+    return 0;
+  }
+  return runAll(ctx, dir, description, data);
+}
+
+/** The flags with their list values set aside: the base configuration and the sweeps. */
+function resolveSweeps(values: FlagValues): { base: RunConfig; sweeps: Sweep[] } {
+  const listed = Object.entries(values).filter(([k, v]) => typeof v === 'string' && v.includes(',') && !NOT_SWEPT.has(k)) as [string, string][];
+  const plain: FlagValues = { ...values };
+  for (const [k] of listed) delete plain[k];
+  const base = resolveConfig('ablate', plain);
+  const sweeps: Sweep[] = [];
+  for (const [flag, text] of listed) {
+    const items = text.split(',').map((s) => s.trim());
+    if (items.some((s) => s === '')) throw new UsageError(`--${flag}`, `has an empty item in the list "${text}"`);
+    const configs = items.map((item) => resolveConfig('ablate', { ...plain, [flag]: item }));
+    const changed: { stage: 'search' | 'train'; key: string }[] = [];
+    for (const stage of ['search', 'train'] as const) {
+      for (const key of Object.keys(configs[0][stage])) {
+        const vs = configs.map((c) => JSON.stringify((c[stage] as unknown as Record<string, unknown>)[key]));
+        if (new Set(vs).size > 1) changed.push({ stage, key });
       }
-      ctx.note(`[${runs.length + 1}/${total}] ${strategy}, seed ${seed} -> ${sub}`);
-      try {
-        const out = await runPipeline(ctx, cfg, sub, { data, resumeCommand: `cpnas ablate --resume ${dir}` });
-        const r = out.result;
-        runs.push({
-          strategy, seed, outDir: sub,
-          childAccuracy: r?.child.testAccuracy ?? null, parentAccuracy: r?.parent.testAccuracy ?? null,
-          searchSeconds: out.searchSeconds, trainSeconds: r?.trainSeconds ?? null, ops: r?.ops ?? null,
-        });
-      } catch (e) {
-        if (e instanceof Interrupted || e instanceof UsageError || ctx.signal.aborted) {
-          throw e instanceof Interrupted ? new Interrupted(dir, `cpnas ablate --resume ${dir}`) : e;
-        }
-        // One failed run should not lose the others: record it and go on.
-        ctx.note(`run ${strategy}, seed ${seed} failed: ${(e as Error).message}`);
-        runs.push({ strategy, seed, outDir: sub, childAccuracy: null, parentAccuracy: null, searchSeconds: null, trainSeconds: null, ops: null, error: (e as Error).message });
-      }
-      writeTables(dir, runs, ab);
     }
+    if (changed.length !== 1) {
+      throw new UsageError(`--${flag}`, changed.length === 0
+        ? `the values ${text} give the same settings: nothing to sweep`
+        : `cannot be swept: it sets ${changed.length} settings (${changed.map((c) => c.key).join(', ')}); sweep a flag that sets one`);
+    }
+    const { stage, key } = changed[0];
+    const nums = configs.map((c) => (c[stage] as unknown as Record<string, unknown>)[key]);
+    if (nums.some((v) => typeof v !== 'number')) throw new UsageError(`--${flag}`, 'only numeric settings can be swept');
+    if (new Set(nums).size !== nums.length) throw new UsageError(`--${flag}`, `repeats a value: ${text}`);
+    sweeps.push({ stage, key, values: nums as number[] });
   }
-  const table = writeTables(dir, runs, ab);
-  ctx.print(`\n${table}\nWritten: ${join(dir, ABLATION_FILES.markdown)}, ${join(dir, ABLATION_FILES.json)}\n`);
-  return runs.some((r) => r.error) ? 1 : 0;
+  return { base, sweeps };
+}
+
+function runConfig(base: RunConfig, run: ExperimentDescription['runs'][number]): RunConfig {
+  return { ...base, seed: run.seed, samplesPerEpoch: undefined, search: run.search as SearchSettings, train: run.train };
+}
+
+/**
+ * seconds matching: one short search of every strategy (seed of the first run, its image-matched
+ * budget), kept in pilot/<strategy>, gives its seconds per search image.
+ */
+async function pilots(ctx: Ctx, base: RunConfig, spec: GridSpec, planned: ExperimentDescription, dir: string, data: DataCache): Promise<{ [s: string]: number }> {
+  const out: { [s: string]: number } = {};
+  for (const strategy of spec.strategies) {
+    const run = planned.runs.find((r) => r.strategy === strategy)!;
+    if (!run.budget.images) continue; // random: no search images
+    const sub = join(dir, 'pilot', strategy);
+    const cfg: RunConfig = { ...runConfig(base, run), noTrain: true };
+    if (!existsSync(join(sub, RUN_CONFIG_FILE))) {
+      mkdirSync(sub, { recursive: true });
+      writeStoredRun(sub, { command: 'search', config: cfg });
+    }
+    ctx.note(`pilot search of ${strategy} (to measure its seconds per image) -> ${sub}`);
+    const o = await runPipeline(ctx, cfg, sub, { data, resumeCommand: `cpnas ablate --resume ${dir}` });
+    const images = searchImages(cfg.search, planned.searchTrainLength) ?? 0;
+    if (images > 0 && o.searchSeconds > 0) out[strategy] = o.searchSeconds / images;
+  }
+  return out;
+}
+
+/** Runs every unfinished run one after another, then writes the tables. */
+async function runAll(ctx: Ctx, dir: string, d: ExperimentDescription, data: DataCache): Promise<number> {
+  const failures: { [id: string]: string } = {};
+  const base = readAblationConfig(dir).config;
+  let k = 0;
+  for (const run of d.runs) {
+    k++;
+    const sub = join(dir, run.id);
+    if (isFinished(sub, base.noTrain)) continue;
+    const cfg = runConfig(base, run);
+    if (!existsSync(join(sub, RUN_CONFIG_FILE))) {
+      mkdirSync(sub, { recursive: true });
+      writeStoredRun(sub, { command: 'search', config: cfg });
+    }
+    ctx.note(`[${k}/${d.runs.length}] ${run.id} -> ${sub}`);
+    try {
+      await runPipeline(ctx, cfg, sub, { data, resumeCommand: `cpnas ablate --resume ${dir}` });
+    } catch (e) {
+      if (e instanceof Interrupted || e instanceof UsageError || ctx.signal.aborted) {
+        throw e instanceof Interrupted ? new Interrupted(dir, `cpnas ablate --resume ${dir}`) : e;
+      }
+      // One failed run should not lose the others: record it and go on.
+      ctx.note(`run ${run.id} failed: ${(e as Error).message}`);
+      failures[run.id] = (e as Error).message;
+    }
+    report(dir, d, failures);
+  }
+  const table = report(dir, d, failures);
+  ctx.print(`\n${table}\nWritten: ${[EXPERIMENT_FILES.markdown, EXPERIMENT_FILES.csv, EXPERIMENT_FILES.json, EXPERIMENT_FILES.html].map((f) => join(dir, f)).join(', ')}\n`);
+  return Object.keys(failures).length ? 1 : 0;
+}
+
+function isFinished(sub: string, noTrain: boolean): boolean {
+  if (!noTrain) return existsSync(join(sub, RUN_FILES.result));
+  if (!existsSync(join(sub, RUN_FILES.genotype)) || !existsSync(join(sub, RUN_FILES.history))) return false;
+  return readJsonl<HistoryRecord>(join(sub, RUN_FILES.history)).some((h): h is GenotypeRecord => h.type === 'genotype');
+}
+
+function report(dir: string, d: ExperimentDescription, failures: { [id: string]: string }): string {
+  const { records, missing } = collectRecords(dir, d, failures);
+  return writeExperimentReport(dir, d, records, missing, new Date().toISOString());
+}
+
+async function resumeCommand(ctx: Ctx, values: FlagValues): Promise<number> {
+  const dir = values.resume as string;
+  const stored = readAblationConfig(dir);
+  const base = resumeOverrides(stored.config, values, 'ablate');
+  const d = readDescription(dir, '--resume');
+  removeStaleTempFiles(dir);
+  await ctx.start(base.backend, base.gpuMode);
+  writeJsonAtomic(join(dir, ABLATION_FILES.config), { config: base } satisfies AblationConfig);
+  ctx.note(`cpnas ablate: continuing ${d.runs.length} runs in ${dir}`);
+  return runAll(ctx, dir, d, new DataCache(ctx, base));
+}
+
+async function collectCommand(ctx: Ctx, values: FlagValues): Promise<number> {
+  for (const [name, v] of Object.entries(values)) {
+    if (v !== undefined && !['collect', 'quiet', 'verbose', 'help'].includes(name)) throw new UsageError(`--${name}`, 'does not go with --collect (it only reads the run folders)');
+  }
+  const dir = values.collect as string;
+  if (!existsSync(dir)) throw new UsageError('--collect', `folder "${dir}" does not exist`);
+  if (!statSync(dir).isDirectory()) throw new UsageError('--collect', `"${dir}" is a file, not an experiment folder`);
+  const d = readDescription(dir, '--collect');
+  const { records, missing } = collectRecords(dir, d);
+  const table = writeExperimentReport(dir, d, records, missing, new Date().toISOString());
+  ctx.print(`${table}\n${records.length} of ${d.runs.length} runs finished${missing.length ? ` (waiting for: ${missing.join(', ')})` : ''}.\nWritten: ${join(dir, EXPERIMENT_FILES.markdown)}, ${join(dir, EXPERIMENT_FILES.csv)}, ${join(dir, EXPERIMENT_FILES.json)}, ${join(dir, EXPERIMENT_FILES.html)}\n`);
+  return 0;
+}
+
+function readDescription(dir: string, flag: string): ExperimentDescription {
+  try {
+    return readExperiment(dir);
+  } catch (e) {
+    if (e instanceof CpnasError) throw new UsageError(flag, e.message.replace(/^experiment: /, ''));
+    throw e;
+  }
 }
 
 /** Reads and checks ablation-config.json of a folder given to --resume (errors name --resume). */
@@ -109,20 +256,5 @@ function readAblationConfig(dir: string): AblationConfig {
     throw new UsageError('--resume', (e as Error).message);
   }
   if (!stored || typeof stored !== 'object' || Array.isArray(stored)) throw new UsageError('--resume', `${path} is not an ablation description written by cpnas`);
-  const known = listStrategies();
-  const { strategies, seeds } = stored;
-  if (!Array.isArray(strategies) || strategies.length === 0 || strategies.some((s) => !known.includes(s)) || new Set(strategies).size !== strategies.length) {
-    throw new UsageError('--resume', `${path}: "strategies" must list different strategies among ${known.join(', ')}, got ${JSON.stringify(strategies)}`);
-  }
-  if (!Number.isSafeInteger(seeds) || (seeds as number) < 1) throw new UsageError('--resume', `${path}: "seeds" must be a positive integer, got ${JSON.stringify(seeds)}`);
-  return { strategies, seeds: seeds as number, config: checkStoredConfig(stored.config, path) };
-}
-
-function writeTables(dir: string, runs: AblationRun[], ab: AblationConfig): string {
-  const rows = summarizeAblation(runs);
-  const table = ablationMarkdown(rows);
-  const budget = { dataset: ab.config.dataset, preset: ab.config.preset, seeds: ab.seeds, search: ab.config.search, train: ab.config.noTrain ? null : ab.config.train };
-  writeFileAtomic(join(dir, ABLATION_FILES.markdown), `# Ablation: ${ab.strategies.join(', ')} on ${ab.config.dataset}\n\n${table}`);
-  writeJsonAtomic(join(dir, ABLATION_FILES.json), ablationJson(runs, rows, budget));
-  return table;
+  return { config: checkStoredConfig(stored.config, path) };
 }

@@ -275,8 +275,9 @@ describe('cpnas ablate', () => {
     expect(md).toContain('82.50 ± 0.71'); // child accuracies 0.82 and 0.83 (seed shift of the fake engine)
     const json = JSON.parse(readFileSync(join(out, 'ablation.json'), 'utf8'));
     expect(json.runs).toHaveLength(4);
-    expect(json.summary[0]).toMatchObject({ strategy: 'cp', runs: 2 });
-    expect(json.summary[0].childAccuracy.mean).toBeCloseTo(0.825);
+    expect(json.rows[0]).toMatchObject({ strategy: 'cp', runs: 2 });
+    expect(json.rows[0].child.mean).toBeCloseTo(0.825);
+    for (const f of ['ablation.csv', 'ablation.html', 'experiment.json']) expect(existsSync(join(out, f)), f).toBe(true);
     expect(r.stdout).toContain('Child acc. % (mean ± std)');
     expect(r.stdout).toContain('Parent acc.');
     expect(r.stdout).toContain('search s');
