@@ -11,7 +11,7 @@ import { join, resolve } from 'node:path';
 import { CpnasError } from '../../core/index.js';
 import {
   BUDGET_MATCHES, EXPERIMENT_FILES, collectRecords, planExperiment, planFiles, readExperiment, searchImages,
-  writeExperiment, writeExperimentReport, type ExperimentDescription, type GridSpec, type Sweep,
+  writeExperiment, writeExperimentReport, type BudgetMatch, type ExperimentDescription, type GridSpec, type Sweep,
 } from '../../nas/experiment/index.js';
 import { readJson, readJsonl, writeFileAtomic, writeJsonAtomic } from '../../nas/io.js';
 import { listStrategies } from '../../nas/strategies/index.js';
@@ -34,6 +34,8 @@ const NOT_SWEPT = new Set(['strategies', 'primitives', 'seeds', 'seed', 'preset'
 interface AblationConfig {
   /** The base configuration (list flags at the preset's values). */
   config: RunConfig;
+  /** The grid as asked (so that a run interrupted before its plan was written can make it again). */
+  grid: { strategies: string[]; seeds: number[]; sweeps: Sweep[]; match: BudgetMatch; reference?: string };
 }
 
 export async function ablateCommand(ctx: Ctx, values: FlagValues): Promise<number> {
@@ -68,27 +70,13 @@ export async function ablateCommand(ctx: Ctx, values: FlagValues): Promise<numbe
   const loaded = await data.get(base.search.imageSize);
   checkSearchSplit(ctx, base, loaded); // before the folder is made: a data error leaves nothing behind
   const searchTrainLength = ctx.engine.searchSplit(loaded.train, base.seed).searchTrain.length;
-  let description: ExperimentDescription;
-  try {
-    // a first plan checks the grid (and, for seconds, is what the pilots run)
-    description = planExperiment(spec, { match: match === 'seconds' ? 'images' : match, searchTrainLength, dataset: base.dataset, reference: referenceName });
-  } catch (e) {
-    if (e instanceof CpnasError) throw new UsageError('cpnas ablate', `cpnas ablate: ${e.message}`);
-    throw e;
-  }
+  // a first plan checks the grid before anything is written (and, for seconds, is what the pilots run)
+  let description = firstPlan(spec, { strategies, seeds, sweeps, match, reference: referenceName }, searchTrainLength, base.dataset);
   makeFolder(dir);
+  const stored: AblationConfig = { config: base, grid: { strategies, seeds, sweeps, match, reference: referenceName } };
+  writeJsonAtomic(join(dir, ABLATION_FILES.config), stored);
+  description = await prepare(ctx, dir, stored, description, data);
   const absDir = resolve(dir);
-  writeJsonAtomic(join(dir, ABLATION_FILES.config), { config: base } satisfies AblationConfig);
-  if (match === 'seconds') {
-    const secondsPerImage = await pilots(ctx, base, spec, description, absDir, data);
-    description = planExperiment(spec, { match, searchTrainLength, dataset: base.dataset, reference: referenceName, secondsPerImage });
-  }
-  writeExperiment(dir, description);
-  for (const run of description.runs) {
-    const sub = join(absDir, run.id);
-    mkdirSync(sub, { recursive: true });
-    writeStoredRun(sub, { command: 'search', config: runConfig(base, run) });
-  }
   ctx.note(`cpnas ablate: ${description.runs.length} runs (${strategies.join(', ')} x ${seeds.length} seed(s)${sweeps.length ? ` x ${sweeps.map((s) => `${s.key} ${s.values.join(',')}`).join(' x ')}` : ''}) on ${base.dataset} -> ${dir}`);
   for (const l of description.budgetLines) ctx.note(`  ${l}`);
 
@@ -136,6 +124,38 @@ function resolveSweeps(values: FlagValues): { base: RunConfig; sweeps: Sweep[] }
     sweeps.push({ stage, key, values: nums as number[] });
   }
   return { base, sweeps };
+}
+
+/**
+ * Completes the plan (the seconds pilots when asked), writes experiment.json and every run folder's
+ * run.json. `planned` is the plan by images (what the pilots run).
+ */
+async function prepare(ctx: Ctx, dir: string, stored: AblationConfig, planned: ExperimentDescription, data: DataCache): Promise<ExperimentDescription> {
+  const { config: base, grid } = stored;
+  const spec: GridSpec = { strategies: grid.strategies, seeds: grid.seeds, sweeps: grid.sweeps, base: { search: base.search, train: base.train } };
+  let description = planned;
+  const absDir = resolve(dir);
+  if (grid.match === 'seconds') {
+    const secondsPerImage = await pilots(ctx, base, spec, planned, absDir, data);
+    description = planExperiment(spec, { match: 'seconds', searchTrainLength: planned.searchTrainLength, dataset: base.dataset, reference: grid.reference, secondsPerImage });
+  }
+  writeExperiment(dir, description);
+  for (const run of description.runs) {
+    const sub = join(absDir, run.id);
+    mkdirSync(sub, { recursive: true });
+    if (!existsSync(join(sub, RUN_CONFIG_FILE))) writeStoredRun(sub, { command: 'search', config: runConfig(base, run) });
+  }
+  return description;
+}
+
+/** The first plan of a grid: by images for 'seconds' (the pilots' budgets); a grid error is the user's. */
+function firstPlan(spec: GridSpec, grid: AblationConfig['grid'], searchTrainLength: number, dataset: string): ExperimentDescription {
+  try {
+    return planExperiment(spec, { match: grid.match === 'seconds' ? 'images' : grid.match, searchTrainLength, dataset, reference: grid.reference });
+  } catch (e) {
+    if (e instanceof CpnasError) throw new UsageError('cpnas ablate', `cpnas ablate: ${e.message}`);
+    throw e;
+  }
 }
 
 function runConfig(base: RunConfig, run: ExperimentDescription['runs'][number]): RunConfig {
@@ -212,12 +232,24 @@ async function resumeCommand(ctx: Ctx, values: FlagValues): Promise<number> {
   const dir = values.resume as string;
   const stored = readAblationConfig(dir);
   const base = resumeOverrides(stored.config, values, 'ablate');
-  const d = readDescription(dir, '--resume');
   removeStaleTempFiles(dir);
   await ctx.start(base.backend, base.gpuMode);
-  writeJsonAtomic(join(dir, ABLATION_FILES.config), { config: base } satisfies AblationConfig);
+  const updated: AblationConfig = { ...stored, config: base };
+  writeJsonAtomic(join(dir, ABLATION_FILES.config), updated);
+  const data = new DataCache(ctx, base);
+  let d: ExperimentDescription;
+  if (existsSync(join(dir, EXPERIMENT_FILES.description))) {
+    d = readDescription(dir, '--resume');
+  } else {
+    // interrupted before the plan was written (during the seconds pilots): make it again
+    const loaded = await data.get(base.search.imageSize);
+    const searchTrainLength = ctx.engine.searchSplit(loaded.train, base.seed).searchTrain.length;
+    const g = stored.grid;
+    const spec: GridSpec = { strategies: g.strategies, seeds: g.seeds, sweeps: g.sweeps, base: { search: base.search, train: base.train } };
+    d = await prepare(ctx, dir, updated, firstPlan(spec, g, searchTrainLength, base.dataset), data);
+  }
   ctx.note(`cpnas ablate: continuing ${d.runs.length} runs in ${dir}`);
-  return runAll(ctx, dir, d, new DataCache(ctx, base));
+  return runAll(ctx, dir, d, data);
 }
 
 async function collectCommand(ctx: Ctx, values: FlagValues): Promise<number> {
@@ -256,5 +288,11 @@ function readAblationConfig(dir: string): AblationConfig {
     throw new UsageError('--resume', (e as Error).message);
   }
   if (!stored || typeof stored !== 'object' || Array.isArray(stored)) throw new UsageError('--resume', `${path} is not an ablation description written by cpnas`);
-  return { config: checkStoredConfig(stored.config, path) };
+  const g = stored.grid as Partial<AblationConfig['grid']> | undefined;
+  const known = listStrategies();
+  if (!g || typeof g !== 'object' || !Array.isArray(g.strategies) || g.strategies.some((x) => !known.includes(x)) || !Array.isArray(g.seeds)
+    || g.seeds.some((x) => !Number.isSafeInteger(x) || x < 0) || !Array.isArray(g.sweeps) || !BUDGET_MATCHES.includes(g.match as BudgetMatch)) {
+    throw new UsageError('--resume', `${path}: "grid" must hold strategies among ${known.join(', ')}, seeds, sweeps and match, got ${JSON.stringify(g)?.slice(0, 120)}`);
+  }
+  return { config: checkStoredConfig(stored.config, path), grid: g as AblationConfig['grid'] };
 }

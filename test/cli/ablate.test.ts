@@ -72,6 +72,18 @@ describe('cpnas ablate grid', () => {
     expect(again.calls.search).toHaveLength(0);
   });
 
+  it('--match seconds measures every strategy in a pilot search and states the seconds per image', async () => {
+    const engine = fakeEngine();
+    const out = fresh();
+    const r = await cli(['ablate', '--preset', 'tiny', '--strategies', 'cp,darts,random', '--seeds', '1', '--match', 'seconds', '--out', out, '--quiet'], { engine });
+    expect(r.code, r.stderr).toBe(0);
+    // two pilots (random trains nothing), then the three runs
+    expect(engine.calls.search.map((c) => c.outDir.includes('pilot'))).toEqual([true, true, false, false, false]);
+    const exp = JSON.parse(readFileSync(join(out, 'experiment.json'), 'utf8'));
+    expect(Object.keys(exp.secondsPerImage)).toEqual(['cp', 'darts']);
+    expect(readFileSync(join(out, 'ablation.md'), 'utf8')).toContain('matched by search seconds');
+  });
+
   it('refuses a list it cannot sweep and a --collect folder that is no experiment, naming the flag', async () => {
     const a = await cli(['ablate', '--preset', 'tiny', '--beta', '1,1', '--out', fresh()], { engine: fakeEngine() });
     expect(a.code).toBe(2);
