@@ -28,15 +28,28 @@ const units = new Map<string, (s: SearchSettings) => number>([
   ['random', () => 0],
 ]);
 
+/** Strategies whose number of units is itself a setting: the settings for `n` units (used when one epoch per unit is not enough). */
+const growers = new Map<string, (s: SearchSettings, n: number) => Partial<SearchSettings>>([
+  ['darts', (_s, n) => ({ dartsEpochs: n })],
+  ['pc-darts', (s, n) => ({ dartsEpochs: Math.max(n, s.warmupEpochs + 1) })],
+]);
+
 function indicatorSamples(s: SearchSettings): number {
   let n = 0;
   for (let K = s.primitives.length; K > s.keepOps; K--) n += K;
   return n * s.T;
 }
 
-/** Declares how many units of sampleFraction of an epoch a strategy's search trains for. */
-export function registerSearchBudget(strategy: string, unitsOf: (s: SearchSettings) => number): void {
+/**
+ * Declares how many units of sampleFraction of an epoch a strategy's search trains for, and, where
+ * that number is a setting (epochs), how to set it: a budget beyond one epoch per unit then raises it.
+ */
+export function registerSearchBudget(
+  strategy: string, unitsOf: (s: SearchSettings) => number, grow?: (s: SearchSettings, n: number) => Partial<SearchSettings>,
+): void {
   units.set(strategy, unitsOf);
+  if (grow) growers.set(strategy, grow);
+  else growers.delete(strategy);
 }
 
 export function hasSearchBudget(strategy: string): boolean {
@@ -73,7 +86,13 @@ export function matchImages(s: SearchSettings, target: number, searchTrainLength
   if (!u || u(s) === 0) return { search: s, images: u ? 0 : null, target, status: 'unmatched' };
   const full = searchTrainLength >= s.batchSize ? Math.floor(searchTrainLength / s.batchSize) : 1;
   const per = searchTrainLength >= s.batchSize ? s.batchSize : searchTrainLength;
-  const batches = Math.max(1, Math.round(target / (u(s) * per)));
+  let batches = Math.max(1, Math.round(target / (u(s) * per)));
+  const grow = growers.get(s.strategy);
+  if (batches > full && grow) {
+    // more epochs of at most one pass each
+    s = { ...s, ...grow(s, Math.ceil(target / (full * per))) };
+    batches = Math.max(1, Math.round(target / (u(s) * per)));
+  }
   const capped = batches > full;
   // the fraction that batchesFor() turns back into exactly this many batches
   const sampleFraction = capped ? 1 : Math.min(1, batches / full);

@@ -110,8 +110,13 @@ describe('budgets', () => {
     expect(m.search.sampleFraction).toBeCloseTo(7 / 30, 12);
     expect(m.images).toBe(4 * 7 * 32);
     expect(m.status).toBe('matched');
-    const capped = matchImages(s({ strategy: 'darts', dartsEpochs: 1 }), 100000, 960);
-    expect(capped).toMatchObject({ status: 'capped', images: 960 });
+    // darts gets more epochs when one epoch per unit is not enough: 3000 / 960 -> 4 epochs of round(3000 / 128) = 23 batches
+    const grown = matchImages(s({ strategy: 'darts', dartsEpochs: 1 }), 3000, 960);
+    expect(grown.search.dartsEpochs).toBe(4);
+    expect(grown).toMatchObject({ status: 'matched', images: 4 * 23 * 32 });
+    // bnas's epochs are its rounds: capped at a whole epoch each
+    const capped = matchImages(s({ strategy: 'bnas', warmupEpochs: 1 }), 100000, 960);
+    expect(capped).toMatchObject({ status: 'capped', images: 4 * 960 });
     expect(matchImages(s({ strategy: 'random' }), 864, 960).status).toBe('unmatched');
   });
 
