@@ -54,7 +54,7 @@ export function indicatorSeries(history: readonly HistoryRecord[]): IndicatorSer
   if (rounds.length) {
     return {
       unit: 'round',
-      quantity: 'e(o)',
+      quantity: rounds[0].strategy === 'bnas' ? 'UCB score m + c·sqrt(2 ln N / n)' : 'e(o)',
       steps: rounds.map((r) => r.round),
       values: rounds.map((r) => r.indicator),
       abandoned: rounds.map((r) => r.abandoned),
