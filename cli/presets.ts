@@ -43,6 +43,8 @@ export const PRESETS: Record<PresetName, Preset> = {
     limit: { train: 256, val: 64, test: 64 },
     search: {
       cells: 3, channels: 4, imageSize: 8, batchSize: 32, T: 1, sampleFraction: 0.25, valFraction: 0.5, dartsEpochs: 1,
+      // one search epoch: pc-darts starts its architecture steps at once
+      warmupEpochs: 0,
       primitives: ['none', 'max_pool_3x3', 'skip_connect', 'sep_conv_3x3'],
     },
     train: { cells: 3, channels: 4, imageSize: 8, batchSize: 32, parentEpochs: 1, childEpochs: 1 },

@@ -126,6 +126,9 @@ export function resolveSearchSettings(partial: Partial<SearchSettings> = {}): Se
       throw new CpnasError(w, `partialChannels (${s.partialChannels}) must divide channels (${s.channels}): each edge sends channels / partialChannels of them through its operations`);
     }
   }
+  if (s.strategy === 'pc-darts' && s.warmupEpochs >= Math.max(1, Math.round(s.dartsEpochs))) {
+    throw new CpnasError(w, `warmupEpochs (${s.warmupEpochs}) must be fewer than the search epochs (dartsEpochs ${s.dartsEpochs}): pc-darts would never take an architecture step`);
+  }
   if (s.optimizer !== 'sgd' && s.optimizer !== 'adam') throw new CpnasError(w, `optimizer must be "sgd" or "adam", got "${s.optimizer}"`);
   if (s.dartsNetwork !== 'child' && s.dartsNetwork !== 'parent') {
     throw new CpnasError(w, `dartsNetwork must be "child" or "parent", got "${s.dartsNetwork}"`);

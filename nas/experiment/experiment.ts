@@ -14,6 +14,7 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { CpnasError } from '../../core/index.js';
 import { readJson, readJsonl, writeFileAtomic, writeJsonAtomic } from '../io.js';
+import { resolveSearchSettings } from '../settings.js';
 import { RUN_FILES, type GenotypeRecord, type HistoryRecord, type RunResult, type SearchSettings } from '../types.js';
 import { matchImages, searchImages, type BudgetMatch } from './budget.js';
 import { expandGrid, reads, type GridRun, type GridSpec, type Sweep } from './grid.js';
@@ -92,6 +93,14 @@ export function planExperiment(spec: GridSpec, opts: {
     const m = matchImages(run.search, target, n);
     return { ...run, search: m.search, budget: { images: m.images, target, status: m.status } };
   });
+  // every run's settings pass the same checks as a single search's (a grid point may break one)
+  for (const r of runs) {
+    try {
+      resolveSearchSettings(r.search);
+    } catch (e) {
+      throw new CpnasError('experiment', `run ${r.id}: ${(e as Error).message}`);
+    }
+  }
   if (opts.match === 'images') {
     lines.push(`budgets matched by training images drawn in search: every run draws the images of ${reference.strategy} at the same settings (its sampleFraction adjusted; search-train split of ${n} images)`);
   } else if (opts.match === 'seconds') {

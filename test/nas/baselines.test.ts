@@ -168,7 +168,8 @@ describe('pc-darts and bnas searches', () => {
     }
   });
 
-  it('refuses a partialChannels that does not divide the channels', () => {
+  it('refuses a partialChannels that does not divide the channels, and a pc-darts search that is all warm-up', () => {
     expect(() => tiny({ strategy: 'pc-darts', channels: 3, partialChannels: 2 })).toThrow(/partialChannels \(2\) must divide channels \(3\)/);
+    expect(() => tiny({ strategy: 'pc-darts', dartsEpochs: 2, warmupEpochs: 2 })).toThrow(/warmupEpochs \(2\) must be fewer than the search epochs/);
   });
 });
