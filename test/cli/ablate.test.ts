@@ -2,6 +2,7 @@
 import { existsSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import { checkWellFormed } from '../nas/report-xml.js';
 import { fakeEngine } from './fake-engine.js';
 import { cli, tempDir } from './helpers.js';
 
@@ -29,6 +30,7 @@ describe('cpnas ablate grid', () => {
     expect(md).toContain('| cp       | beta=0');
     expect(md).toContain('reference');
     const html = readFileSync(join(out, 'ablation.html'), 'utf8');
+    expect(checkWellFormed(html, 'html')).toEqual([]);
     expect(html).toContain('against beta');
     expect(html).toContain('Search seconds');
   });
