@@ -10,9 +10,8 @@
  * take that long; 'none' keeps each strategy's own settings. Every genotype is trained with the same
  * training settings (only the seed differs), so the final recipe is the same for all.
  */
-import { existsSync } from 'node:fs';
-import { join } from 'node:path';
 import { CpnasError } from '../../core/index.js';
+import { getStorage, joinPath as join } from '../../core/storage.js';
 import { readJson, readJsonl, writeFileAtomic, writeJsonAtomic } from '../io.js';
 import { resolveSearchSettings } from '../settings.js';
 import { RUN_FILES, type GenotypeRecord, type HistoryRecord, type RunResult, type SearchSettings } from '../types.js';
@@ -129,7 +128,7 @@ function trainRecipe(spec: GridSpec): string {
 /** Reads experiment.json (errors name the file). */
 export function readExperiment(dir: string): ExperimentDescription {
   const path = join(dir, EXPERIMENT_FILES.description);
-  if (!existsSync(path)) throw new CpnasError('experiment', `"${dir}" holds no ${EXPERIMENT_FILES.description}: it is not a cpnas experiment folder`);
+  if (!getStorage().exists(path)) throw new CpnasError('experiment', `"${dir}" holds no ${EXPERIMENT_FILES.description}: it is not a cpnas experiment folder`);
   const d = readJson<ExperimentDescription>(path, EXPERIMENT_FILES.description);
   if (!d || d.version !== 1 || !Array.isArray(d.runs) || !Array.isArray(d.strategies) || !Array.isArray(d.budgetLines)) {
     throw new CpnasError('experiment', `${path} is not an experiment description written by cpnas (version 1)`);
@@ -153,7 +152,7 @@ export function writeExperiment(dir: string, d: ExperimentDescription): void {
 export function readRunRecord(runDir: string, run: PlannedRun): ExperimentRecord | null {
   const base = { id: run.id, strategy: run.strategy, seed: run.seed, point: run.point, images: run.budget.images, budget: run.budget.status };
   const resultPath = join(runDir, RUN_FILES.result);
-  if (existsSync(resultPath)) {
+  if (getStorage().exists(resultPath)) {
     const r = readJson<RunResult>(resultPath, `${run.id}/${RUN_FILES.result}`);
     return {
       ...base, childAccuracy: r.child?.testAccuracy ?? null, parentAccuracy: r.parent?.testAccuracy ?? null,
@@ -161,7 +160,7 @@ export function readRunRecord(runDir: string, run: PlannedRun): ExperimentRecord
     };
   }
   const historyPath = join(runDir, RUN_FILES.history);
-  if (existsSync(join(runDir, RUN_FILES.genotype)) && existsSync(historyPath)) {
+  if (getStorage().exists(join(runDir, RUN_FILES.genotype)) && getStorage().exists(historyPath)) {
     const g = readJsonl<HistoryRecord>(historyPath).find((h): h is GenotypeRecord => h.type === 'genotype');
     if (g) return { ...base, childAccuracy: null, parentAccuracy: null, searchSeconds: g.searchSeconds, trainSeconds: null };
   }
