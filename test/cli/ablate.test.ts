@@ -2,6 +2,7 @@
 import { existsSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import { resolveSearchSettings } from '../../nas/settings.js';
 import { checkWellFormed } from '../nas/report-xml.js';
 import { fakeEngine } from './fake-engine.js';
 import { cli, tempDir } from './helpers.js';
@@ -17,8 +18,9 @@ describe('cpnas ablate grid', () => {
     const out = fresh();
     const r = await cli(['ablate', '--preset', 'tiny', '--strategies', 'cp,darts', '--beta', '0,2', '--seeds', '2', '--out', out, '--quiet'], { engine });
     expect(r.code, r.stderr).toBe(0);
+    const baseBeta = resolveSearchSettings({}).beta; // darts does not read beta: it keeps the default
     expect(engine.calls.search.map((c) => [c.settings.strategy, c.settings.beta, c.settings.seed])).toEqual([
-      ['cp', 0, 0], ['cp', 0, 1], ['cp', 2, 0], ['cp', 2, 1], ['darts', 1, 0], ['darts', 1, 1],
+      ['cp', 0, 0], ['cp', 0, 1], ['cp', 2, 0], ['cp', 2, 1], ['darts', baseBeta, 0], ['darts', baseBeta, 1],
     ]);
     // every run is given the images cp draws (the fake data set is small: one batch an epoch, so all are capped at it)
     const exp = JSON.parse(readFileSync(join(out, 'experiment.json'), 'utf8'));

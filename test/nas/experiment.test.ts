@@ -69,7 +69,7 @@ describe('statistics', () => {
 function spec(over: Partial<GridSpec> = {}): GridSpec {
   return {
     strategies: ['cp', 'darts'], seeds: [0, 1], sweeps: [{ stage: 'search', key: 'beta', values: [0, 2] }],
-    base: { search: resolveSearchSettings({ primitives: FEW, sampleFraction: 0.1, batchSize: 32 }), train: resolveTrainSettings({}) },
+    base: { search: resolveSearchSettings({ primitives: FEW, sampleFraction: 0.1, batchSize: 32, T: 1, beta: 1 }), train: resolveTrainSettings({}) },
     ...over,
   };
 }
