@@ -104,7 +104,8 @@ function norm(path: string): string {
 /** Files held in a Map: the storage of tests and web pages. Writes are atomic by construction. */
 export class MemoryStorage implements Storage {
   readonly files = new Map<string, Uint8Array>();
-  private readonly locks = new Map<string, LockOwner>();
+  private readonly locks = new Map<string, number>();
+  private readonly foreign = new Map<string, LockOwner>();
   private readonly encoder = new TextEncoder();
 
   read(path: string): Uint8Array | null {
@@ -151,12 +152,37 @@ export class MemoryStorage implements Storage {
     for (const k of [...this.files.keys()]) if (k.startsWith(p + '/')) this.files.delete(k);
   }
 
+  /**
+   * Locks nest within one storage (the CLI's lock around the engine's); `lockedBy` lets a test stand
+   * in for another process holding the folder.
+   */
   lock(dir: string, command: string): LockHandle {
     const p = norm(dir);
-    const owner = this.locks.get(p);
-    if (owner) throw lockRefused(dir, owner);
-    this.locks.set(p, { pid: 0, host: 'memory', since: new Date().toISOString(), command });
-    return { path: p, tookOver: null, release: () => { this.locks.delete(p); } };
+    const other = this.foreign.get(p);
+    if (other) throw lockRefused(dir, other);
+    this.locks.set(p, (this.locks.get(p) ?? 0) + 1);
+    let released = false;
+    return {
+      path: p, tookOver: null,
+      release: () => {
+        if (released) return;
+        released = true;
+        const n = (this.locks.get(p) ?? 1) - 1;
+        if (n > 0) this.locks.set(p, n);
+        else this.locks.delete(p);
+      },
+    };
+  }
+
+  /** Marks `dir` as locked by another owner (for tests of a refused second writer). */
+  lockedBy(dir: string, owner: LockOwner | null): void {
+    if (owner) this.foreign.set(norm(dir), owner);
+    else this.foreign.delete(norm(dir));
+  }
+
+  /** Whether this storage holds the lock of `dir`. */
+  isLocked(dir: string): boolean {
+    return this.locks.has(norm(dir));
   }
 }
 

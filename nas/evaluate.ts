@@ -7,7 +7,7 @@
  */
 import { CpnasError, enableGrad, noGrad, type Tensor } from '../core/index.js';
 import { getStorage, joinPath as join } from '../core/storage.js';
-import { readStateFiles, type StateJson } from '../ops/state.js';
+import { nonFiniteEntry, readStateFiles, type StateJson } from '../ops/state.js';
 import { validateGenotype } from './genotype.js';
 import { firstSamples, predictions } from './loop.js';
 import { GenotypeNetwork } from './network.js';
@@ -34,6 +34,8 @@ export function loadModel(dir: string): { net: GenotypeNetwork; meta: ModelMeta 
   if (!CHILD_BLOCKS.includes(childBlock)) {
     throw new CpnasError('evaluate', `${path}.json names an unknown Child form ${JSON.stringify(childBlock)} (known: ${CHILD_BLOCKS.join(', ')})`);
   }
+  const bad = nonFiniteEntry({ json: json as StateJson, blob });
+  if (bad) throw new CpnasError('evaluate', `${path}.json: ${bad}; the model cannot be evaluated (train it again with a lower learning rate)`);
   const net = new GenotypeNetwork(validateGenotype(meta.genotype), { ...meta.config, childBlock });
   net.loadStateDict({ json: json as StateJson, blob });
   net.eval();

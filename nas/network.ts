@@ -5,6 +5,7 @@
  * both have the same layers under the same names, so their convolutions pair by position.
  */
 import type { Random, Tensor } from '../core/index.js';
+import { CpnasError } from '../core/index.js';
 import { add } from '../ops/arithmetic.js';
 import { dropPath } from '../ops/dropout.js';
 import { BatchNorm2d, Conv2d, Identity, Linear } from '../ops/layers.js';
@@ -72,6 +73,14 @@ export class GenotypeNetwork extends Module {
     super();
     this.genotype = validateGenotype(genotype);
     this.config = config;
+    for (const k of ['cells', 'channels', 'inputChannels', 'numClasses'] as const) {
+      const v = config[k];
+      if (!Number.isInteger(v) || v < 1) throw new CpnasError('GenotypeNetwork', `config.${k} must be an integer >= 1, got ${JSON.stringify(v)}`);
+    }
+    const nodes = this.genotype.normal.length / 2;
+    if (config.nodes !== undefined && config.nodes !== nodes) {
+      throw new CpnasError('GenotypeNetwork', `config.nodes is ${config.nodes} but the genotype's cells have ${nodes} intermediate nodes`);
+    }
     const { channels: C, rng } = config;
     const o: OperationOptions = { binary: config.binary, affine: true, binarizers: config.binarizers, childBlock: config.childBlock, rng };
     const stemC = (config.stemMultiplier ?? 3) * C;

@@ -1,28 +1,20 @@
 /**
- * `runSearch`: runs a strategy in a run folder. It validates the settings and the data, writes
- * search-settings.json, appends every history record to history.jsonl as it happens, hands the strategy
- * a checkpoint store, and writes genotype.json at the end. With `resume`, it restores the latest
- * checkpoint (refusing one made with other settings), cuts history.jsonl back to what that checkpoint
- * had seen, and lets the strategy continue from there: the resumed search reaches the same genotype as
- * an uninterrupted one with the same seed.
+ * `runSearch`: runs a strategy in a run folder, through a run context (nas/run-context.ts) that locks
+ * the folder, owns history.jsonl and the checkpoints. It validates the settings and the data, writes
+ * search-settings.json, and writes genotype.json at the end. With `resume`, the strategy restores the
+ * newest verified checkpoint (one made with other settings or data is refused), history.jsonl is
+ * reconciled with it, and the search continues from there: the resumed search reaches the same
+ * genotype as an uninterrupted one with the same seed.
  */
 import { CpnasError, manualSeed } from '../core/index.js';
 import { getStorage, joinPath as join } from '../core/storage.js';
-import type { Tree } from '../ops/state.js';
-import { CheckpointStore } from './checkpoint.js';
 import { formatGenotype, genotypeToJSON, validateGenotype } from './genotype.js';
-import { appendJsonl, readJson, readJsonl, writeFileAtomic, writeJsonAtomic } from './io.js';
+import { readJson, readJsonl, writeFileAtomic, writeJsonAtomic } from './io.js';
+import { dataFingerprint, withRunContext } from './run-context.js';
 import { resolveSearchSettings } from './settings.js';
-import { abortError, type SearchContext } from './strategies/context.js';
+import type { SearchContext } from './strategies/context.js';
 import { getStrategy } from './strategies/index.js';
 import { RUN_FILES, type GenotypeRecord, type HistoryRecord, type RunSearchOptions, type SearchOutcome, type SearchSettings } from './types.js';
-
-/** Cuts history.jsonl back to its first n records (rewritten atomically) and returns them. */
-export function truncateHistory(path: string, n: number): HistoryRecord[] {
-  const records = readJsonl<HistoryRecord>(path).slice(0, n);
-  writeFileAtomic(path, records.map((r) => JSON.stringify(r) + '\n').join(''));
-  return records;
-}
 
 function sameSettings(a: SearchSettings, b: SearchSettings): string[] {
   const diffs: string[] = [];
@@ -48,69 +40,69 @@ export function runSearch(opts: RunSearchOptions): SearchOutcome {
   }
   const log = opts.log ?? (() => {});
   const outDir = opts.outDir;
+  const storage = getStorage();
   const historyPath = join(outDir, RUN_FILES.history);
   const settingsPath = join(outDir, RUN_FILES.searchSettings);
-  const store = new CheckpointStore(join(outDir, RUN_FILES.searchCheckpoint));
+  const identity = { settings, data: { searchTrain: dataFingerprint(searchTrain), searchVal: dataFingerprint(searchVal) } };
 
-  let restored: Tree | null = null;
-  let history: HistoryRecord[] = [];
-  let elapsedBefore = 0;
-  if (opts.resume && getStorage().exists(settingsPath)) {
-    const saved = readJson<SearchSettings>(settingsPath, 'search settings');
-    const diffs = sameSettings(settings, saved);
-    if (diffs.length) throw new CpnasError('resume', `the run folder ${outDir} was searched with other settings: ${diffs.join('; ')}`);
-    const done = readJsonl<HistoryRecord>(historyPath).find((r): r is GenotypeRecord => r.type === 'genotype');
-    if (done && getStorage().exists(join(outDir, RUN_FILES.genotype))) {
-      log('the search of this run folder is complete: using its genotype');
+  return withRunContext({
+    outDir, stage: 'search', checkpointDir: RUN_FILES.searchCheckpoint, identity, log, onProgress: opts.onProgress, signal: opts.signal,
+  }, (run) => {
+    const resuming = !!opts.resume && run.hasCheckpoint();
+    if (opts.resume && storage.exists(settingsPath)) {
+      const saved = readJson<SearchSettings>(settingsPath, 'search settings');
+      if (!saved || typeof saved !== 'object' || Array.isArray(saved)) throw new CpnasError('search settings', `${settingsPath} is not a settings object`);
+      const diffs = sameSettings(settings, saved);
+      if (diffs.length) throw new CpnasError('resume', `the run folder ${outDir} was searched with other settings: ${diffs.join('; ')}`);
       const all = readJsonl<HistoryRecord>(historyPath);
-      return { genotype: validateGenotype(done.genotype), history: all.slice(0, all.indexOf(done) + 1), searchSeconds: done.searchSeconds };
+      const done = all.find((r): r is GenotypeRecord => r.type === 'genotype');
+      if (done && storage.exists(join(outDir, RUN_FILES.genotype))) {
+        log('the search of this run folder is complete: using its genotype');
+        return { genotype: validateGenotype(done.genotype), history: all.slice(0, all.indexOf(done) + 1), searchSeconds: done.searchSeconds };
+      }
+    } else if (resuming) {
+      // the checkpoint carries the settings it was made with: they are checked as it is restored
+      log(`${settingsPath} is missing: checking the settings against the checkpoint's and writing the file again`);
     }
-    const ck = store.load() as { historyLength: number; elapsed: number; strategy: Tree } | null;
-    if (ck) {
-      restored = ck.strategy;
-      elapsedBefore = ck.elapsed;
-      history = truncateHistory(historyPath, ck.historyLength);
+    if (!resuming) {
+      // a fresh search: forget what an earlier run left in the folder
+      run.checkpoints.clear();
+      storage.remove(historyPath);
+      storage.remove(join(outDir, RUN_FILES.genotype));
+      manualSeed(settings.seed);
+      writeJsonAtomic(settingsPath, settings);
     }
-  }
-  if (!restored) {
-    // a fresh search: forget what an earlier run left in the folder
-    store.clear();
-    getStorage().remove(historyPath);
-    getStorage().remove(join(outDir, RUN_FILES.genotype));
-    manualSeed(settings.seed);
-    writeJsonAtomic(settingsPath, settings);
-  }
 
-  const start = Date.now();
-  const elapsed = () => elapsedBefore + (Date.now() - start) / 1000;
-  const ctx: SearchContext = {
-    settings,
-    data: opts.data,
-    inputShape: searchTrain.shape,
-    numClasses: searchTrain.classNames.length,
-    history,
-    record(rec) {
-      history.push(rec);
-      appendJsonl(historyPath, rec);
-    },
-    progress(ev) {
-      opts.onProgress?.(ev);
-    },
-    log,
-    saveCheckpoint(state) {
-      store.save({ historyLength: history.length, elapsed: elapsed(), strategy: state });
-    },
-    restored,
-    elapsedBefore,
-    checkAbort() {
-      if (opts.signal?.aborted) throw abortError();
-    },
-  };
-  const result = getStrategy(settings.strategy)(ctx);
-  const genotype = validateGenotype(result.genotype);
-  const searchSeconds = elapsed();
-  ctx.record({ type: 'genotype', strategy: settings.strategy, genotype, strength: result.strength, searchSeconds });
-  writeFileAtomic(join(outDir, RUN_FILES.genotype), genotypeToJSON(genotype));
-  log(`genotype (${settings.strategy}, ${searchSeconds.toFixed(1)} s):\n${formatGenotype(genotype)}`);
-  return { genotype, history, searchSeconds };
+    let restored = false;
+    const ctx: SearchContext = {
+      settings,
+      data: opts.data,
+      inputShape: searchTrain.shape,
+      numClasses: searchTrain.classNames.length,
+      get history() {
+        return run.history.records;
+      },
+      record: (rec) => run.record(rec),
+      progress: (ev) => run.progress(ev),
+      log,
+      save: (parts) => run.save(parts),
+      restore(parts) {
+        if (!resuming) return false;
+        restored = run.restore(parts);
+        if (restored && !storage.exists(settingsPath)) writeJsonAtomic(settingsPath, settings);
+        return restored;
+      },
+      checkAbort: () => run.checkAbort(),
+    };
+    const result = getStrategy(settings.strategy)(ctx);
+    if (resuming && !restored) {
+      throw new CpnasError('runSearch', `strategy ${settings.strategy} did not restore its checkpoint in ${join(outDir, RUN_FILES.searchCheckpoint)}`);
+    }
+    const genotype = validateGenotype(result.genotype);
+    const searchSeconds = run.elapsed();
+    run.record({ type: 'genotype', strategy: settings.strategy, genotype, strength: result.strength, searchSeconds });
+    writeFileAtomic(join(outDir, RUN_FILES.genotype), genotypeToJSON(genotype));
+    log(`genotype (${settings.strategy}, ${searchSeconds.toFixed(1)} s):\n${formatGenotype(genotype)}`);
+    return { genotype, history: run.history.records, searchSeconds };
+  });
 }

@@ -16,32 +16,38 @@
  * runs, which closes that gap.
  *
  * Both models are saved in the run folder (`parent/model.*`, `child/model.*`, the Child with its packed
- * 1-bit weights); a checkpoint after every epoch lets `resume` continue where a run stopped.
+ * 1-bit weights); a checkpoint after every epoch (through the run context, nas/run-context.ts) lets
+ * `resume` continue where a run stopped. A step whose loss, gradients, weights or BN statistics become
+ * non-finite stops the run naming the phase, epoch and flags to lower (nas/health.ts): nothing
+ * non-finite is ever saved.
  */
 import { CenterLoss } from '../binary/center-loss.js';
 import { BinaryConv2d } from '../binary/binary-conv.js';
 import { countOps } from '../binary/count.js';
 import { cpLoss } from '../binary/cp-loss.js';
 import { CpnasError, Random, Tensor, defaultRandom, manualSeed, shapeStr } from '../core/index.js';
-import { joinPath as join } from '../core/storage.js';
+import { getStorage, joinPath as join } from '../core/storage.js';
 import { add, mul } from '../ops/arithmetic.js';
 import { BatchNorm2d, Conv2d } from '../ops/layers.js';
 import { clipGradNorm } from '../ops/optim/clip.js';
 import type { Optimizer } from '../ops/optim/optimizer.js';
-import { CosineAnnealingLR, type ScheduleState } from '../ops/optim/schedule.js';
-import { saveModule, type Tree } from '../ops/state.js';
-import {
-  CheckpointStore, loadModuleFromTree, loadOptimizerFromTree, loadRngFromTree, moduleToTree, optimizerToTree, rngToTree,
-} from './checkpoint.js';
+import { CosineAnnealingLR } from '../ops/optim/schedule.js';
+import { saveModule } from '../ops/state.js';
 import { validateGenotype } from './genotype.js';
-import { appendJsonl, readJsonl, writeFileAtomic, writeJsonAtomic } from './io.js';
+import { checkGradients, checkLoss, checkModule, type HealthWhere } from './health.js';
+import { HistoryLog } from './history.js';
+import { readJsonl, writeJsonAtomic } from './io.js';
 import { accuracyOf, batchesFor, makeOptimizer, shuffledBatches } from './loop.js';
 import { GenotypeNetwork } from './network.js';
 import { operationInfo } from './operations.js';
 import type { UnaryModule } from './primitives.js';
+import { dataFingerprint, withRunContext, type RunContext } from './run-context.js';
 import { checkImages } from './search.js';
 import { resolveTrainSettings } from './settings.js';
 import { ShardRunner, shardDataLoss } from './shards.js';
+import {
+  SlotPart, int, jsonPart, modulePart, num, obj, optimizerPart, optionalPart, rngPart, schedulePart, type Parts,
+} from './state-parts.js';
 import type { NetworkConfig } from './supernet.js';
 import {
   RUN_FILES, type EpochRecord, type HistoryRecord, type ModelReport, type NasDataset, type RunResult,
@@ -102,6 +108,7 @@ interface PhaseOutcome {
   trainAccuracy: number;
 }
 
+/** Where the two phases stand (saved in every checkpoint). */
 interface TrainState {
   phase: Phase | 'done';
   /** Epochs of `phase` finished. */
@@ -109,6 +116,27 @@ interface TrainState {
   trainLoss: number;
   trainAccuracy: number;
   parentReport: ModelReport | null;
+}
+
+function checkTrainState(v: unknown, where: string): TrainState {
+  const o = obj(v, where);
+  if (o.phase !== 'parent' && o.phase !== 'child' && o.phase !== 'done') throw new CpnasError('checkpoint', `${where}.phase is ${JSON.stringify(o.phase)}`);
+  let parentReport: ModelReport | null = null;
+  if (o.parentReport !== null) {
+    const r = obj(o.parentReport, `${where}.parentReport`);
+    for (const k of ['testAccuracy', 'trainLoss', 'trainAccuracy', 'fpParams', 'binaryParams', 'bops', 'flops', 'ops', 'sizeBytes']) num(r[k], `${where}.parentReport.${k}`);
+    if (typeof r.modelDir !== 'string') throw new CpnasError('checkpoint', `${where}.parentReport.modelDir is not a string`);
+    parentReport = r as unknown as ModelReport; // every field checked above
+  }
+  return {
+    phase: o.phase, epoch: int(o.epoch, `${where}.epoch`), trainLoss: num(o.trainLoss, `${where}.trainLoss`),
+    trainAccuracy: num(o.trainAccuracy, `${where}.trainAccuracy`), parentReport,
+  };
+}
+
+/** The flags that set a phase's step sizes, named when its numbers blow up. */
+function flagsOf(phase: Phase): string[] {
+  return phase === 'parent' ? ['--lr'] : ['--lr', '--lambda', '--theta'];
 }
 
 export function runTraining(opts: RunTrainingOptions): RunResult {
@@ -120,9 +148,19 @@ export function runTraining(opts: RunTrainingOptions): RunResult {
   checkImages('runTraining', test.shape, settings.imageSize, 'test');
   if (train.length === 0 || test.length === 0) throw new CpnasError('runTraining', `empty split (train ${train.length}, test ${test.length} images)`);
   const log = opts.log ?? (() => {});
+  const identity = {
+    genotype, settings,
+    data: { train: dataFingerprint(train), val: dataFingerprint(val), test: dataFingerprint(test) },
+  };
+  return withRunContext({
+    outDir: opts.outDir, stage: 'train', checkpointDir: RUN_FILES.trainCheckpoint, identity, log, onProgress: opts.onProgress, signal: opts.signal,
+  }, (run) => trainIn(run, opts, settings, genotype, val));
+}
+
+function trainIn(run: RunContext, opts: RunTrainingOptions, settings: ReturnType<typeof resolveTrainSettings>, genotype: RunResult['genotype'], val: NasDataset): RunResult {
+  const { train, test } = opts.data;
+  const log = run.log;
   const outDir = opts.outDir;
-  const historyPath = join(outDir, RUN_FILES.history);
-  const store = new CheckpointStore(join(outDir, RUN_FILES.trainCheckpoint));
   const inputShape = [...train.shape];
   const numClasses = train.classNames.length;
 
@@ -139,45 +177,30 @@ export function runTraining(opts: RunTrainingOptions): RunResult {
   const pairs = pairConvs(child, parent);
   const centerLoss = new CenterLoss(numClasses, child.classifier.inFeatures, { theta: settings.theta });
 
-  let history: HistoryRecord[] = [];
-  let restored: Record<string, Tree> | null = null;
-  let elapsedBefore = 0;
-  if (opts.resume) {
-    const ck = store.load() as { historyLength: number; elapsed: number; state: Record<string, Tree> } | null;
-    if (ck) {
-      restored = ck.state;
-      elapsedBefore = ck.elapsed;
-      const all = readJsonl<HistoryRecord>(historyPath);
-      history = all.slice(0, ck.historyLength);
-      writeFileAtomic(historyPath, history.map((r) => JSON.stringify(r) + '\n').join(''));
-    }
-  }
-  if (!restored) {
-    store.clear();
+  // ---- the run's state, as checkpointed after every epoch ---------------------------------------
+  let state: TrainState = { phase: 'parent', epoch: 0, trainLoss: 0, trainAccuracy: 0, parentReport: null };
+  const childStarted = () => state.phase !== 'parent';
+  /** The optimizer and schedule of the phase in progress (bound when the phase starts). */
+  const optimizerSlot = new SlotPart(), scheduleSlot = new SlotPart();
+  const parts: Parts = {
+    state: jsonPart(() => state, (v) => { state = v; }, checkTrainState),
+    parent: modulePart(parent),
+    child: optionalPart(modulePart(child), childStarted),
+    centers: optionalPart(modulePart(centerLoss), childStarted),
+    dataRng: rngPart(dataRng), dropRng: rngPart(dropRng), globalRng: rngPart(defaultRandom()),
+    optimizer: optimizerSlot, schedule: scheduleSlot,
+  };
+  if (opts.resume && run.hasCheckpoint() && run.restore(parts)) {
+    log(`resuming training: ${state.phase} epoch ${state.epoch + 1}`);
+  } else {
+    run.checkpoints.clear();
     // keep what the search wrote, drop the records of an earlier training in this folder
-    history = readJsonl<HistoryRecord>(historyPath).filter((r) => !(r.type === 'epoch' && r.phase !== 'search'));
-    writeFileAtomic(historyPath, history.map((r) => JSON.stringify(r) + '\n').join(''));
+    run.history = new HistoryLog(run.path(RUN_FILES.history), readJsonl<HistoryRecord>(run.path(RUN_FILES.history)).filter((r) => !(r.type === 'epoch' && r.phase !== 'search')));
+    run.history.rewrite();
     manualSeed(settings.seed);
     writeJsonAtomic(join(outDir, RUN_FILES.trainSettings), settings);
   }
-  const record = (rec: HistoryRecord): void => {
-    history.push(rec);
-    appendJsonl(historyPath, rec);
-  };
-  const start = Date.now();
-  const elapsed = (): number => elapsedBefore + (Date.now() - start) / 1000;
-
-  let state: TrainState = { phase: 'parent', epoch: 0, trainLoss: 0, trainAccuracy: 0, parentReport: null };
-  if (restored) {
-    state = restored.state as unknown as TrainState;
-    loadModuleFromTree(parent, restored.parent, 'parent');
-    if (restored.child) loadModuleFromTree(child, restored.child, 'child');
-    if (restored.centers) loadModuleFromTree(centerLoss, restored.centers, 'center loss');
-    loadRngFromTree(dataRng, restored.dataRng);
-    loadRngFromTree(dropRng, restored.dropRng);
-    loadRngFromTree(defaultRandom(), restored.globalRng);
-    log(`resuming training: ${state.phase} epoch ${state.epoch + 1}`);
-  }
+  const save = (): void => run.save(parts);
 
   // data-parallel steps: the second shard of every batch runs on a replica (a worker thread when one
   // can run the genotype's operations: user-registered ones exist in this thread only)
@@ -191,9 +214,9 @@ export function runTraining(opts: RunTrainingOptions): RunResult {
 
   /**
    * One optimizer step on a batch: the data loss of each shard (mean over its images) weighted by its
-   * size, plus the CP loss once; gradients clipped, then the step.
+   * size, plus the CP loss once; loss and gradients checked, gradients clipped, then the step.
    */
-  const step = (phase: Phase, net: GenotypeNetwork, optimizer: Optimizer, x: Tensor, y: Int32Array, frozen: boolean) => {
+  const step = (phase: Phase, net: GenotypeNetwork, optimizer: Optimizer, x: Tensor, y: Int32Array, frozen: boolean, health: HealthWhere) => {
     const N = y.length;
     const nA = runner && N >= 2 ? Math.ceil(N / 2) : N, nB = N - nA;
     if (runner && nB > 0) {
@@ -210,7 +233,11 @@ export function runTraining(opts: RunTrainingOptions): RunResult {
       // counted once for the whole batch: this shard's gradient is weighted by nA / N below
       loss = add(loss, nB > 0 ? mul(l, N / nA) : l);
     }
-    if (!Number.isFinite(loss.item())) throw new CpnasError(`${phase} training`, `the loss became ${loss.item()} (lower the learning rate)`);
+    const lossValue = loss.item();
+    if (!Number.isFinite(lossValue)) {
+      runner?.finish(); // the replica's half of the step is dropped with it
+      checkLoss(lossValue, health);
+    }
     optimizer.zeroGrad();
     loss.backward();
     const stats = { ...main.stats };
@@ -228,6 +255,8 @@ export function runTraining(opts: RunTrainingOptions): RunResult {
       for (const k of ['data', 'ce', 'center', 'kd'] as const) stats[k] = wA * stats[k] + wB * other.stats[k];
       stats.correct += other.stats.correct;
     }
+    checkLoss(stats.data + cp, health);
+    checkGradients(optimizer.params, health);
     if (settings.gradClip > 0) clipGradNorm(optimizer.params, settings.gradClip);
     optimizer.step();
     return { loss: stats.data + cp, correct: stats.correct, terms: { ce: stats.ce, cp, center: stats.center, kd: stats.kd } };
@@ -240,19 +269,19 @@ export function runTraining(opts: RunTrainingOptions): RunResult {
     const nEpochs = Math.ceil(totalSteps / perEpoch);
     const optimizer = makeOptimizer(net.parameters(), settings.optimizer, { lr, momentum: settings.momentum, weightDecay: settings.weightDecay });
     const schedule = new CosineAnnealingLR(optimizer, { tMax: totalSteps, etaMin: Math.min(settings.lrMin, lr) });
+    // a resumed phase continues with the optimizer and schedule of its checkpoint
+    optimizerSlot.bind(optimizerPart(optimizer));
+    scheduleSlot.bind(schedulePart(schedule));
     let outcome: PhaseOutcome = { trainLoss: state.trainLoss, trainAccuracy: state.trainAccuracy };
-    if (restored && state.phase === phase && state.epoch > 0) {
-      loadOptimizerFromTree(optimizer, restored.optimizer);
-      schedule.loadState(restored.schedule as unknown as ScheduleState);
-    }
     // the last steps may run with BN statistics frozen (see the file comment)
     const freezeFrom = freezeBnFraction > 0 ? Math.floor(totalSteps * (1 - freezeBnFraction)) : Infinity;
     const bns = net.modules().filter((m): m is BatchNorm2d => m instanceof BatchNorm2d);
     net.train();
     centerLoss.train();
     for (let epoch = state.phase === phase ? state.epoch : 0; epoch < nEpochs; epoch++) {
-      if (opts.signal?.aborted) throw new CpnasError('training', 'aborted (the last checkpoint is kept: run again with resume to continue)');
+      run.checkAbort();
       const t0 = Date.now();
+      const health: HealthWhere = { phase: `${phase} training`, epoch: epoch + 1, flags: flagsOf(phase) };
       const steps = Math.min(perEpoch, totalSteps - epoch * perEpoch);
       net.dropPathProb = (settings.dropPath * epoch) / nEpochs;
       let lossSum = 0, correct = 0, seen = 0, n = 0;
@@ -261,7 +290,7 @@ export function runTraining(opts: RunTrainingOptions): RunResult {
         const frozen = epoch * perEpoch + n >= freezeFrom;
         for (const bn of bns) bn.training = !frozen;
         const lrNow = optimizer.lr;
-        const out = step(phase, net, optimizer, b.x, b.y, frozen);
+        const out = step(phase, net, optimizer, b.x, b.y, frozen, health);
         schedule.step();
         lossSum += out.loss;
         correct += out.correct;
@@ -271,12 +300,15 @@ export function runTraining(opts: RunTrainingOptions): RunResult {
         terms.cp += out.terms.cp;
         terms.center += out.terms.center;
         terms.kd += out.terms.kd;
-        opts.onProgress?.({
+        run.progress({
           phase, done: epoch * perEpoch + n, total: totalSteps, round: epoch + 1,
           label: `${phase} epoch ${epoch + 1}/${nEpochs} · batch ${n}/${steps}`,
           metrics: { loss: lossSum / n, trainAccuracy: correct / seen, lr: lrNow },
         });
       }
+      // weights and BN statistics, before anything is measured or saved
+      checkModule(net, phase === 'parent' ? 'Parent' : 'Child', health);
+      if (phase === 'child') checkModule(centerLoss, 'center loss', health);
       outcome = { trainLoss: lossSum / Math.max(1, n), trainAccuracy: seen ? correct / seen : 0 };
       const valAccuracy = evalAccuracy(net, val, settings.batchSize);
       const rec: EpochRecord = {
@@ -287,61 +319,56 @@ export function runTraining(opts: RunTrainingOptions): RunResult {
         const per = 1 / Math.max(1, n);
         rec.terms = { ce: terms.ce * per, cp: terms.cp * per, center: terms.center * per, kd: terms.kd * per };
       }
-      record(rec);
+      run.record(rec);
       log(`${phase} epoch ${epoch + 1}/${nEpochs}: loss ${rec.loss.toFixed(4)}, train ${(100 * rec.trainAccuracy).toFixed(2)} %, val ${(100 * valAccuracy).toFixed(2)} % (${rec.seconds.toFixed(1)} s)`);
       state = { ...state, phase, epoch: epoch + 1, ...outcome };
-      save({ optimizer: optimizerToTree(optimizer), schedule: schedule.state() as unknown as Tree });
-      opts.onProgress?.({
+      save();
+      run.progress({
         phase, done: (epoch + 1) * perEpoch, total: totalSteps, round: epoch + 1, checkpoint: true, unit: 'epoch',
         label: `${phase} epoch ${epoch + 1}/${nEpochs} done`, metrics: { loss: rec.loss, trainAccuracy: rec.trainAccuracy, valAccuracy },
       });
     }
+    optimizerSlot.bind(null);
+    scheduleSlot.bind(null);
     return outcome;
   };
 
-  const save = (extra: { optimizer: Tree; schedule: Tree } | null): void => {
-    const s: Record<string, Tree> = {
-      state: state as unknown as Tree,
-      parent: moduleToTree(parent),
-      child: state.phase === 'parent' ? null : moduleToTree(child),
-      centers: state.phase === 'parent' ? null : moduleToTree(centerLoss),
-      dataRng: rngToTree(dataRng), dropRng: rngToTree(dropRng), globalRng: rngToTree(defaultRandom()),
-      optimizer: extra?.optimizer ?? null, schedule: extra?.schedule ?? null,
-    };
-    store.save({ historyLength: history.length, elapsed: elapsed(), state: s });
-  };
-
+  /** Saves a trained network's model files (never one holding NaN/Inf: checked at every epoch's end). */
   const saveModel = (kind: Phase, net: GenotypeNetwork, testAccuracy: number): string => {
     const { rng: _rng, ...plain } = config;
     const meta: ModelMeta = {
       kind, genotype, config: { ...plain, binary: kind === 'child' }, classNames: [...train.classNames], inputShape, testAccuracy,
     };
-    saveModule(net, join(outDir, kind, 'model'), meta as unknown as Record<string, unknown>);
+    checkModule(net, kind === 'parent' ? 'Parent' : 'Child', { phase: `${kind} training`, epoch: state.epoch, flags: flagsOf(kind) });
+    saveModule(net, join(outDir, kind, 'model'), { ...meta });
     return kind;
   };
 
-  try {
-    // ---- the Parent ------------------------------------------------------------------------------
-    if (state.phase === 'parent') {
-      const out = trainPhase('parent', parent, settings.parentEpochs, settings.parentLr, 0);
-      const testAccuracy = evalAccuracy(parent, test, settings.batchSize);
-      state = {
-        phase: 'child', epoch: 0, trainLoss: 0, trainAccuracy: 0,
-        parentReport: { testAccuracy, ...out, ...costOf(parent, inputShape), modelDir: saveModel('parent', parent, testAccuracy) },
-      };
-      log(`parent: test accuracy ${(100 * testAccuracy).toFixed(2)} %`);
-      if (settings.childInit === 'parent') child.loadStateDict(parent.stateDict(), { strict: false });
-      save(null);
-    }
+  /** Phase 1: the Parent, trained alone, saved, and (by default) the Child's starting point. */
+  const trainParent = (): void => {
+    const out = trainPhase('parent', parent, settings.parentEpochs, settings.parentLr, 0);
+    const testAccuracy = evalAccuracy(parent, test, settings.batchSize);
+    state = {
+      phase: 'child', epoch: 0, trainLoss: 0, trainAccuracy: 0,
+      parentReport: { testAccuracy, ...out, ...costOf(parent, inputShape), modelDir: saveModel('parent', parent, testAccuracy) },
+    };
+    log(`parent: test accuracy ${(100 * testAccuracy).toFixed(2)} %`);
+    if (settings.childInit === 'parent') child.loadStateDict(parent.stateDict(), { strict: false });
+    save();
+  };
 
-    // ---- the Child ---------------------------------------------------------------------------------
-    if (state.phase === 'child') {
-      parent.eval(); // a fixed teacher from here on: running statistics, no updates
-      runner?.loadParent(parent);
-      const out = trainPhase('child', child, settings.childEpochs, settings.childLr, settings.freezeBnFraction);
-      state = { ...state, phase: 'done', epoch: 0, ...out };
-      save(null);
-    }
+  /** Phase 2: the Child, with the CP loss to the fixed Parent and the center loss. */
+  const trainChild = (): void => {
+    parent.eval(); // a fixed teacher from here on: running statistics, no updates
+    runner?.loadParent(parent);
+    const out = trainPhase('child', child, settings.childEpochs, settings.childLr, settings.freezeBnFraction);
+    state = { ...state, phase: 'done', epoch: 0, ...out };
+    save();
+  };
+
+  try {
+    if (state.phase === 'parent') trainParent();
+    if (state.phase === 'child') trainChild();
   } finally {
     runner?.close();
   }
@@ -356,7 +383,7 @@ export function runTraining(opts: RunTrainingOptions): RunResult {
   const result: RunResult = {
     child: childReport, parent: parentReport,
     ops: childReport.ops, bops: childReport.bops, flops: childReport.flops, sizeBytes: childReport.sizeBytes,
-    searchSeconds: opts.searchSeconds ?? 0, trainSeconds: elapsed(),
+    searchSeconds: opts.searchSeconds ?? 0, trainSeconds: run.elapsed(),
     settings: { ...(opts.searchSettings ? { search: opts.searchSettings } : {}), train: settings },
     seed: settings.seed, genotype, ...(opts.dataset ? { dataset: opts.dataset } : {}),
     inputShape, numClasses, childBlock: settings.childBlock,
@@ -364,4 +391,3 @@ export function runTraining(opts: RunTrainingOptions): RunResult {
   writeJsonAtomic(join(outDir, RUN_FILES.result), result);
   return result;
 }
-

@@ -15,7 +15,7 @@
  */
 import * as nodeFs from 'node:fs';
 import { hostname } from 'node:os';
-import { basename, dirname, join } from 'node:path';
+import { basename, dirname, join, resolve } from 'node:path';
 import { CpnasError } from '../core/errors.js';
 import { lockRefused, setStorage, type LockHandle, type LockOwner, type Storage } from '../core/storage.js';
 
@@ -168,8 +168,33 @@ export class NodeStorage implements Storage {
     }
   }
 
+  /** Locks this process holds, by lock path: taking one again nests (the CLI around the engine's). */
+  private readonly held = new Map<string, { count: number; release: () => void }>();
+
   lock(dir: string, command: string): LockHandle {
-    const path = join(dir, LOCK_FILE);
+    const path = resolve(dir, LOCK_FILE);
+    const mine = this.held.get(path);
+    if (mine) {
+      mine.count++;
+      let released = false;
+      return { path, tookOver: null, release: () => { if (!released) { released = true; this.unhold(path); } } };
+    }
+    const handle = this.takeLock(dir, path, command);
+    this.held.set(path, { count: 1, release: handle.release });
+    let released = false;
+    return { path, tookOver: handle.tookOver, release: () => { if (!released) { released = true; this.unhold(path); } } };
+  }
+
+  private unhold(path: string): void {
+    const h = this.held.get(path);
+    if (!h) return;
+    if (--h.count === 0) {
+      this.held.delete(path);
+      h.release();
+    }
+  }
+
+  private takeLock(dir: string, path: string, command: string): LockHandle {
     const me: LockOwner = { pid: process.pid, host: hostname(), since: new Date().toISOString(), command };
     let tookOver: LockOwner | null = null;
     for (let attempt = 0; attempt < 3; attempt++) {

@@ -287,7 +287,21 @@ export interface Stateful {
 /** Saves a module's parameters, buffers and extra state to `<path>.json` + `<path>.bin`. */
 export function saveModule(module: Stateful, path: string, meta?: Record<string, unknown>): { json: string; bin: string } {
   const { json, blob } = module.stateDict(meta);
+  const bad = nonFiniteEntry({ json, blob });
+  if (bad) throw new CpnasError('saveModule', `refusing to save ${statePaths(path).json}: ${bad} (a diverged training; nothing was written)`);
   return writeStateFiles(path, json, blob);
+}
+
+/** The first float entry of a state holding NaN or Inf, described, or null when all are finite. */
+export function nonFiniteEntry(state: StateDict): string | null {
+  for (const e of state.json.entries) {
+    if (e.dtype !== 'f32') continue;
+    const v = readEntry(state, e) as Float32Array;
+    let n = 0;
+    for (let i = 0; i < v.length; i++) if (!Number.isFinite(v[i])) n++;
+    if (n) return `${e.name} holds ${n} non-finite value${n > 1 ? 's' : ''} (NaN or Inf)`;
+  }
+  return null;
 }
 
 /** Loads what saveModule wrote into `module` (names and shapes checked) and returns the saved meta. */

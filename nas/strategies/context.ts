@@ -1,11 +1,12 @@
 /**
  * What a search strategy is given and returns. A strategy is one function `(ctx) => result`; the
  * context carries the settings, the data, the history (each record also appended to history.jsonl),
- * progress reporting, and a checkpoint store through which the strategy saves its whole state at the
- * end of every unit of work (a sampled architecture, a round, an epoch) and finds it again on resume.
+ * progress reporting, and the run context's checkpoints: the strategy lists its state as typed parts
+ * (nas/state-parts.ts), saves them at the end of every unit of work (a sampled architecture, a round,
+ * an epoch) and restores them on resume, each part checked as it is read back.
  */
 import { CpnasError } from '../../core/index.js';
-import type { Tree } from '../../ops/state.js';
+import type { Parts } from '../state-parts.js';
 import type {
   EdgeKey, Genotype, HistoryRecord, LogCallback, NasDataset, ProgressEvent, SearchSettings,
 } from '../types.js';
@@ -22,12 +23,13 @@ export interface SearchContext {
   readonly history: HistoryRecord[];
   progress(ev: ProgressEvent): void;
   log: LogCallback;
-  /** Saves the strategy's state (plus the history position, added by the caller) as the latest checkpoint. */
-  saveCheckpoint(state: Tree): void;
-  /** The state the last run saved, or null when starting fresh. */
-  restored: Tree | null;
-  /** Seconds spent searching before this process (from the checkpoint). */
-  elapsedBefore: number;
+  /** Saves the strategy's parts (plus the history position, added by the run context) as the latest checkpoint. */
+  save(parts: Parts): void;
+  /**
+   * On a resumed run, loads the parts from the newest verified checkpoint and returns true; false when
+   * starting fresh (nothing loaded).
+   */
+  restore(parts: Parts): boolean;
   /** Throws when the run was aborted (called between units of work). */
   checkAbort(): void;
 }

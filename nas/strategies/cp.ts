@@ -14,14 +14,11 @@
 import { Random, defaultRandom, type Tensor } from '../../core/index.js';
 import { crossEntropy } from '../../ops/loss.js';
 import type { Optimizer } from '../../ops/optim/optimizer.js';
-import type { Tree } from '../../ops/state.js';
-import {
-  loadModuleFromTree, loadOptimizerFromTree, loadRngFromTree, moduleToTree, optimizerToTree, rngToTree,
-} from '../checkpoint.js';
 import { allEdgeKeys, deriveGenotype } from '../genotype.js';
 import { CpIndicator, cpCredit, type IndicatorState } from '../indicator.js';
 import { accuracyOf, batchesFor, firstSamples, makeOptimizer, optimizeStep, shuffledBatches } from '../loop.js';
 import { architectureAt, drawOrders } from '../sampling.js';
+import { absentPart, int, jsonPart, modulePart, num, nums, obj, optimizerPart, record, rngPart, strs, type Parts } from '../state-parts.js';
 import { Supernet, type SupernetChoice } from '../supernet.js';
 import type { EdgeKey, StrategyName } from '../types.js';
 import type { SearchContext, Strategy, StrategyResult } from './context.js';
@@ -69,36 +66,22 @@ export function indicatorSearch(ctx: SearchContext, strategy: StrategyName, with
   let indicator = new CpIndicator(edges, s.primitives);
   let pos: Position = { t: 0, e: 0, orders: null, roundSeconds: 0 };
 
-  if (ctx.restored) {
-    const r = ctx.restored as Record<string, Tree>;
-    loadModuleFromTree(child, r.child, 'child supernet');
-    loadOptimizerFromTree(childOpt, r.childOptimizer);
-    if (parent && parentOpt) {
-      loadModuleFromTree(parent, r.parent, 'parent supernet');
-      loadOptimizerFromTree(parentOpt, r.parentOptimizer);
-    }
-    loadRngFromTree(sampleRng, r.sampleRng);
-    loadRngFromTree(dataRng, r.dataRng);
-    loadRngFromTree(defaultRandom(), r.globalRng);
-    indicator = CpIndicator.fromState(r.indicator as unknown as IndicatorState);
-    pos = r.position as unknown as Position;
+  // the search's state, saved after every sampled architecture and every round
+  const parts: Parts = {
+    child: modulePart(child),
+    childOptimizer: optimizerPart(childOpt),
+    parent: parent ? modulePart(parent) : absentPart(),
+    parentOptimizer: parentOpt ? optimizerPart(parentOpt) : absentPart(),
+    sampleRng: rngPart(sampleRng),
+    dataRng: rngPart(dataRng),
+    globalRng: rngPart(defaultRandom()),
+    indicator: jsonPart(() => indicator.state(), (v) => { indicator = CpIndicator.fromState(v); }, checkIndicatorState),
+    position: jsonPart(() => pos, (v) => { pos = v; }, checkPosition),
+  };
+  if (ctx.restore(parts)) {
     ctx.log(`resuming ${strategy} search at round ${indicator.rounds + 1}, repetition ${pos.t + 1}, sample ${pos.e + 1}`);
   }
-
-  const save = (): void => {
-    ctx.saveCheckpoint({
-      strategy,
-      child: moduleToTree(child),
-      childOptimizer: optimizerToTree(childOpt),
-      parent: parent ? moduleToTree(parent) : null,
-      parentOptimizer: parentOpt ? optimizerToTree(parentOpt) : null,
-      sampleRng: rngToTree(sampleRng),
-      dataRng: rngToTree(dataRng),
-      globalRng: rngToTree(defaultRandom()),
-      indicator: indicator.state() as unknown as Tree,
-      position: pos as unknown as Tree,
-    });
-  };
+  const save = (): void => ctx.save(parts);
 
   const val = firstSamples(ctx.data.searchVal, Math.max(1, Math.round(s.valFraction * ctx.data.searchVal.length)));
   const trainBatches = batchesFor(ctx.data.searchTrain, s.batchSize, s.sampleFraction);
@@ -166,6 +149,27 @@ export function indicatorSearch(ctx: SearchContext, strategy: StrategyName, with
   const genotype = deriveGenotype(kept, s.nodes);
   const strength = Object.fromEntries(Object.entries(kept).map(([e, k]) => [e, k.strength]));
   return { genotype, history: ctx.history, strength };
+}
+
+/** The saved position, checked as it is read back. */
+function checkPosition(v: unknown, where: string): Position {
+  const o = obj(v, where);
+  return {
+    t: int(o.t, `${where}.t`), e: int(o.e, `${where}.e`),
+    orders: o.orders === null ? null : record(o.orders, `${where}.orders`, strs),
+    roundSeconds: num(o.roundSeconds, `${where}.roundSeconds`),
+  };
+}
+
+/** The saved indicator, checked as it is read back. */
+function checkIndicatorState(v: unknown, where: string): IndicatorState {
+  const o = obj(v, where);
+  return {
+    remaining: record(o.remaining, `${where}.remaining`, strs),
+    credits: record(o.credits, `${where}.credits`, (x, w) => record(x, w, nums)),
+    last: record(o.last, `${where}.last`, (x, w) => record(x, w, num)),
+    rounds: int(o.rounds, `${where}.rounds`),
+  };
 }
 
 function summarizeAbandoned(abandoned: { [edge: string]: string }): string {

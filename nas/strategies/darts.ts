@@ -9,11 +9,8 @@ import { Random, Tensor, defaultRandom, noGrad } from '../../core/index.js';
 import { crossEntropy } from '../../ops/loss.js';
 import { Adam } from '../../ops/optim/adam.js';
 import { softmax } from '../../ops/softmax.js';
-import type { Tree } from '../../ops/state.js';
 import { architectStep } from '../architect.js';
-import {
-  loadModuleFromTree, loadOptimizerFromTree, loadRngFromTree, moduleToTree, optimizerToTree, rngToTree,
-} from '../checkpoint.js';
+import { arrayPart, int, jsonPart, modulePart, optimizerPart, rngPart, type Parts } from '../state-parts.js';
 import { cellEdges, deriveGenotype, edgeKey } from '../genotype.js';
 import { accuracyOf, batchesFor, countCorrect, firstSamples, makeOptimizer, optimizeStep, shuffledBatches } from '../loop.js';
 import { Supernet, mixedChoice } from '../supernet.js';
@@ -56,19 +53,19 @@ export const dartsStrategy: Strategy = (ctx) => {
   const aOpt = new Adam([alphas.normal, alphas.reduce], { lr: s.archLr, betas: [0.5, 0.999], weightDecay: s.archWeightDecay });
   let epoch = 0;
 
-  if (ctx.restored) {
-    const r = ctx.restored as Record<string, Tree>;
-    loadModuleFromTree(net, r.net, 'darts supernet');
-    loadOptimizerFromTree(wOpt, r.weightOptimizer);
-    loadOptimizerFromTree(aOpt, r.archOptimizer);
-    alphas.normal.data.set(r.alphaNormal as Float32Array);
-    alphas.reduce.data.set(r.alphaReduce as Float32Array);
-    loadRngFromTree(dataRng, r.dataRng);
-    loadRngFromTree(valRng, r.valRng);
-    loadRngFromTree(defaultRandom(), r.globalRng);
-    epoch = r.epoch as number;
-    ctx.log(`resuming darts search at epoch ${epoch + 1}`);
-  }
+  // the search's state, saved after every epoch
+  const parts: Parts = {
+    net: modulePart(net),
+    weightOptimizer: optimizerPart(wOpt),
+    archOptimizer: optimizerPart(aOpt),
+    alphaNormal: arrayPart(alphas.normal.data),
+    alphaReduce: arrayPart(alphas.reduce.data),
+    dataRng: rngPart(dataRng),
+    valRng: rngPart(valRng),
+    globalRng: rngPart(defaultRandom()),
+    epoch: jsonPart(() => epoch, (v) => { epoch = v; }, (v, where) => int(v, where)),
+  };
+  if (ctx.restore(parts)) ctx.log(`resuming darts search at epoch ${epoch + 1}`);
 
   const mix = (detach: boolean) => {
     const w = (a: Tensor) => (detach ? noGrad(() => softmax(a, -1)) : softmax(a, -1));
@@ -112,11 +109,7 @@ export const dartsStrategy: Strategy = (ctx) => {
       valAccuracy, lr: wOpt.lr, seconds: (Date.now() - t0) / 1000,
     });
     ctx.record({ type: 'alpha', strategy: 'darts', epoch, weights: alphaTable(alphas, s.primitives, s.nodes) });
-    ctx.saveCheckpoint({
-      strategy: 'darts', epoch, net: moduleToTree(net), weightOptimizer: optimizerToTree(wOpt), archOptimizer: optimizerToTree(aOpt),
-      alphaNormal: alphas.normal.data.slice(), alphaReduce: alphas.reduce.data.slice(),
-      dataRng: rngToTree(dataRng), valRng: rngToTree(valRng), globalRng: rngToTree(defaultRandom()),
-    });
+    ctx.save(parts);
     ctx.progress({
       phase: 'search', done: epoch * steps, total: epochs * steps, round: epoch, checkpoint: true, unit: 'epoch',
       label: `darts epoch ${epoch}/${epochs} done`, metrics: { loss: loss / Math.max(1, n), valAccuracy },

@@ -95,15 +95,20 @@ describe('NodeStorage.write (durable, atomic)', () => {
 });
 
 describe('NodeStorage.lock (one writer per run folder)', () => {
-  it('a second lock is refused naming the owner; release frees it', () => {
+  it('a lock held by another live process is refused naming it; in one process locks nest; release frees it', () => {
     const dir = fresh();
     const s = new NodeStorage();
     const a = s.lock(dir, 'search');
     expect(a.tookOver).toBeNull();
-    expect(() => s.lock(dir, 'train')).toThrow(new RegExp(`in use by \`search\` \\(pid ${process.pid} on host ${hostname()}`));
+    const inner = s.lock(dir, 'search'); // the engine's lock inside the CLI's
+    inner.release();
+    expect(existsSync(join(dir, LOCK_FILE))).toBe(true);
+    // another process (a second storage stands in for it: it holds no lock of its own there)
+    const other = new NodeStorage();
+    expect(() => other.lock(dir, 'train')).toThrow(new RegExp(`in use by \`search\` \\(pid ${process.pid} on host ${hostname()}`));
     a.release();
     expect(existsSync(join(dir, LOCK_FILE))).toBe(false);
-    s.lock(dir, 'train').release();
+    other.lock(dir, 'train').release();
   });
 
   it('a lock left by a dead process is taken over, saying whose', () => {
@@ -138,9 +143,11 @@ describe('MemoryStorage and paths', () => {
     expect(m.exists('run/ck/c.bin')).toBe(false);
     expect(m.read('nope')).toBeNull();
     const l = m.lock('run', 'search');
-    expect(() => m.lock('run', 'train')).toThrow(CpnasError);
+    expect(m.isLocked('run')).toBe(true);
     l.release();
-    m.lock('run', 'train');
+    expect(m.isLocked('run')).toBe(false);
+    m.lockedBy('run', { pid: 7, host: 'tab', since: 'now', command: 'search' });
+    expect(() => m.lock('run', 'train')).toThrow(CpnasError);
   });
 
   it('joins and splits paths', () => {

@@ -113,8 +113,14 @@ describe('a damaged checkpoint: exit 1, naming the file and how to start the sta
     ['an empty blob', (d) => writeFileSync(checkpointFile(d, 'bin'), ''), ['.bin', 'delete that folder']],
     ['a missing blob', (d) => rmSync(checkpointFile(d, 'bin')), ['.bin', 'delete that folder']],
     ['a cut-off checkpoint JSON', (d) => truncateSync(checkpointFile(d, 'json'), 500), ['.json', 'not valid JSON', 'delete that folder']],
-    ['a garbled latest.json', (d) => writeFileSync(join(d, 'checkpoints/search/latest.json'), '{"fi'), ['latest.json', 'delete that folder']],
-    ['a latest.json naming a missing checkpoint', (d) => writeFileSync(join(d, 'checkpoints/search/latest.json'), '{"file":"ckpt-000099","seq":99}'), ['ckpt-000099', 'delete that folder']],
+    ['a garbled latest.json and no checkpoint left', (d) => {
+      writeFileSync(join(d, 'checkpoints/search/latest.json'), '{"fi');
+      rmSync(checkpointFile(partial, 'json').replace(partial, d));
+    }, ['latest.json', 'delete that folder']],
+    ['a checkpoint JSON with one value edited (its checksum fails)', (d) => {
+      const p = checkpointFile(d, 'json');
+      writeFileSync(p, readFileSync(p, 'utf8').replace(/"elapsed":([0-9.]+)/, '"elapsed":1$1'));
+    }, ['.json', 'fails its checksum', 'delete that folder']],
     ['a history.jsonl with a garbage line before good ones', (d) => {
       const p = join(d, 'history.jsonl');
       writeFileSync(p, `garbage\n${readFileSync(p, 'utf8')}`);
@@ -131,12 +137,23 @@ describe('a damaged checkpoint: exit 1, naming the file and how to start the sta
     });
   }
 
-  // DEFECT (nas/checkpoint.ts, CheckpointStore.load): a pointer without a "file" reaches
-  // path.join(undefined) and gives "internal error: The "path" argument must be of type string".
-  it.fails('a latest.json without a file name (known defect: an internal error)', async () => {
-    const dir = damaged((d) => writeFileSync(join(d, 'checkpoints/search/latest.json'), '{}'));
-    expectCleanError(await cpnas(['search', '--resume', dir, '--quiet']), 1, ['latest.json']);
-  });
+  // a pointer that cannot be trusted while the checkpoint it should name is whole: resumed from the
+  // newest verified checkpoint, saying why
+  const fallbacks: [string, string, string][] = [
+    ['a latest.json without a file name', '{}', 'does not name a checkpoint'],
+    ['a garbled latest.json', '{"fi', 'not valid JSON'],
+    ['a latest.json naming a missing checkpoint', '{"file":"ckpt-000099","seq":99,"savedAt":"x","checksum":"0"}', 'fails its checksum'],
+  ];
+  for (const [what, text, says] of fallbacks) {
+    it(`${what}: falls back to the verified checkpoint, saying so`, async () => {
+      const dir = damaged((d) => writeFileSync(join(d, 'checkpoints/search/latest.json'), text));
+      const stop = new AbortController();
+      const r = await cpnas(['search', '--resume', dir, '--quiet'], { signal: stop.signal, onStderr: (t) => t.includes('search: started') && stop.abort() });
+      expect(r.stderr).toContain(says);
+      expect(r.stderr).toMatch(/falling back to the previous verified checkpoint .*ckpt-000001/);
+      expect(r.stderr).toContain('resuming cp search');
+    });
+  }
 });
 
 describe('what a kill leaves behind resumes cleanly', () => {
@@ -156,24 +173,34 @@ describe('what a kill leaves behind resumes cleanly', () => {
     expect(history.map((h) => h.type)).toEqual(['sample', 'sample', 'sample', 'round', 'sample', 'sample', 'round', 'genotype']);
   });
 
-  // DEFECT (nas/search.ts, runSearch / truncateHistory): a history.jsonl holding fewer records than the
-  // checkpoint counts (emptied, or cut back by hand) is accepted silently; the finished history then
-  // lacks the records before the checkpoint, and the report with it.
-  it.fails('a history.jsonl shorter than the checkpoint is reported (known defect)', async () => {
-    const dir = damaged((d) => writeFileSync(join(d, 'history.jsonl'), ''));
-    const stop = new AbortController();
-    const r = await cpnas(['search', '--resume', dir, '--quiet'], { signal: stop.signal, onStderr: (t) => t.includes('search: started') && stop.abort() });
-    expect(r.stderr).toMatch(/history\.jsonl/);
-  });
+  // a history.jsonl lacking records the checkpoint counts (emptied, deleted, a line dropped) or holding
+  // others (a line duplicated or edited) is refused: resuming would lose or repeat the run's history
+  const histories: [string, (d: string) => void, string][] = [
+    ['emptied', (d) => writeFileSync(join(d, 'history.jsonl'), ''), 'holds 0 records'],
+    ['deleted', (d) => rmSync(join(d, 'history.jsonl')), 'holds 0 records'],
+    ['a line edited', (d) => {
+      const p = join(d, 'history.jsonl');
+      writeFileSync(p, readFileSync(p, 'utf8').replace(/"A_C":[0-9.]+/, '"A_C":0.99'));
+    }, 'differs from the history'],
+  ];
+  for (const [what, change, says] of histories) {
+    it(`a history.jsonl ${what} is refused, naming it`, async () => {
+      const dir = damaged(change);
+      const before = snapshot(dir);
+      const r = await cpnas(['search', '--resume', dir, '--quiet']);
+      expectCleanError(r, 1, ['history.jsonl', says]);
+      expect(snapshot(dir)).toEqual(before);
+    });
+  }
 
-  // DEFECT (nas/search.ts, runSearch): with resume and a checkpoint but no search-settings.json, the
-  // checkpoint is deleted (store.clear()) and the search silently starts over, losing finished work,
-  // although the CLI has just said "resuming the search".
-  it.fails('a missing search-settings.json does not throw the checkpoint away (known defect)', async () => {
+  // with resume and a checkpoint but no search-settings.json, the checkpoint (which carries the
+  // settings) is checked and the search resumes; never a silent restart
+  it('a missing search-settings.json does not throw the checkpoint away', async () => {
     const dir = damaged((d) => rmSync(join(d, 'search-settings.json')));
     const stop = new AbortController(); // stopped after its first architecture: the start is what matters
     const r = await cpnas(['search', '--resume', dir, '--quiet'], { signal: stop.signal, onStderr: (t) => t.includes('search: started') && stop.abort() });
     // either resumed from the checkpoint, or refused naming the file; never a silent restart
-    expect(r.stderr).toMatch(/resuming cp search|search-settings\.json/);
+    expect(r.stderr).toMatch(/resuming cp search/);
+    expect(r.stderr).toMatch(/search-settings\.json is missing/);
   });
 });
