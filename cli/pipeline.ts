@@ -6,6 +6,8 @@
 import { accessSync, constants, existsSync, mkdirSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { CpnasError } from '../core/index.js';
+import { getStorage, type LockHandle } from '../core/storage.js';
+import { checksum } from '../ops/state.js';
 import { genotypeToJSON, validateGenotype } from '../nas/genotype.js';
 import { readJson, readJsonl, writeFileAtomic, writeJsonAtomic } from '../nas/io.js';
 import { writeRunReports } from '../nas/report/write.js';
@@ -108,7 +110,36 @@ export function readStoredRun(dir: string, flag = '--resume'): StoredRun {
   if (!stored || typeof stored !== 'object' || (stored.command !== 'search' && stored.command !== 'train')) {
     throw new UsageError(flag, `${path} is not a run description written by cpnas (no "command": "search" or "train")`);
   }
+  // the run's identity (seed, dataset, limits, settings): changed only through the flags --resume
+  // accepts (resumeOverrides), never by editing the file
+  const { checksum: sum, ...rest } = stored as StoredRun & { checksum?: unknown };
+  if (typeof sum !== 'string') throw new UsageError(flag, `${path} carries no checksum (written by an older cpnas, or edited): the run's identity cannot be verified`);
+  if (sum !== storedRunChecksum(rest)) {
+    throw new UsageError(flag, `${path} fails its checksum: it was edited since the run started (a run's seed, dataset, limits and settings cannot change on resume; start a new run instead)`);
+  }
   return { command: stored.command, config: checkStoredConfig(stored.config, path, flag) };
+}
+
+/** Checksum of run.json's content as written (JSON.stringify of the document without the field). */
+export function storedRunChecksum(doc: unknown): string {
+  return checksum(new TextEncoder().encode(JSON.stringify(doc)));
+}
+
+/**
+ * Takes the run folder's lock for this command (one writer per folder): a folder in use by a live
+ * process is refused naming it; a lock left by a dead one is taken over, saying so.
+ */
+export function lockRunFolder(ctx: Ctx, dir: string, command: string, flag = '--resume'): LockHandle {
+  let handle: LockHandle;
+  try {
+    handle = getStorage().lock(dir, command);
+  } catch (e) {
+    if (e instanceof CpnasError && e.where === 'lock') throw new UsageError(flag, e.message.slice(e.where.length + 2));
+    throw e;
+  }
+  const dead = handle.tookOver;
+  if (dead) ctx.note(`took over the lock of ${dir} left by \`${dead.command}\` (pid ${dead.pid} on ${dead.host}, since ${dead.since}): that process is gone`);
+  return handle;
 }
 
 /**
@@ -149,7 +180,8 @@ export function checkSearchSplit(ctx: Ctx, cfg: RunConfig, data: LoadedData): vo
 }
 
 export function writeStoredRun(dir: string, stored: StoredRun): void {
-  writeJsonAtomic(join(dir, RUN_CONFIG_FILE), stored);
+  const doc = JSON.parse(JSON.stringify(stored)) as StoredRun;
+  writeJsonAtomic(join(dir, RUN_CONFIG_FILE), { ...doc, checksum: storedRunChecksum(doc) });
 }
 
 /** Loads the dataset for one image size; a loader error is the user's input (exit 2). */

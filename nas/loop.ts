@@ -48,7 +48,7 @@ export function predictions(logits: Tensor): Int32Array {
  */
 export function optimizeStep(optimizer: Optimizer, loss: Tensor, gradClip: number, where: string): number {
   const v = loss.item();
-  if (!Number.isFinite(v)) throw new CpnasError(where, `the loss became ${v} (lower the learning rate)`);
+  if (!Number.isFinite(v)) throw new CpnasError(where, `the loss became ${v}; nothing was saved (lower --lr)`);
   optimizer.zeroGrad();
   loss.backward();
   if (gradClip > 0) clipGradNorm(optimizer.params, gradClip);

@@ -16,7 +16,7 @@ import { getStorage, joinPath, type LockHandle, type Storage } from '../core/sto
 import type { Tree } from '../ops/state.js';
 import { CheckpointStore } from './checkpoint.js';
 import { HistoryLog, type HistoryMark } from './history.js';
-import { loadParts, saveParts, type Parts } from './state-parts.js';
+import { NonFiniteState, loadParts, saveParts, type Parts } from './state-parts.js';
 import type { HistoryRecord, LogCallback, NasDataset, ProgressCallback, ProgressEvent } from './types.js';
 
 export interface RunContextOptions {
@@ -51,6 +51,8 @@ export class RunContext {
   private elapsedBefore = 0;
   private readonly start = Date.now();
   private lockHandle: LockHandle | null;
+  /** The round or epoch of the last progress event, named when the numbers diverge. */
+  private lastRound: number | null = null;
 
   constructor(private readonly opts: RunContextOptions) {
     this.storage = getStorage();
@@ -93,11 +95,21 @@ export class RunContext {
 
   /** Saves the parts as the newest checkpoint, with the history position and the elapsed time. */
   save(parts: Parts): void {
+    let state: Tree;
+    try {
+      state = saveParts(parts);
+    } catch (e) {
+      if (!(e instanceof NonFiniteState)) throw e;
+      // never a checkpoint of a diverged run: the last good one stays
+      const at = this.lastRound !== null ? ` (${this.opts.stage === 'search' ? 'round' : 'epoch'} ${this.lastRound})` : '';
+      throw new CpnasError(this.opts.stage === 'search' ? 'search' : 'training',
+        `the numbers diverged${at}: ${e.detail}; nothing was saved (lower --lr${this.opts.stage === 'train' ? ', --lambda or --theta' : ''})`);
+    }
     const env: { [k: string]: Tree } = {
       identity: this.identity,
       history: { length: this.history.mark().length, checksum: this.history.mark().checksum },
       elapsed: this.elapsed(),
-      state: saveParts(parts),
+      state,
     };
     this.checkpoints.save(env);
   }
@@ -116,6 +128,7 @@ export class RunContext {
   }
 
   progress(ev: ProgressEvent): void {
+    if (ev.round !== undefined) this.lastRound = ev.round;
     this.opts.onProgress?.(ev);
   }
 

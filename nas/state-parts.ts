@@ -9,7 +9,14 @@ import { CpnasError, type Random } from '../core/index.js';
 import type { Module } from '../ops/module.js';
 import type { Optimizer, OptimizerState } from '../ops/optim/optimizer.js';
 import type { ScheduleState } from '../ops/optim/schedule.js';
-import type { StateJson, Tree } from '../ops/state.js';
+import { nonFiniteEntry, type StateJson, type Tree } from '../ops/state.js';
+
+/** A part that would be saved holding NaN/Inf (the run context says which run, round and flags). */
+export class NonFiniteState extends CpnasError {
+  constructor(readonly detail: string) {
+    super('checkpoint', detail);
+  }
+}
 
 /** One piece of saved state: how to write it into a checkpoint tree and read it back. */
 export interface Part {
@@ -54,6 +61,8 @@ export function modulePart(m: Module): Part {
   return {
     save() {
       const s = m.stateDict();
+      const bad = nonFiniteEntry(s);
+      if (bad) throw new NonFiniteState(bad);
       // the description is fresh plain JSON: kept as text, so the tree needs no typed view of it
       return { json: JSON.stringify(s.json), words: new Uint32Array(s.blob.buffer, s.blob.byteOffset, s.blob.byteLength / 4) };
     },

@@ -2,11 +2,21 @@
 import { UsageError, type FlagValues } from '../args.js';
 import { resolveConfig, type RunConfig } from '../config.js';
 import type { Ctx } from '../context.js';
-import { checkSearchSplit, createRunFolder, DataCache, readStoredRun, removeStaleTempFiles, runPipeline, writeStoredRun } from '../pipeline.js';
+import type { LockHandle } from '../../core/storage.js';
+import { checkSearchSplit, createRunFolder, DataCache, lockRunFolder, readStoredRun, removeStaleTempFiles, runPipeline, writeStoredRun } from '../pipeline.js';
 import { runSummary } from '../summary.js';
 import { defaultOutDir, resumeOverrides } from './shared.js';
 
 export async function searchCommand(ctx: Ctx, values: FlagValues): Promise<number> {
+  let lock: LockHandle | null = null;
+  try {
+    return await search(ctx, values, (l) => { lock = l; });
+  } finally {
+    (lock as LockHandle | null)?.release();
+  }
+}
+
+async function search(ctx: Ctx, values: FlagValues, locked: (l: LockHandle) => void): Promise<number> {
   let dir: string;
   let cfg: RunConfig;
   const resuming = typeof values.resume === 'string';
@@ -17,7 +27,8 @@ export async function searchCommand(ctx: Ctx, values: FlagValues): Promise<numbe
       throw new UsageError('--resume', `"${dir}" is a ${stored.command} run; continue it with \`cpnas ${stored.command} --resume ${dir}\``);
     }
     cfg = resumeOverrides(stored.config, values, 'search');
-    removeStaleTempFiles(dir);
+    locked(lockRunFolder(ctx, dir, 'search'));
+    removeStaleTempFiles(dir); // no other writer: the lock is ours
   } else {
     cfg = resolveConfig('search', values);
     dir = typeof values.out === 'string' ? values.out : defaultOutDir('search', cfg.dataset, cfg.search.strategy);
@@ -30,6 +41,7 @@ export async function searchCommand(ctx: Ctx, values: FlagValues): Promise<numbe
   if (!resuming) {
     checkSearchSplit(ctx, cfg, searchData);
     createRunFolder(dir, 'search');
+    locked(lockRunFolder(ctx, dir, 'search', '--out'));
     writeStoredRun(dir, { command: 'search', config: cfg });
   }
   ctx.note(

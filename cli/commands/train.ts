@@ -7,7 +7,8 @@ import { RUN_FILES, type Genotype } from '../../nas/types.js';
 import { UsageError, type FlagValues } from '../args.js';
 import { fileFlag, resolveConfig, type RunConfig } from '../config.js';
 import type { Ctx } from '../context.js';
-import { createRunFolder, DataCache, readStoredRun, removeStaleTempFiles, trainStage, writeReports, writeStoredRun } from '../pipeline.js';
+import type { LockHandle } from '../../core/storage.js';
+import { createRunFolder, DataCache, lockRunFolder, readStoredRun, removeStaleTempFiles, trainStage, writeReports, writeStoredRun } from '../pipeline.js';
 import { runSummary } from '../summary.js';
 import { defaultOutDir, resumeOverrides } from './shared.js';
 
@@ -27,6 +28,15 @@ export function readGenotypeFile(path: string): Genotype {
 }
 
 export async function trainCommand(ctx: Ctx, values: FlagValues): Promise<number> {
+  let lock: LockHandle | null = null;
+  try {
+    return await trainRun(ctx, values, (l) => { lock = l; });
+  } finally {
+    (lock as LockHandle | null)?.release();
+  }
+}
+
+async function trainRun(ctx: Ctx, values: FlagValues, locked: (l: LockHandle) => void): Promise<number> {
   let dir: string;
   let cfg: RunConfig;
   let genotype: Genotype;
@@ -43,7 +53,8 @@ export async function trainCommand(ctx: Ctx, values: FlagValues): Promise<number
       if (e instanceof UsageError) throw new UsageError('--resume', e.message.slice(e.where.length + 2)); // the user named the folder, not the file
       throw e;
     }
-    removeStaleTempFiles(dir);
+    locked(lockRunFolder(ctx, dir, 'train'));
+    removeStaleTempFiles(dir); // no other writer: the lock is ours
   } else {
     const file = fileFlag(values, 'genotype');
     if (!file) throw new UsageError('--genotype', 'is required: the genotype.json of a search (or a result.json)');
@@ -57,6 +68,7 @@ export async function trainCommand(ctx: Ctx, values: FlagValues): Promise<number
   await data.get(cfg.train.imageSize); // before the folder is made: a data error leaves nothing behind
   if (typeof values.resume !== 'string') {
     createRunFolder(dir, 'train');
+    locked(lockRunFolder(ctx, dir, 'train', '--out'));
     writeFileAtomic(join(dir, RUN_FILES.genotype), genotypeToJSON(genotype));
     writeStoredRun(dir, { command: 'train', config: cfg });
   }

@@ -8,6 +8,7 @@
 import { cpSync, existsSync, readdirSync, readFileSync, rmSync, truncateSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { storedRunChecksum } from '../../cli/pipeline.js';
 import { brokenFiles, cpnas, expectCleanError, listFiles, tempRoot, TINY } from './helpers.js';
 
 const root = tempRoot('resume');
@@ -40,10 +41,13 @@ const checkpointFile = (dir: string, ext: 'json' | 'bin') => {
   const pointer = JSON.parse(readFileSync(join(ck, 'latest.json'), 'utf8')) as { file: string };
   return join(ck, `${pointer.file}.${ext}`);
 };
-const editRunJson = (dir: string, fn: (doc: { command: string; config: Record<string, any> }) => void) => {
+/** Edits run.json; with `resign` its checksum is made again, so that the checks behind it are reached. */
+const editRunJson = (dir: string, fn: (doc: { command: string; config: Record<string, any> }) => void, resign = true) => {
   const p = join(dir, 'run.json');
   const doc = JSON.parse(readFileSync(p, 'utf8'));
+  if (resign) delete doc.checksum;
   fn(doc);
+  if (resign) doc.checksum = storedRunChecksum(doc);
   writeFileSync(p, JSON.stringify(doc));
 };
 
@@ -95,6 +99,10 @@ describe('a damaged or edited run.json: exit 2, naming --resume and run.json, fo
     ['search settings missing', (d) => editRunJson(d, (r) => void delete r.config.search), 'config.search'],
     ['a bad train setting', (d) => editRunJson(d, (r) => void (r.config.train.batchSize = 0)), 'batchSize'],
     ['an unknown primitive', (d) => editRunJson(d, (r) => void r.config.search.primitives.push('conv_9x9')), 'conv_9x9'],
+    // the run's identity cannot be changed by editing the file
+    ['the seed changed', (d) => editRunJson(d, (r) => void (r.config.seed += 1), false), 'fails its checksum'],
+    ['the dataset changed', (d) => editRunJson(d, (r) => void (r.config.dataset = 'digits'), false), 'fails its checksum'],
+    ['the checksum removed', (d) => editRunJson(d, (r) => void delete (r as Record<string, unknown>).checksum, false), 'carries no checksum'],
   ];
   for (const [what, change, says] of cases) {
     it(what, async () => {
