@@ -3,6 +3,7 @@
  * `backward(gradOut)` returns the gradient for each parent (null where it has none). `backward(root)`
  * walks the graph once in reverse topological order, summing the gradients that reach each tensor.
  */
+import { checkOpGradient, checkOpOutput, debugNumerics } from './numerics.js';
 import { CpnasError, shapeStr } from './errors.js';
 import type { Tensor } from './tensor.js';
 
@@ -53,6 +54,7 @@ export function needsGrad(...inputs: (Tensor | null | undefined)[]): boolean {
 export function attach(
   out: Tensor, op: string, parents: Tensor[], backward: (gradOut: Float32Array) => (Float32Array | null)[],
 ): Tensor {
+  if (debugNumerics()) checkOpOutput(op, out, parents);
   if (!needsGrad(...parents)) return out;
   out.requiresGrad = true;
   out.node = { op, parents, backward };
@@ -124,6 +126,7 @@ export function backward(root: Tensor, seed?: Float32Array): void {
       if (gi.length !== p.size) {
         throw new CpnasError('backward', `${node.op} returned a gradient of ${gi.length} values for an input of shape ${shapeStr(p.shape)}`);
       }
+      if (debugNumerics()) checkOpGradient(node.op, g, gi, p.shape);
       const prev = grads.get(p);
       if (!prev) grads.set(p, gi);
       else if (owned.has(prev)) {

@@ -1,6 +1,7 @@
 export { Tensor, checkTensor, type NestedArray } from './tensor.js';
 export { attach, backward, enableGrad, isGradEnabled, needsGrad, noGrad, type GradNode } from './autograd.js';
 export { CpnasError, check, shapeStr } from './errors.js';
+export { debugNumerics, setDebugNumerics } from './numerics.js';
 export { MemoryStorage, basenameOf, dirnameOf, getStorage, joinPath, setStorage, type LockHandle, type LockOwner, type Storage } from './storage.js';
 export { Random, defaultRandom, manualSeed } from './random.js';
 export {

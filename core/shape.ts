@@ -67,8 +67,29 @@ export function reducedShape(shape: Shape, axes: readonly number[], keepDims: bo
   return out;
 }
 
+/** The most values one tensor may hold (2^31 - 1 floats, 8 GiB): larger shapes are refused by name. */
+export const MAX_TENSOR_SIZE = 2 ** 31 - 1;
+
 export function assertValidShape(op: string, shape: Shape): void {
+  if (!Array.isArray(shape)) throw new CpnasError(op, `a shape must be an array of sizes, got ${shape === null ? 'null' : typeof shape}`);
+  let size = 1;
   for (const d of shape) {
     if (!Number.isInteger(d) || d < 0) throw new CpnasError(op, `invalid shape ${shapeStr(shape)}`);
+    size *= d;
+  }
+  if (size > MAX_TENSOR_SIZE) {
+    throw new CpnasError(op, `shape ${shapeStr(shape)} holds ${size.toExponential(2)} values, more than one tensor may hold (${MAX_TENSOR_SIZE}, 8 GiB of floats)`);
+  }
+}
+
+/** A zeroed Float32Array of n values; a failed allocation (out of memory) is a CpnasError naming the shape. */
+export function allocFloats(op: string, shape: Shape): Float32Array {
+  assertValidShape(op, shape);
+  const n = sizeOf(shape);
+  try {
+    return new Float32Array(n);
+  } catch (e) {
+    if (e instanceof RangeError) throw new CpnasError(op, `cannot allocate ${n} floats (${(n * 4 / 2 ** 30).toFixed(2)} GiB) for shape ${shapeStr(shape)}: out of memory`);
+    throw e;
   }
 }

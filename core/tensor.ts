@@ -6,7 +6,7 @@
 import { backward as runBackward, type GradNode } from './autograd.js';
 import { CpnasError, shapeStr } from './errors.js';
 import { defaultRandom, type Random } from './random.js';
-import { assertValidShape, sizeOf, type Shape } from './shape.js';
+import { allocFloats, assertValidShape, sizeOf, type Shape } from './shape.js';
 
 export class Tensor {
   /** The values, row-major. Ops never resize it; in-place writes should be followed by `markChanged()`. */
@@ -44,8 +44,8 @@ export class Tensor {
 
   // ---- construction -----------------------------------------------------------------------------
   static zeros(shape: Shape, requiresGrad = false): Tensor {
-    assertValidShape('Tensor', shape); // before allocating: a negative dim must not reach new Float32Array
-    return new Tensor(new Float32Array(sizeOf(shape)), shape, requiresGrad);
+    // checked before allocating: a negative or huge dim must not reach new Float32Array
+    return new Tensor(allocFloats('Tensor', shape), shape, requiresGrad);
   }
 
   static ones(shape: Shape, requiresGrad = false): Tensor {
@@ -53,8 +53,7 @@ export class Tensor {
   }
 
   static full(shape: Shape, value: number, requiresGrad = false): Tensor {
-    assertValidShape('Tensor', shape);
-    return new Tensor(new Float32Array(sizeOf(shape)).fill(value), shape, requiresGrad);
+    return new Tensor(allocFloats('Tensor', shape).fill(value), shape, requiresGrad);
   }
 
   static scalar(value: number, requiresGrad = false): Tensor {

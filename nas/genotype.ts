@@ -43,7 +43,14 @@ export function genotypeEdges(g: Genotype, cell: CellType): { op: string; from: 
   return list.map(([op, from], i) => ({ op, from, to: 2 + Math.floor(i / 2) }));
 }
 
-function describe(v: unknown): string {
+/** A short description of a value for an error message; never recursing deeper than a few levels. */
+function describe(v: unknown, depth = 0): string {
+  if (Array.isArray(v)) {
+    if (depth >= 3) return '[...]';
+    const s = `[${v.slice(0, 4).map((x) => describe(x, depth + 1)).join(',')}${v.length > 4 ? ',...' : ''}]`;
+    return s.length > 60 ? s.slice(0, 57) + '...' : s;
+  }
+  if (v !== null && typeof v === 'object') return depth >= 3 ? '{...}' : `{${Object.keys(v).slice(0, 4).join(',')}${Object.keys(v).length > 4 ? ',...' : ''}}`;
   const s = JSON.stringify(v);
   return s === undefined ? String(v) : s.length > 60 ? s.slice(0, 57) + '...' : s;
 }

@@ -1,5 +1,5 @@
 /** Losses: cross-entropy from logits, and mean squared error. */
-import { Tensor, attach, check, getBackend, shapeStr, shapesEqual } from '../core/index.js';
+import { Tensor, attach, check, checkTensor, getBackend, shapeStr, shapesEqual } from '../core/index.js';
 
 export type Reduction = 'mean' | 'sum' | 'none';
 
@@ -13,6 +13,9 @@ export function crossEntropy(
   logits: Tensor, labels: Int32Array | readonly number[], reduction: Reduction = 'mean',
 ): Tensor {
   const op = 'crossEntropy';
+  checkTensor(op, 'logits', logits);
+  check(labels instanceof Int32Array || (Array.isArray(labels) && labels.every((y) => typeof y === 'number')), op,
+    () => `labels must be an Int32Array or an array of class numbers, got ${Array.isArray(labels) ? 'an array of other values' : labels === null ? 'null' : typeof labels}`);
   check(logits.rank === 2, op, () => `expects logits of shape [N,K], got ${shapeStr(logits.shape)}`);
   const [N, K] = logits.shape;
   check(labels.length === N, op, () => `got ${labels.length} labels for logits ${shapeStr(logits.shape)} (${N} rows)`);
