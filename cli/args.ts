@@ -36,6 +36,7 @@ const RUN_FLAGS: FlagTable = {
   'gpu-mode': { type: 'string', value: 'MODE', help: 'gpu.js mode for --backend gpu: gpu (best available) | headlessgl | webgl2 | webgl | webasm | cpu' },
   seed: { type: 'string', value: 'N', help: 'random seed of the data split, initialization and sampling (default 0)' },
   out: { type: 'string', value: 'DIR', help: 'run folder to write (default: runs/<command>-<dataset>-<time>)' },
+  force: { type: 'boolean', help: 'run a budget beyond the sanity limits (epochs, cells, channels, T), which would not finish here' },
 };
 
 const COMMON_FLAGS: FlagTable = {

@@ -184,6 +184,8 @@ export function resolveConfig(command: ConfigCommand, values: FlagValues): RunCo
     throw new UsageError(primitivesFlagNamed(e) ? '--primitives' : 'settings', (e as Error).message);
   }
 
+  checkBudget(values, command, resolvedSearch, resolvedTrain);
+
   return {
     preset: presetName,
     dataset,
@@ -197,6 +199,32 @@ export function resolveConfig(command: ConfigCommand, values: FlagValues): RunCo
     search: resolvedSearch,
     train: resolvedTrain,
   };
+}
+
+/**
+ * Budgets beyond what can finish on this tool's CPU path: refused with the limit and the reason unless
+ * --force. (The paper's CIFAR-10 budget, 20 cells of 36 channels for 600 epochs, stays within them.)
+ */
+export const BUDGET_LIMITS = { epochs: 1000, cells: 64, channels: 1024, T: 100 } as const;
+
+function checkBudget(values: FlagValues, command: string, search: SearchSettings, train: TrainSettings): void {
+  if (values.force === true) return;
+  const over = (flag: string, value: number, limit: number, why: string) => {
+    if (value > limit) throw new UsageError(flag, `${value} is beyond the limit of ${limit} (${why}); add --force to run it anyway`);
+  };
+  const epochsWhy = 'at minutes per epoch it would run for weeks';
+  over(values['parent-epochs'] !== undefined ? '--parent-epochs' : '--epochs', train.parentEpochs, BUDGET_LIMITS.epochs, epochsWhy);
+  over(values['child-epochs'] !== undefined ? '--child-epochs' : '--epochs', train.childEpochs, BUDGET_LIMITS.epochs, epochsWhy);
+  const cellsWhy = 'each cell adds layers and memory; the paper uses at most 20';
+  const channelsWhy = 'memory and time grow with the square of the channels; the paper uses at most 36 in the first cells';
+  over(values['train-cells'] !== undefined ? '--train-cells' : '--cells', train.cells, BUDGET_LIMITS.cells, cellsWhy);
+  over(values['train-channels'] !== undefined ? '--train-channels' : '--channels', train.channels, BUDGET_LIMITS.channels, channelsWhy);
+  if (command !== 'train') {
+    over('--cells', search.cells, BUDGET_LIMITS.cells, cellsWhy);
+    over('--channels', search.channels, BUDGET_LIMITS.channels, channelsWhy);
+    over('--search-epochs', search.dartsEpochs, BUDGET_LIMITS.epochs, epochsWhy);
+    over('--T', search.T, BUDGET_LIMITS.T, 'every round trains T times every remaining operation');
+  }
 }
 
 /** --limit N caps the training images; the preset's caps apply while its dataset is used. */

@@ -264,6 +264,12 @@ function trainIn(run: RunContext, opts: RunTrainingOptions, settings: ReturnType
 
   /** Trains one network for its epochs, checkpointing after each; returns the last epoch's numbers. */
   const trainPhase = (phase: Phase, net: GenotypeNetwork, epochs: number, lr: number, freezeBnFraction: number): PhaseOutcome => {
+    if (epochs === 0) {
+      // 0 epochs means no training of this network, said once (not one batch recorded as 0 epochs)
+      const from = phase === 'child' && settings.childInit === 'parent' ? "the Parent's weights" : 'its initial weights';
+      log(`${phase}: 0 epochs: not trained (it keeps ${from})`);
+      return { trainLoss: state.trainLoss, trainAccuracy: state.trainAccuracy };
+    }
     const perEpoch = batchesFor(train, settings.batchSize, 1);
     const totalSteps = Math.max(1, Math.round(epochs * perEpoch));
     const nEpochs = Math.ceil(totalSteps / perEpoch);

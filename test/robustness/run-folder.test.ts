@@ -106,3 +106,32 @@ describe('a diverging run stops and saves nothing non-finite', () => {
     expectCleanError(r, 1, ['model.json', e.name, 'non-finite']);
   });
 });
+
+describe('sane bounds', () => {
+  const cases: [string[], string, string][] = [
+    [['--epochs', '1e9'], '--epochs', 'limit of 1000'],
+    [['--cells', '1000000'], '--cells', 'limit of 64'],
+    [['--channels', '100000'], '--channels', 'limit of 1024'],
+    [['--train-cells', '500'], '--train-cells', 'limit of 64'],
+    [['--T', '5000'], '--T', 'limit of 100'],
+  ];
+  for (const [flags, flag, says] of cases) {
+    it(`search ${flags.join(' ')} is refused with the limit and the reason, pointing to --force`, async () => {
+      const line = expectCleanError(await cpnas(['search', ...TINY, ...flags, '--out', join(root, 'never')]), 2, [flag, says, '--force'], { only: true });
+      expect(line).toMatch(/\(.+\)/);
+      expect(existsSync(join(root, 'never'))).toBe(false);
+    });
+  }
+
+  it('--epochs 0 trains nothing and says so (no epoch records, models at their starting weights)', async () => {
+    const g = join(root, 'genotype0.json');
+    writeFileSync(g, JSON.stringify(GENOTYPE));
+    const dir = join(root, 'zero');
+    const r = await cpnas(['train', '--genotype', g, ...TINY_TRAIN, '--epochs', '0', '--out', dir]);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stderr).toContain('parent: 0 epochs: not trained');
+    expect(r.stderr).toContain('child: 0 epochs: not trained');
+    const history = readFileSync(join(dir, 'history.jsonl'), 'utf8').trim();
+    expect(history).toBe('');
+  });
+});
