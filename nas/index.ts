@@ -24,3 +24,11 @@ export { runTraining } from './train.js';
 export { loadModel, runEvaluation } from './evaluate.js';
 export { defaultSearchSettings, defaultTrainSettings, resolveSearchSettings, resolveTrainSettings } from './settings.js';
 export { appendJsonl, readJson, readJsonl, writeFileAtomic, writeJsonAtomic } from './io.js';
+export { RunContext, dataFingerprint, withRunContext, type RunContextOptions } from './run-context.js';
+export { CheckpointStore, type LoadedCheckpoint } from './checkpoint.js';
+export { HistoryLog, historyChecksum, type HistoryMark } from './history.js';
+export {
+  SlotPart, absentPart, arrayPart, jsonPart, loadParts, modulePart, optimizerPart, optionalPart, rngPart, saveParts, schedulePart,
+  type Part, type Parts,
+} from './state-parts.js';
+export { checkGradients, checkLoss, checkModule, firstNonFinite, type HealthWhere } from './health.js';
