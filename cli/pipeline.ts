@@ -8,6 +8,7 @@ import { dirname, join, resolve } from 'node:path';
 import { CpnasError } from '../core/index.js';
 import { getStorage, type LockHandle } from '../core/storage.js';
 import { checksum } from '../ops/state.js';
+import { LOCK_FILE } from '../node/storage.js';
 import { genotypeToJSON, validateGenotype } from '../nas/genotype.js';
 import { readJson, readJsonl, writeFileAtomic, writeJsonAtomic } from '../nas/io.js';
 import { writeRunReports } from '../nas/report/write.js';
@@ -87,7 +88,8 @@ export function createRunFolder(dir: string, command: string, opts: { check?: bo
     if (existsSync(join(dir, RUN_CONFIG_FILE))) {
       throw new UsageError('--out', `"${dir}" already holds a run; continue it with \`cpnas ${command} --resume ${dir}\` or choose another --out`);
     }
-    if (readdirSync(dir).length > 0) throw new UsageError('--out', `"${dir}" exists and is not empty; choose another --out`);
+    // a lone lock is what a run killed right after making the folder leaves: taking the lock decides
+    if (readdirSync(dir).some((f) => f !== LOCK_FILE)) throw new UsageError('--out', `"${dir}" exists and is not empty; choose another --out`);
   }
   if (!opts.check) makeFolder(dir);
 }

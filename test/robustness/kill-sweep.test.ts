@@ -7,7 +7,7 @@
  *
  * (CPNAS_KILL_SEED picks the moments; the log lists them).
  */
-import { rmSync } from 'node:fs';
+import { existsSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { Random } from '../../core/random.js';
@@ -33,13 +33,16 @@ describe.skipIf(!built || !(N > 0))(`SIGKILL at ${N} random moments, each resume
       const start = Date.now();
       const killed = await killWhen(['search', ...BUDGET, '--out', dir], dir, () => Date.now() - start >= at);
       expect(killed.problems, `kill ${i}`).toEqual([]);
-      const resumed = killed.signal === 'SIGKILL' ? await killWhen(['search', '--resume', dir, '--quiet'], dir, () => false) : null;
+      // killed before run.json was written: there is no run to resume, the user starts it again
+      const started = existsSync(join(dir, 'run.json'));
+      const again = started ? ['search', '--resume', dir, '--quiet'] : ['search', ...BUDGET, '--out', dir];
+      const resumed = killed.signal === 'SIGKILL' ? await killWhen(again, dir, () => false) : null;
       if (resumed) {
         expect(resumed.code, resumed.stderr).toBe(0);
         expect(resumed.problems).toEqual([]);
       }
       expectSameRun(dir, reference);
-      const stage = resumed?.stderr.includes('resuming the training') ? 'training' : resumed?.stderr.includes('resuming the search') ? 'search' : resumed ? 'start' : 'after the end';
+      const stage = !started && resumed ? 'nothing (killed before the run folder was made: started again)' : resumed?.stderr.includes('resuming the training') ? 'training' : resumed?.stderr.includes('resuming the search') ? 'search' : resumed ? 'start' : 'after the end';
       lines.push(`kill ${i + 1}: at ${(at / 1000).toFixed(2)} s of ${(duration / 1000).toFixed(2)} s -> resumed in ${stage}: identical`);
       rmSync(dir, { recursive: true, force: true });
     }
