@@ -7,6 +7,7 @@
  */
 import { spawn } from 'node:child_process';
 import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { hostname } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { checksum, loadTree, type Tree } from '../../ops/state.js';
@@ -55,6 +56,18 @@ describe('one writer per run folder', () => {
     expect(third.stderr).toContain(`took over the lock of ${dir} left by \`search\` (pid ${owner.pid}`);
     expect(third.code, third.stderr).toBe(130);
     expect(existsSync(join(dir, '.cpnas-lock')), 'released at the end').toBe(false);
+  });
+});
+
+describe('a folder left by a run killed right after making it', () => {
+  it('holds only a stale lock: a fresh --out there takes it over, saying so', async () => {
+    const dir = join(root, 'lone-lock');
+    mkdirSync(dir);
+    writeFileSync(join(dir, '.cpnas-lock'), JSON.stringify({ pid: 2 ** 22 + 12345, host: hostname(), since: 'then', command: 'search' }));
+    const stop = new AbortController();
+    const r = await cpnas(['search', ...TINY, '--no-train', '--out', dir], { signal: stop.signal, onStderr: (t) => t.includes('search: started') && stop.abort() });
+    expect(r.stderr).toContain('took over the lock');
+    expect(r.code, r.stderr).toBe(130);
   });
 });
 
