@@ -124,9 +124,12 @@ function checkTrainState(v: unknown, where: string): TrainState {
   let parentReport: ModelReport | null = null;
   if (o.parentReport !== null) {
     const r = obj(o.parentReport, `${where}.parentReport`);
-    for (const k of ['testAccuracy', 'trainLoss', 'trainAccuracy', 'fpParams', 'binaryParams', 'bops', 'flops', 'ops', 'sizeBytes']) num(r[k], `${where}.parentReport.${k}`);
+    const n = (k: string) => num(r[k], `${where}.parentReport.${k}`);
     if (typeof r.modelDir !== 'string') throw new CpnasError('checkpoint', `${where}.parentReport.modelDir is not a string`);
-    parentReport = r as unknown as ModelReport; // every field checked above
+    parentReport = {
+      testAccuracy: n('testAccuracy'), trainLoss: n('trainLoss'), trainAccuracy: n('trainAccuracy'), fpParams: n('fpParams'),
+      binaryParams: n('binaryParams'), bops: n('bops'), flops: n('flops'), ops: n('ops'), sizeBytes: n('sizeBytes'), modelDir: r.modelDir,
+    };
   }
   return {
     phase: o.phase, epoch: int(o.epoch, `${where}.epoch`), trainLoss: num(o.trainLoss, `${where}.trainLoss`),
