@@ -55,7 +55,8 @@ describe.skipIf(!built || !(N > 0))(`SIGKILL at ${N} random moments, each resume
       }
       expectSameRun(dir, reference);
       const where = !started ? 'nothing (killed before the run folder was made: started again)'
-        : resumed?.stderr.includes('resuming the training') ? 'training' : resumed?.stderr.includes('resuming the search') ? 'search' : 'the search, from its start (no checkpoint yet)';
+        : resumed?.stderr.includes('resuming the training') ? 'training' : resumed?.stderr.includes('resuming the search') ? 'search'
+          : resumed?.stderr.includes('training already finished') ? 'the reports (training finished)' : 'the search, from its start (no checkpoint yet)';
       lines.push(`kill ${i + 1}: ${stage} checkpoint ${after} + ${delay} ms (${(at / 1000).toFixed(2)} s of ${(duration / 1000).toFixed(2)} s) -> ${resumed ? `resumed in ${where}` : 'finished first'}: identical`);
       rmSync(dir, { recursive: true, force: true });
     }
