@@ -42,11 +42,8 @@
  */
 import { CpnasError, Random, defaultRandom, type Tensor } from '../../core/index.js';
 import { crossEntropy } from '../../ops/loss.js';
-import type { Tree } from '../../ops/state.js';
 import { architectStep } from '../architect.js';
-import {
-  loadModuleFromTree, loadOptimizerFromTree, loadRngFromTree, moduleToTree, optimizerToTree, rngToTree,
-} from '../checkpoint.js';
+import { int, jsonPart, modulePart, nums, obj, optimizerPart, record, rngPart, strs, type Parts } from '../state-parts.js';
 import { CELL_TYPES, allEdgeKeys, cellEdges, deriveGenotype, edgeKey } from '../genotype.js';
 import { accuracyOf, batchesFor, countCorrect, firstSamples, makeOptimizer, optimizeStep, shuffledBatches } from '../loop.js';
 import { architectureAt, drawOrders } from '../sampling.js';
@@ -55,7 +52,7 @@ import type { CellType, EdgeKey, EdgeOpValues, SearchSettings } from '../types.j
 import type { SearchContext, Strategy, StrategyResult } from './context.js';
 import { alphaTable } from './darts.js';
 import {
-  archOptimizer, archTensors, archToTree, edgeWeightTable, loadArchFromTree, pcChoice, pcSupernet, type PcArchitecture,
+  archOptimizer, archPart, archTensors, edgeWeightTable, pcChoice, pcSupernet, type PcArchitecture,
 } from './pc-darts.js';
 
 /** Per edge, per operation: the accuracies credited so far (sum and count). */
@@ -127,6 +124,18 @@ interface Position {
   trained: boolean;
 }
 
+function checkCredits(v: unknown, where: string): BnasCredits {
+  const o = obj(v, where);
+  const table = (x: unknown, w: string) => record(x, w, (y, w2) => record(y, w2, (z, w3) => nums([z], w3)[0]));
+  return { remaining: record(o.remaining, `${where}.remaining`, strs), sum: table(o.sum, `${where}.sum`), count: table(o.count, `${where}.count`) };
+}
+
+function checkPosition(v: unknown, where: string): Position {
+  const o = obj(v, where);
+  if (typeof o.trained !== 'boolean') throw new CpnasError('checkpoint', `${where}.trained is not a boolean`);
+  return { epoch: int(o.epoch, `${where}.epoch`), trained: o.trained };
+}
+
 export const bnasStrategy: Strategy = (ctx): StrategyResult => {
   const s = ctx.settings;
   const seedRng = new Random(s.seed);
@@ -143,27 +152,16 @@ export const bnasStrategy: Strategy = (ctx): StrategyResult => {
   let rounds = 0;
   let pos: Position = { epoch: 0, trained: false };
 
-  if (ctx.restored) {
-    const r = ctx.restored as Record<string, Tree>;
-    loadModuleFromTree(net, r.net, 'bnas supernet');
-    loadOptimizerFromTree(wOpt, r.weightOptimizer);
-    loadOptimizerFromTree(aOpt, r.archOptimizer);
-    loadArchFromTree(arch, r.arch);
-    loadRngFromTree(dataRng, r.dataRng);
-    loadRngFromTree(valRng, r.valRng);
-    loadRngFromTree(sampleRng, r.sampleRng);
-    loadRngFromTree(defaultRandom(), r.globalRng);
-    credits = r.credits as unknown as BnasCredits;
-    rounds = r.rounds as number;
-    pos = r.position as unknown as Position;
-    ctx.log(`resuming bnas search after epoch ${pos.epoch}, round ${rounds + 1}`);
-  }
-
-  const save = (): void => ctx.saveCheckpoint({
-    strategy: 'bnas', net: moduleToTree(net), weightOptimizer: optimizerToTree(wOpt), archOptimizer: optimizerToTree(aOpt),
-    arch: archToTree(arch), dataRng: rngToTree(dataRng), valRng: rngToTree(valRng), sampleRng: rngToTree(sampleRng),
-    globalRng: rngToTree(defaultRandom()), credits: credits as unknown as Tree, rounds, position: pos as unknown as Tree,
-  });
+  // the search's state, saved after every epoch and every measured architecture
+  const parts: Parts = {
+    net: modulePart(net), weightOptimizer: optimizerPart(wOpt), archOptimizer: optimizerPart(aOpt), arch: archPart(arch),
+    dataRng: rngPart(dataRng), valRng: rngPart(valRng), sampleRng: rngPart(sampleRng), globalRng: rngPart(defaultRandom()),
+    credits: jsonPart(() => credits, (v) => { credits = v; }, checkCredits),
+    rounds: jsonPart(() => rounds, (v) => { rounds = v; }, (v, where) => int(v, where)),
+    position: jsonPart(() => pos, (v) => { pos = v; }, checkPosition),
+  };
+  if (ctx.restore(parts)) ctx.log(`resuming bnas search after epoch ${pos.epoch}, round ${rounds + 1}`);
+  const save = (): void => ctx.save(parts);
 
   const steps = batchesFor(ctx.data.searchTrain, s.batchSize, s.sampleFraction);
   const val = firstSamples(ctx.data.searchVal, Math.max(1, Math.round(s.valFraction * ctx.data.searchVal.length)));

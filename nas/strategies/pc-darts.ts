@@ -20,11 +20,8 @@ import { add } from '../../ops/arithmetic.js';
 import { crossEntropy } from '../../ops/loss.js';
 import { Adam } from '../../ops/optim/adam.js';
 import { softmax } from '../../ops/softmax.js';
-import type { Tree } from '../../ops/state.js';
 import { architectStep } from '../architect.js';
-import {
-  loadModuleFromTree, loadOptimizerFromTree, loadRngFromTree, moduleToTree, optimizerToTree, rngToTree,
-} from '../checkpoint.js';
+import { arrayPart, int, jsonPart, loadParts, modulePart, optimizerPart, rngPart, type Part, type Parts } from '../state-parts.js';
 import { CELL_TYPES, cellEdges, deriveGenotype, edgeKey } from '../genotype.js';
 import { accuracyOf, batchesFor, countCorrect, firstSamples, makeOptimizer, optimizeStep, shuffledBatches } from '../loop.js';
 import { edgeNormalization } from '../partial-channel.js';
@@ -99,20 +96,22 @@ export function pcKept(alphas: EdgeOpValues, edgeWeights: { [edge: EdgeKey]: num
   return kept;
 }
 
-export function archToTree(a: PcArchitecture): Tree {
+/** The architecture's alphas and betas as one checkpoint part (tensors marked changed after loading). */
+export function archPart(a: PcArchitecture): Part {
+  const arrays = (): Parts => ({
+    alphaNormal: arrayPart(a.alpha.normal.data), alphaReduce: arrayPart(a.alpha.reduce.data),
+    betaNormal: arrayPart(a.beta.normal.data), betaReduce: arrayPart(a.beta.reduce.data),
+  });
   return {
-    alphaNormal: a.alpha.normal.data.slice(), alphaReduce: a.alpha.reduce.data.slice(),
-    betaNormal: a.beta.normal.data.slice(), betaReduce: a.beta.reduce.data.slice(),
+    save: () => ({
+      alphaNormal: a.alpha.normal.data.slice(), alphaReduce: a.alpha.reduce.data.slice(),
+      betaNormal: a.beta.normal.data.slice(), betaReduce: a.beta.reduce.data.slice(),
+    }),
+    load(t, where) {
+      loadParts(arrays(), t, where);
+      for (const x of archTensors(a)) x.markChanged();
+    },
   };
-}
-
-export function loadArchFromTree(a: PcArchitecture, t: Tree): void {
-  const r = t as Record<string, Float32Array>;
-  a.alpha.normal.data.set(r.alphaNormal);
-  a.alpha.reduce.data.set(r.alphaReduce);
-  a.beta.normal.data.set(r.betaNormal);
-  a.beta.reduce.data.set(r.betaReduce);
-  for (const x of archTensors(a)) x.markChanged();
 }
 
 /** The architecture optimizer of DARTS / PC-DARTS: Adam with betas (0.5, 0.999) on alpha and beta. */
@@ -132,18 +131,13 @@ export const pcDartsStrategy: Strategy = (ctx): StrategyResult => {
   const aOpt = archOptimizer(arch, s);
   let epoch = 0;
 
-  if (ctx.restored) {
-    const r = ctx.restored as Record<string, Tree>;
-    loadModuleFromTree(net, r.net, 'pc-darts supernet');
-    loadOptimizerFromTree(wOpt, r.weightOptimizer);
-    loadOptimizerFromTree(aOpt, r.archOptimizer);
-    loadArchFromTree(arch, r.arch);
-    loadRngFromTree(dataRng, r.dataRng);
-    loadRngFromTree(valRng, r.valRng);
-    loadRngFromTree(defaultRandom(), r.globalRng);
-    epoch = r.epoch as number;
-    ctx.log(`resuming pc-darts search at epoch ${epoch + 1}`);
-  }
+  // the search's state, saved after every epoch
+  const parts: Parts = {
+    net: modulePart(net), weightOptimizer: optimizerPart(wOpt), archOptimizer: optimizerPart(aOpt), arch: archPart(arch),
+    dataRng: rngPart(dataRng), valRng: rngPart(valRng), globalRng: rngPart(defaultRandom()),
+    epoch: jsonPart(() => epoch, (v) => { epoch = v; }, (v, where) => int(v, where)),
+  };
+  if (ctx.restore(parts)) ctx.log(`resuming pc-darts search at epoch ${epoch + 1}`);
 
   const epochs = Math.max(1, Math.round(s.dartsEpochs));
   const steps = batchesFor(ctx.data.searchTrain, s.batchSize, s.sampleFraction);
@@ -187,10 +181,7 @@ export const pcDartsStrategy: Strategy = (ctx): StrategyResult => {
       type: 'alpha', strategy: 'pc-darts', epoch,
       weights: alphaTable(arch.alpha, s.primitives, s.nodes), edgeWeights: edgeWeightTable(arch, s.nodes),
     });
-    ctx.saveCheckpoint({
-      strategy: 'pc-darts', epoch, net: moduleToTree(net), weightOptimizer: optimizerToTree(wOpt), archOptimizer: optimizerToTree(aOpt),
-      arch: archToTree(arch), dataRng: rngToTree(dataRng), valRng: rngToTree(valRng), globalRng: rngToTree(defaultRandom()),
-    });
+    ctx.save(parts);
     ctx.progress({
       phase: 'search', done: epoch * steps, total: epochs * steps, round: epoch, checkpoint: true, unit: 'epoch',
       label: `pc-darts epoch ${epoch}/${epochs} done`, metrics: { loss: loss / Math.max(1, n), valAccuracy },
