@@ -113,16 +113,16 @@ export const COMMANDS: Record<CommandName, CommandSpec> = {
   train: {
     name: 'train',
     summary: 'train the Parent and the 1-bit Child of a given genotype',
-    usage: 'cpnas train --genotype FILE [flags]   |   cpnas train --resume DIR',
+    usage: 'cpnas train --genotype FILE|NAME [flags]   |   cpnas train --resume DIR',
     groups: [
-      { title: 'Run', flags: { genotype: { type: 'string', value: 'FILE', help: 'genotype JSON (a genotype.json of a search, or a result.json)' }, ...PRESET_FLAG, ...DATA_FLAGS, ...RUN_FLAGS, resume: { type: 'string', value: 'DIR', help: 'continue an interrupted training from its folder' } } },
+      { title: 'Run', flags: { genotype: { type: 'string', value: 'FILE|NAME', help: 'genotype JSON (a genotype.json of a search, or a result.json), or a published cell: darts_v1, darts_v2 (= darts), pc_darts, pdarts' }, ...PRESET_FLAG, ...DATA_FLAGS, ...RUN_FLAGS, resume: { type: 'string', value: 'DIR', help: 'continue an interrupted training from its folder' } } },
       {
         title: 'Training budget',
         flags: { cells: { type: 'string', value: 'N', help: 'cells of the network (same as --train-cells)' }, channels: { type: 'string', value: 'C', help: 'channels of the network (same as --train-channels)' }, ...TRAIN_FLAGS, ...SHARED_BUDGET },
       },
       { title: 'Output', flags: COMMON_FLAGS },
     ],
-    examples: ['cpnas train --genotype runs/tiny/genotype.json --dataset digits --epochs 5'],
+    examples: ['cpnas train --genotype runs/tiny/genotype.json --dataset digits --epochs 5', 'cpnas train --genotype darts_v2 --preset tiny'],
   },
   eval: {
     name: 'eval',

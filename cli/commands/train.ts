@@ -1,7 +1,9 @@
 /** `cpnas train --genotype FILE`: train the Parent, then the 1-bit Child, of a given genotype. */
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { CpnasError } from '../../core/index.js';
 import { genotypeToJSON, validateGenotype } from '../../nas/genotype.js';
+import { isNamedGenotype, listNamedGenotypes, namedGenotype } from '../../nas/named-genotypes.js';
 import { readJson, writeFileAtomic } from '../../nas/io.js';
 import { RUN_FILES, type Genotype } from '../../nas/types.js';
 import { UsageError, type FlagValues } from '../args.js';
@@ -26,6 +28,20 @@ export function readGenotypeFile(path: string): Genotype {
   }
 }
 
+/**
+ * --genotype: a published genotype by name (`darts_v2`, see nas/named-genotypes.ts) unless a file of
+ * that name exists, else a genotype file.
+ */
+function genotypeFlag(values: FlagValues): Genotype {
+  const v = values.genotype;
+  if (typeof v === 'string' && isNamedGenotype(v) && !existsSync(v)) return namedGenotype(v);
+  const file = fileFlag(values, 'genotype');
+  if (!file) {
+    throw new UsageError('--genotype', `is required: the genotype.json of a search (or a result.json), or a published genotype (${listNamedGenotypes().join(', ')})`);
+  }
+  return readGenotypeFile(file);
+}
+
 export async function trainCommand(ctx: Ctx, values: FlagValues): Promise<number> {
   let dir: string;
   let cfg: RunConfig;
@@ -45,9 +61,7 @@ export async function trainCommand(ctx: Ctx, values: FlagValues): Promise<number
     }
     removeStaleTempFiles(dir);
   } else {
-    const file = fileFlag(values, 'genotype');
-    if (!file) throw new UsageError('--genotype', 'is required: the genotype.json of a search (or a result.json)');
-    genotype = readGenotypeFile(file);
+    genotype = genotypeFlag(values);
     cfg = { ...resolveConfig('train', values), noTrain: false };
     dir = typeof values.out === 'string' ? values.out : defaultOutDir('train', cfg.dataset);
     createRunFolder(dir, 'train', { check: true });
