@@ -14,7 +14,8 @@
  *
  * These calls take seconds: each row is the median of a few timed calls after one warm-up call,
  * measured with performance.now (tinybench's minimum run counts would take minutes). Run them alone
- * with `npm run bench -- --filter net_darts_v2` (or `--filter search.sample`)..
+ * with `npm run bench -- --suite net` (or `--filter search.sample`); every row carries the kernel
+ * threads it ran with (`--threads N`).
  */
 import { Random, Tensor, enableGrad, noGrad, setBackend } from '../core/index.js';
 import { crossEntropy } from '../ops/loss.js';
@@ -28,6 +29,7 @@ import { architectureAt, drawOrders } from '../nas/sampling.js';
 import { defaultSearchSettings } from '../nas/settings.js';
 import { Supernet } from '../nas/supernet.js';
 import { allEdgeKeys } from '../nas/genotype.js';
+import { getThreads } from '../backends/cpu/threads.js';
 import type { BenchOptions, BenchRow, BenchSuite } from './types.js';
 
 interface Case {
@@ -169,7 +171,7 @@ export const suite: BenchSuite = {
     const rows: BenchRow[] = [];
     for (const c of cases) {
       const ms = medianMs(c.setup(), c.reps);
-      rows.push({ backend: 'cpu', bench: c.bench, ms: Math.round(ms * 100) / 100, note: c.note });
+      rows.push({ backend: 'cpu', bench: c.bench, ms: Math.round(ms * 100) / 100, threads: getThreads(), note: c.note });
       process.stderr.write(`  ${c.bench}: ${ms.toFixed(1)} ms\n`);
     }
     return rows;

@@ -34,6 +34,7 @@ const DATA_FLAGS: FlagTable = {
 const RUN_FLAGS: FlagTable = {
   backend: { type: 'string', value: 'NAME', help: 'compute backend: cpu | gpu (default cpu)' },
   'gpu-mode': { type: 'string', value: 'MODE', help: 'gpu.js mode for --backend gpu: gpu (best available) | headlessgl | webgl2 | webgl | webasm | cpu' },
+  threads: { type: 'string', value: 'N', help: 'threads of the cpu kernels (default: $CPNAS_THREADS or every core); results are the same for any N' },
   seed: { type: 'string', value: 'N', help: 'random seed of the data split, initialization and sampling (default 0)' },
   out: { type: 'string', value: 'DIR', help: 'run folder to write (default: runs/<command>-<dataset>-<time>)' },
 };
@@ -138,6 +139,7 @@ export const COMMANDS: Record<CommandName, CommandSpec> = {
           'batch-size': SHARED_BUDGET['batch-size'],
           backend: RUN_FLAGS.backend,
           'gpu-mode': RUN_FLAGS['gpu-mode'],
+          threads: RUN_FLAGS.threads,
           seed: RUN_FLAGS.seed,
           json: { type: 'boolean', help: 'print the result as JSON' },
         },

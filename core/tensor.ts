@@ -3,6 +3,7 @@
  * (`requiresGrad`, `.grad`, and the node that produced it). Operations live in `ops/` as functions;
  * this file knows nothing of them.
  */
+import { allocFloat32 } from './alloc.js';
 import { backward as runBackward, type GradNode } from './autograd.js';
 import { CpnasError, shapeStr } from './errors.js';
 import { defaultRandom, type Random } from './random.js';
@@ -45,7 +46,7 @@ export class Tensor {
   // ---- construction -----------------------------------------------------------------------------
   static zeros(shape: Shape, requiresGrad = false): Tensor {
     assertValidShape('Tensor', shape); // before allocating: a negative dim must not reach new Float32Array
-    return new Tensor(new Float32Array(sizeOf(shape)), shape, requiresGrad);
+    return new Tensor(allocFloat32(sizeOf(shape)), shape, requiresGrad);
   }
 
   static ones(shape: Shape, requiresGrad = false): Tensor {
@@ -54,7 +55,7 @@ export class Tensor {
 
   static full(shape: Shape, value: number, requiresGrad = false): Tensor {
     assertValidShape('Tensor', shape);
-    return new Tensor(new Float32Array(sizeOf(shape)).fill(value), shape, requiresGrad);
+    return new Tensor(allocFloat32(sizeOf(shape)).fill(value), shape, requiresGrad);
   }
 
   static scalar(value: number, requiresGrad = false): Tensor {
