@@ -38,8 +38,9 @@ import { TS_LOADER_SOURCE } from './ts-loader.js';
 /** Arrays a job may carry. */
 export type JobArray = Float32Array | Int32Array;
 
-/** A worker that holds a claimed chunk and makes no progress for this long is given up. */
-const STALL_MS = 10_000;
+/** A worker that holds a claimed chunk and makes no progress for this long is given up (a worker
+ *  that fails reports it at once; this only catches one that hangs). */
+const STALL_MS = 60_000;
 /** Floats below which a tensor's storage stays an ordinary ArrayBuffer (small arrays never go to threads). */
 const SHARED_MIN_FLOATS = 2048;
 
@@ -363,11 +364,18 @@ export function serveJobs(ctrl: Int32Array, port: MessagePort, table: Record<str
       Atomics.notify(ctrl, DONE);
       return;
     }
-    for (let c = claim(ctrl, job.tag, job.nChunks); c >= 0; c = claim(ctrl, job.tag, job.nChunks)) {
-      fn(job.arrays, job.params, c, job.nChunks);
-      Atomics.add(ctrl, WORKER_CHUNKS, 1);
-      Atomics.add(ctrl, DONE, 1);
+    try {
+      for (let c = claim(ctrl, job.tag, job.nChunks); c >= 0; c = claim(ctrl, job.tag, job.nChunks)) {
+        fn(job.arrays, job.params, c, job.nChunks);
+        Atomics.add(ctrl, WORKER_CHUNKS, 1);
+        Atomics.add(ctrl, DONE, 1);
+        Atomics.notify(ctrl, DONE);
+      }
+    } catch {
+      // the caller sees BROKEN at once, computes the job itself and stops the pool
+      Atomics.store(ctrl, BROKEN, 1);
       Atomics.notify(ctrl, DONE);
+      return;
     }
   }
 }
