@@ -5,6 +5,7 @@
  */
 import { batchNormStatsChunk } from './batchnorm.js';
 import { conv2dBackwardDataChunk, conv2dBackwardFilterChunk, conv2dChunk } from './conv.js';
+import { binaryChunk, unaryChunk } from './elementwise.js';
 import { depthwiseBackwardDataChunk, depthwiseBackwardFilterChunk, depthwiseForwardChunk } from './depthwise.js';
 import { matmulChunk } from './gemm.js';
 import { avgPool2dBackwardChunk, avgPool2dChunk, maxPool2dBackwardChunk, maxPool2dChunk } from './pool.js';
@@ -25,4 +26,6 @@ export const CHUNK_FUNCTIONS: Record<string, ChunkFn> = {
   avgPool2d: avgPool2dChunk,
   avgPool2dBackward: avgPool2dBackwardChunk,
   batchNormStats: batchNormStatsChunk,
+  unary: unaryChunk,
+  binary: binaryChunk,
 };

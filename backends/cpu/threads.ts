@@ -26,7 +26,9 @@
  * a small module loader (ts-loader.ts) that transpiles the kernel sources with the `typescript` compiler
  * of the dev dependencies, which takes seconds, so there the default is one thread and only a test
  * that asks for more starts workers. A worker still loading takes no chunks: the caller computes them.
- * If no worker can start, every call runs on one thread.
+ * If no worker can start, every call runs on one thread. On a machine whose cores are busy with other
+ * work, a call that the workers made slower than the calling thread alone would have been puts the
+ * next few calls on the calling thread (`threadSettings.backoffCalls`); results do not change.
  */
 import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
@@ -269,7 +271,11 @@ export interface JobArg {
  * must write disjoint outputs per chunk and the same values whichever thread runs it.
  */
 export function parallel(name: string, fn: ChunkFn, args: JobArg[], params: number[], nChunks: number): void {
-  const p = nChunks >= 2 ? getPool() : null;
+  let p = nChunks >= 2 ? getPool() : null;
+  if (p && backoff > 0) {
+    backoff--;
+    p = null;
+  }
   if (!p) {
     const arrays = args.map((x) => x.a);
     for (let c = 0; c < nChunks; c++) fn(arrays, params, c, nChunks);
@@ -287,10 +293,14 @@ export function parallel(name: string, fn: ChunkFn, args: JobArg[], params: numb
   Atomics.store(ctrl, SEQ, tag);
   Atomics.notify(ctrl, SEQ);
   // this thread takes chunks like any worker
+  const t0 = performance.now();
+  let mine = 0;
   for (let c = claim(ctrl, tag, nChunks); c >= 0; c = claim(ctrl, tag, nChunks)) {
     fn(arrays, params, c, nChunks);
     Atomics.add(ctrl, DONE, 1);
+    mine++;
   }
+  const t1 = performance.now();
   // wait for the chunks the workers took
   let last = Atomics.load(ctrl, DONE), since = Date.now();
   while (last < nChunks) {
@@ -305,6 +315,9 @@ export function parallel(name: string, fn: ChunkFn, args: JobArg[], params: numb
       since = Date.now();
     }
   }
+  // the workers took nothing, or this call took longer than this thread alone would have at its own
+  // pace: the other cores are busy (a shared machine), so stay on this thread for a while
+  if (mine === nChunks || (mine > 0 && performance.now() - t0 > ((t1 - t0) * nChunks) / mine)) backoff = threadSettings.backoffCalls;
   args.forEach((x, i) => { if ((x.out || x.inout) && arrays[i] !== x.a) (x.a as Float32Array).set(arrays[i] as Float32Array); });
 }
 
@@ -324,7 +337,13 @@ export const threadSettings = {
   /** Calls with less work than this (multiply-adds, or values read) stay on the calling thread: waking
    *  a worker costs about 0.05 ms, some 250k multiply-adds. */
   minWork: 1 << 19,
+  /** After a call that the workers made slower than this thread alone (they took no chunk, or held one
+   *  while the scheduler kept them off a core), this many calls run on the calling thread only. */
+  backoffCalls: 8,
 };
+
+/** Calls still to run on the calling thread only (see threadSettings.backoffCalls). */
+let backoff = 0;
 
 /** Chunks for `units` independent pieces of a call with `work` multiply-adds: 1 when too small to share. */
 export function chunksFor(work: number, units: number): number {

@@ -11,22 +11,26 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { conv2dGeometry } from '../../ops/conv.js';
 import { batchNormStats } from '../../backends/cpu/batchnorm.js';
 import { conv2d, conv2dBackwardData, conv2dBackwardFilter, convSettings } from '../../backends/cpu/conv.js';
+import { binary, unary } from '../../backends/cpu/elementwise.js';
 import { matmul } from '../../backends/cpu/gemm.js';
 import { avgPool2d, avgPool2dBackward, maxPool2d, maxPool2dBackward } from '../../backends/cpu/pool.js';
 import { allocFloat32, getThreads, setThreads, shutdownThreads, threadInfo, threadSettings, waitForThreads } from '../../backends/cpu/threads.js';
 import { Random } from '../../core/index.js';
 
 const initial = getThreads();
-const initialMinWork = threadSettings.minWork;
+const initialMinWork = threadSettings.minWork, initialBackoff = threadSettings.backoffCalls;
 beforeAll(() => {
-  // split every call, however small, so that tiny shapes exercise every chunk boundary
+  // split every call, however small, so that tiny shapes exercise every chunk boundary; never fall
+  // back to one thread when the machine is busy
   threadSettings.minWork = 0;
+  threadSettings.backoffCalls = 0;
   setThreads(2);
   // from the TypeScript sources the worker loads the compiler first (seconds)
   expect(waitForThreads(120_000)).toBe(true);
 }, 130_000);
 afterAll(() => {
   threadSettings.minWork = initialMinWork;
+  threadSettings.backoffCalls = initialBackoff;
   setThreads(initial);
   shutdownThreads();
 });
@@ -36,6 +40,14 @@ function rand(n: number, seed: number, shared: boolean): Float32Array {
   const a = shared ? allocFloat32(n) : new Float32Array(n);
   for (let i = 0; i < n; i++) a[i] = rng.normal();
   return a;
+}
+
+/** The first index where a and b differ in bits (NaNs of the same bits agree), or -1; fast on long arrays. */
+function firstDifference(a: Float32Array | Int32Array, b: Float32Array | Int32Array): number {
+  if (a.length !== b.length) return Math.min(a.length, b.length);
+  const ua = new Uint32Array(a.buffer, a.byteOffset, a.length), ub = new Uint32Array(b.buffer, b.byteOffset, b.length);
+  for (let i = 0; i < ua.length; i++) if (ua[i] !== ub[i]) return i;
+  return -1;
 }
 
 /** Runs `f` on the calling thread alone and then with the worker, returning both outputs. */
@@ -75,7 +87,7 @@ describe('cpu kernels: 1 thread and 2 threads give identical bits', () => {
           conv2dBackwardFilter(x, dy, dw, g);
           return [y, dx, dw];
         });
-        for (let i = 0; i < 3; i++) expect(b[i]).toEqual(a[i]);
+        for (let i = 0; i < 3; i++) expect(firstDifference(b[i], a[i]), `output ${i}`).toBe(-1);
       } finally {
         convSettings.winograd = true;
       }
@@ -96,7 +108,7 @@ describe('cpu kernels: 1 thread and 2 threads give identical bits', () => {
           matmul(a, b, out, batch, m, K, N, tA, tB, m * K, broadcastB ? 0 : K * N);
           return out;
         });
-        expect(o2).toEqual(o1);
+        expect(firstDifference(o2, o1)).toBe(-1);
       }), { numRuns: 60, seed: 12 });
   });
 
@@ -120,8 +132,31 @@ describe('cpu kernels: 1 thread and 2 threads give identical bits', () => {
           batchNormStats(x, N, C, H * H, mean, variance);
           return [y, am, dx, ya, dxa, mean, variance];
         });
-        for (let i = 0; i < r1.length; i++) expect(r2[i]).toEqual(r1[i]);
+        for (let i = 0; i < r1.length; i++) expect(firstDifference(r2[i], r1[i]), `output ${i}`).toBe(-1);
       }), { numRuns: 40, seed: 13 });
+  });
+
+  it('elementwise maps: every unary op, same-shape and scalar binary ops', () => {
+    const before = threadInfo().workerChunks;
+    fc.assert(fc.property(fc.integer({ min: 1, max: 200_000 }), fc.boolean(), (n, scalar) => {
+      const x = rand(n, 8, true), y = rand(scalar ? 1 : n, 9, n % 2 === 0);
+      const [r1, r2] = both(() => {
+        const outs: Float32Array[] = [];
+        for (const op of ['neg', 'exp', 'log', 'sqrt', 'abs', 'relu', 'sigmoid', 'tanh', 'sign', 'square', 'reciprocal'] as const) {
+          const o = new Float32Array(n);
+          unary(op, x, o);
+          outs.push(o);
+        }
+        for (const op of ['add', 'sub', 'mul', 'div', 'pow', 'max', 'min'] as const) {
+          const o = new Float32Array(n);
+          binary(op, x, [n], y, [y.length], o, [n]);
+          outs.push(o);
+        }
+        return outs;
+      });
+      for (let i = 0; i < r1.length; i++) expect(firstDifference(r2[i], r1[i]), `output ${i}`).toBe(-1);
+    }), { numRuns: 15, seed: 14 });
+    expect(threadInfo().workerChunks).toBeGreaterThan(before);
   });
 });
 
