@@ -64,6 +64,18 @@ export interface Backend {
   readonly name: string;
   /** A short human description, e.g. "gpu.js (headlessgl)". */
   describe(): string;
+  /**
+   * Optional: storage for n floats of tensor data, zero-filled. The cpu backend hands out shared
+   * memory for large arrays when its kernels run on several threads, so that they need no copy;
+   * without it, tensors get plain Float32Arrays.
+   */
+  allocFloat32?(n: number): Float32Array;
+  /**
+   * Optional: how many cores the backend's kernels use; with `n`, sets that number (>= 1) and returns
+   * the previous one. Code that keeps cores busy on its own (training shards in worker threads) sets
+   * 1 meanwhile. Without it, a backend is taken to use one core of the host.
+   */
+  threads?(n?: number): number;
 
   // ---- dense linear algebra -----------------------------------------------------------------
   /**

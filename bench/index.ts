@@ -2,30 +2,35 @@
  * `npm run bench`: runs the benchmark suites of this folder and prints one row per case and backend
  * (format: shared/BENCH.md).
  *
- *   node dist/bench/index.js [--json] [--quick] [--backend NAME[,NAME]] [--filter SUBSTR]
+ *   node dist/bench/index.js [--json] [--quick] [--backend NAME[,NAME]] [--threads N] [--suite NAME[,NAME]] [--filter SUBSTR]
  *
  *   --json      the last line of stdout is one JSON array of rows (progress goes to stderr)
  *   --quick     fewer repetitions (a smoke run)
  *   --backend   the backends to measure (default: each suite's own)
+ *   --threads   kernel threads of the cpu backend (default: CPNAS_THREADS or every core)
+ *   --suite     run only these suites (conv, xnor, gpu, data, net; default: all)
  *   --filter    keep only the cases whose name (or suite name) contains SUBSTR
  *
  * Each suite is a file of bench/ exporting `suite: BenchSuite`; a suite file that is not there (not
  * written yet, or not built) is skipped with a note.
  */
 import { fileURLToPath } from 'node:url';
+import { getThreads, setThreads, waitForThreads } from '../backends/cpu/threads.js';
 import type { BenchOptions, BenchRow, BenchSuite } from './types.js';
 
 /** Suite files, in the order they run. */
-const SUITES = ['conv', 'xnor', 'gpu', 'data'];
+const SUITES = ['conv', 'xnor', 'gpu', 'data', 'net'];
 
 interface Args {
   json: boolean;
   quick: boolean;
   backends?: string[];
+  suites?: string[];
   filter?: string;
+  threads?: number;
 }
 
-const USAGE = 'usage: node dist/bench/index.js [--json] [--quick] [--backend NAME[,NAME]] [--filter SUBSTR]';
+const USAGE = 'usage: node dist/bench/index.js [--json] [--quick] [--backend NAME[,NAME]] [--threads N] [--suite NAME[,NAME]] [--filter SUBSTR]';
 
 function parseArgs(argv: string[]): Args {
   const args: Args = { json: false, quick: false };
@@ -39,7 +44,16 @@ function parseArgs(argv: string[]): Args {
     if (a === '--json') args.json = true;
     else if (a === '--quick') args.quick = true;
     else if (a === '--backend' || a === '--backends') args.backends = value().split(',').map((s) => s.trim()).filter(Boolean);
-    else if (a === '--filter') args.filter = value();
+    else if (a === '--suite' || a === '--suites') {
+      args.suites = value().split(',').map((s) => s.trim()).filter(Boolean);
+      const unknown = args.suites.filter((n) => !SUITES.includes(n));
+      if (unknown.length) throw new Error(`--suite: unknown suite ${unknown.join(', ')} (suites: ${SUITES.join(', ')})\n${USAGE}`);
+    } else if (a === '--filter') args.filter = value();
+    else if (a === '--threads') {
+      const v = value(), n = Number(v);
+      if (!Number.isInteger(n) || n < 1) throw new Error(`--threads: expected an integer >= 1, got ${v}\n${USAGE}`);
+      args.threads = n;
+    }
     else if (a === '--help' || a === '-h') { console.log(USAGE); process.exit(0); }
     else throw new Error(`unknown argument ${a}\n${USAGE}`);
   }
@@ -63,16 +77,22 @@ async function loadSuite(name: string): Promise<BenchSuite | null> {
 
 function formatRow(r: BenchRow): string {
   const ms = r.ms.toFixed(r.ms < 10 ? 2 : 1).padStart(10);
-  const gf = r.gflops === undefined ? '' : `${r.gflops.toFixed(2).padStart(8)} GFLOP/s`;
-  return `${r.backend.padEnd(8)} ${r.bench.padEnd(22)} ${ms} ms ${gf}${r.note ? `   ${r.note}` : ''}`;
+  const gf = r.gflops === undefined ? ''.padEnd(17) : `${r.gflops.toFixed(2).padStart(8)} GFLOP/s`;
+  const t = r.threads === undefined ? '' : `  ${r.threads}t`;
+  return `${r.backend.padEnd(8)} ${r.bench.padEnd(32)} ${ms} ms ${gf}${t}${r.note ? `   ${r.note}` : ''}`;
 }
 
 async function main(): Promise<void> {
   const args = parseArgs(process.argv.slice(2));
   const log = (s: string) => (args.json ? process.stderr.write(`${s}\n`) : process.stdout.write(`${s}\n`));
+  if (args.threads !== undefined) setThreads(args.threads);
+  // the workers load before the first timing (a worker still loading would leave its share to this thread)
+  waitForThreads();
+  log(`cpu kernel threads: ${getThreads()}`);
   const rows: BenchRow[] = [];
   let failed = false;
   for (const name of SUITES) {
+    if (args.suites && !args.suites.includes(name)) continue;
     let suite: BenchSuite | null;
     try {
       suite = await loadSuite(name);

@@ -6,6 +6,8 @@ export interface BenchRow {
   ms: number;
   /** 2*N*H*W*C*K*R*S per forward (3x for fwd_bwd); absent where FLOPs do not apply. */
   gflops?: number;
+  /** Kernel threads the case ran with, where the thread count matters (shared/BENCH.md). */
+  threads?: number;
   /** Free-form notes (mode, sizes). */
   note?: string;
 }

@@ -34,6 +34,7 @@ const DATA_FLAGS: FlagTable = {
 const RUN_FLAGS: FlagTable = {
   backend: { type: 'string', value: 'NAME', help: 'compute backend: cpu | gpu (default cpu)' },
   'gpu-mode': { type: 'string', value: 'MODE', help: 'gpu.js mode for --backend gpu: gpu (best available) | headlessgl | webgl2 | webgl | webasm | cpu' },
+  threads: { type: 'string', value: 'N', help: 'threads of the cpu kernels (default: $CPNAS_THREADS or every core); results are the same for any N' },
   seed: { type: 'string', value: 'N', help: 'random seed of the data split, initialization and sampling (default 0)' },
   out: { type: 'string', value: 'DIR', help: 'run folder to write (default: runs/<command>-<dataset>-<time>)' },
   force: { type: 'boolean', help: 'run a budget beyond the sanity limits (epochs, cells, channels, T), which would not finish here' },
@@ -114,16 +115,16 @@ export const COMMANDS: Record<CommandName, CommandSpec> = {
   train: {
     name: 'train',
     summary: 'train the Parent and the 1-bit Child of a given genotype',
-    usage: 'cpnas train --genotype FILE [flags]   |   cpnas train --resume DIR',
+    usage: 'cpnas train --genotype FILE|NAME [flags]   |   cpnas train --resume DIR',
     groups: [
-      { title: 'Run', flags: { genotype: { type: 'string', value: 'FILE', help: 'genotype JSON (a genotype.json of a search, or a result.json)' }, ...PRESET_FLAG, ...DATA_FLAGS, ...RUN_FLAGS, resume: { type: 'string', value: 'DIR', help: 'continue an interrupted training from its folder' } } },
+      { title: 'Run', flags: { genotype: { type: 'string', value: 'FILE|NAME', help: 'genotype JSON (a genotype.json of a search, or a result.json), or a published cell: darts_v1, darts_v2 (= darts), pc_darts, pdarts' }, ...PRESET_FLAG, ...DATA_FLAGS, ...RUN_FLAGS, resume: { type: 'string', value: 'DIR', help: 'continue an interrupted training from its folder' } } },
       {
         title: 'Training budget',
         flags: { cells: { type: 'string', value: 'N', help: 'cells of the network (same as --train-cells)' }, channels: { type: 'string', value: 'C', help: 'channels of the network (same as --train-channels)' }, ...TRAIN_FLAGS, ...SHARED_BUDGET },
       },
       { title: 'Output', flags: COMMON_FLAGS },
     ],
-    examples: ['cpnas train --genotype runs/tiny/genotype.json --dataset digits --epochs 5'],
+    examples: ['cpnas train --genotype runs/tiny/genotype.json --dataset digits --epochs 5', 'cpnas train --genotype darts_v2 --preset tiny'],
   },
   eval: {
     name: 'eval',
@@ -139,6 +140,7 @@ export const COMMANDS: Record<CommandName, CommandSpec> = {
           'batch-size': SHARED_BUDGET['batch-size'],
           backend: RUN_FLAGS.backend,
           'gpu-mode': RUN_FLAGS['gpu-mode'],
+          threads: RUN_FLAGS.threads,
           seed: RUN_FLAGS.seed,
           json: { type: 'boolean', help: 'print the result as JSON' },
         },

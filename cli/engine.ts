@@ -22,8 +22,8 @@ export interface Engine {
   runSearch(options: RunSearchOptions): SearchOutcome | Promise<SearchOutcome>;
   runTraining(options: RunTrainingOptions): RunResult | Promise<RunResult>;
   runEvaluation(options: RunEvaluationOptions): EvaluationResult | Promise<EvaluationResult>;
-  /** Makes a backend active (`cpu`, or `gpu` with a gpu.js mode). */
-  useBackend(name: 'cpu' | 'gpu', mode?: string): void | Promise<void>;
+  /** Makes a backend active (`cpu`, or `gpu` with a gpu.js mode); `threads` sets its kernel threads (--threads). */
+  useBackend(name: 'cpu' | 'gpu', mode?: string, threads?: number): void | Promise<void>;
 }
 
 /** The real engine, loaded on first use (so `cpnas --help` starts fast). */
@@ -35,7 +35,7 @@ export async function defaultEngine(): Promise<Engine> {
     runSearch: run.runSearch,
     runTraining: run.runTraining,
     runEvaluation: run.runEvaluation,
-    async useBackend(name, mode) {
+    async useBackend(name, mode, threads) {
       if (name === 'gpu') {
         try {
           core.setBackend('gpu', mode ? { mode } : undefined);
@@ -45,6 +45,7 @@ export async function defaultEngine(): Promise<Engine> {
       } else {
         core.setBackend('cpu');
       }
+      if (threads !== undefined) core.getBackend().threads?.(threads);
     },
   };
 }

@@ -11,12 +11,16 @@ import { evalCommand } from './commands/eval.js';
 import { searchCommand } from './commands/search.js';
 import { trainCommand } from './commands/train.js';
 import { Interrupted, type CliIO, type Ctx } from './context.js';
+import { intFlag } from './config.js';
 import { defaultEngine, type Engine } from './engine.js';
 import { Progress } from './progress.js';
 import { useNodeStorage } from '../node/storage.js';
 
 // every file the CLI writes or reads back goes through the durable file-system storage
 useNodeStorage();
+
+/** --threads above this is surely a typo (each thread is a worker with its own buffers). */
+const MAX_THREADS = 256;
 
 export type { CliIO } from './context.js';
 
@@ -61,8 +65,9 @@ export async function main(argv: readonly string[], io: CliIO): Promise<number> 
     let engine: Engine | null = io.engine ?? null;
     const ctx: Ctx = {
       async start(backend, gpuMode) {
+        const threads = intFlag(values, 'threads', 1, MAX_THREADS);
         engine ??= await defaultEngine();
-        await engine.useBackend(backend, gpuMode);
+        await engine.useBackend(backend, gpuMode, threads);
       },
       get engine(): Engine {
         if (!engine) throw new Error('the engine was used before ctx.start()');

@@ -3,6 +3,7 @@
  * `backward(gradOut)` returns the gradient for each parent (null where it has none). `backward(root)`
  * walks the graph once in reverse topological order, summing the gradients that reach each tensor.
  */
+import { allocFloat32 } from './alloc.js';
 import { checkOpGradient, checkOpOutput, debugNumerics } from './numerics.js';
 import { CpnasError, shapeStr } from './errors.js';
 import type { Tensor } from './tensor.js';
@@ -132,7 +133,7 @@ export function backward(root: Tensor, seed?: Float32Array): void {
       else if (owned.has(prev)) {
         for (let j = 0; j < prev.length; j++) prev[j] += gi[j];
       } else {
-        const sum = new Float32Array(prev.length);
+        const sum = allocFloat32(prev.length);
         for (let j = 0; j < sum.length; j++) sum[j] = prev[j] + gi[j];
         owned.add(sum);
         grads.set(p, sum);

@@ -83,11 +83,11 @@ export function assertValidShape(op: string, shape: Shape): void {
 }
 
 /** A zeroed Float32Array of n values; a failed allocation (out of memory) is a CpnasError naming the shape. */
-export function allocFloats(op: string, shape: Shape): Float32Array {
+export function allocFloats(op: string, shape: Shape, alloc: (n: number) => Float32Array = (n) => new Float32Array(n)): Float32Array {
   assertValidShape(op, shape);
   const n = sizeOf(shape);
   try {
-    return new Float32Array(n);
+    return alloc(n);
   } catch (e) {
     if (e instanceof RangeError) throw new CpnasError(op, `cannot allocate ${n} floats (${(n * 4 / 2 ** 30).toFixed(2)} GiB) for shape ${shapeStr(shape)}: out of memory`);
     throw e;

@@ -3,6 +3,7 @@
  * (`requiresGrad`, `.grad`, and the node that produced it). Operations live in `ops/` as functions;
  * this file knows nothing of them.
  */
+import { allocFloat32 } from './alloc.js';
 import { backward as runBackward, type GradNode } from './autograd.js';
 import { CpnasError, shapeStr } from './errors.js';
 import { defaultRandom, type Random } from './random.js';
@@ -44,8 +45,8 @@ export class Tensor {
 
   // ---- construction -----------------------------------------------------------------------------
   static zeros(shape: Shape, requiresGrad = false): Tensor {
-    // checked before allocating: a negative or huge dim must not reach new Float32Array
-    return new Tensor(allocFloats('Tensor', shape), shape, requiresGrad);
+    // checked before allocating: a negative or huge dim must not reach the allocator
+    return new Tensor(allocFloats('Tensor', shape, allocFloat32), shape, requiresGrad);
   }
 
   static ones(shape: Shape, requiresGrad = false): Tensor {
@@ -53,7 +54,7 @@ export class Tensor {
   }
 
   static full(shape: Shape, value: number, requiresGrad = false): Tensor {
-    return new Tensor(allocFloats('Tensor', shape).fill(value), shape, requiresGrad);
+    return new Tensor(allocFloats('Tensor', shape, allocFloat32).fill(value), shape, requiresGrad);
   }
 
   static scalar(value: number, requiresGrad = false): Tensor {

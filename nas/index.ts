@@ -15,6 +15,7 @@ export {
   allEdgeKeys, cellEdges, deriveGenotype, edgeKey, formatGenotype, genotypeToJSON, parseEdgeKey, parseGenotype,
   validateGenotype,
 } from './genotype.js';
+export { isNamedGenotype, listNamedGenotypes, namedGenotype } from './named-genotypes.js';
 export { CpIndicator, cpCredit, edgeSoftmax } from './indicator.js';
 export { drawOrders, architectureAt } from './sampling.js';
 export { getStrategy, listStrategies, registerStrategy } from './strategies/index.js';

@@ -211,6 +211,8 @@ export function viewsOf(b: SharedBuffers) {
 
 /** The worker's loop (shard-worker.ts): waits for a command, runs it, reports. */
 export function serveShards(init: ReplicaInit, buffers: SharedBuffers, inputShape: number[]): void {
+  // this thread is the second core's work: its kernels stay on it
+  getBackend().threads?.(1);
   const v = viewsOf(buffers);
   const replica = new Replica(init);
   let seen = 0;
@@ -259,6 +261,8 @@ export class ShardRunner {
   private readonly local: Replica | null;
   private seq = 0;
   private pending: { phase: ShardPhase; n: number; frozen: boolean; dropProb: number; dropSeed: number } | null = null;
+  /** The backend's kernel threads before `begin` set 1 (while the worker keeps the other core busy). */
+  private savedThreads: number | undefined;
 
   /** Whether the second shard runs in parallel (a worker thread) or after the first (same thread). */
   readonly parallel: boolean;
@@ -325,7 +329,14 @@ export class ShardRunner {
       this.v.ctrl[CTRL.dropSeed] = dropSeed | 0;
       this.v.numbers[0] = net.dropPathProb;
       this.signal(COMMAND.step);
+      // the worker now keeps one core busy: this thread's kernels use one too, until `finish`
+      this.savedThreads ??= getBackend().threads?.(1);
     }
+  }
+
+  private restoreThreads(): void {
+    if (this.savedThreads !== undefined) getBackend().threads?.(this.savedThreads);
+    this.savedThreads = undefined;
   }
 
   /** Waits for the second shard; its gradient is in `gradients` (parameters in order). */
@@ -341,12 +352,17 @@ export class ShardRunner {
       const stats = this.local.step(p.phase, x, this.v.y.slice(0, p.n), p.frozen, p.dropProb, p.dropSeed >>> 0, this.v.grads);
       return { gradients: this.v.grads, stats };
     }
-    this.wait();
+    try {
+      this.wait();
+    } finally {
+      this.restoreThreads();
+    }
     const [data, ce, center, kd, correct] = this.v.numbers.subarray(1, 6);
     return { gradients: this.v.grads, stats: { data, ce, center, kd, correct } };
   }
 
   close(): void {
+    this.restoreThreads();
     if (this.worker) {
       this.signal(COMMAND.exit);
       void this.worker.terminate();

@@ -7,7 +7,7 @@
  * and the running statistics move towards them by `momentum`, the variance unbiased (× n / (n - 1))
  * as in PyTorch. Evaluation: the running statistics are used, and are constants for the gradient.
  */
-import { Tensor, attach, check, checkTensor, getBackend, shapeStr } from '../core/index.js';
+import { allocFloat32, Tensor, attach, check, checkTensor, getBackend, shapeStr } from '../core/index.js';
 
 export interface RunningStats {
   mean: Float32Array;
@@ -80,7 +80,7 @@ export function batchNorm2d(
   if (weight) parents.push(weight);
   if (bias) parents.push(bias);
   return attach(out, op, parents, (g) => {
-    const dx = x.requiresGrad ? new Float32Array(x.size) : null;
+    const dx = x.requiresGrad ? allocFloat32(x.size) : null;
     const dw = weight?.requiresGrad ? new Float32Array(C) : null;
     const db = bias?.requiresGrad ? new Float32Array(C) : null;
     for (let c = 0; c < C; c++) {

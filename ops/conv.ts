@@ -3,7 +3,7 @@
  * (depthwise when groups = C). Forward and backward side by side; the kernels are the backend's
  * conv2d / conv2dBackwardData / conv2dBackwardFilter.
  */
-import { Tensor, attach, check, checkTensor, getBackend, shapeStr, type Conv2dGeometry } from '../core/index.js';
+import { allocFloat32, Tensor, attach, check, checkTensor, getBackend, shapeStr, type Conv2dGeometry } from '../core/index.js';
 import { outSize } from '../backends/backend.js';
 
 export type IntPair = number | readonly [number, number] | readonly number[];
@@ -83,11 +83,11 @@ export function conv2d(x: Tensor, w: Tensor, bias?: Tensor | null, opts: Conv2dO
     const be = getBackend();
     let dx: Float32Array | null = null, dw: Float32Array | null = null, db: Float32Array | null = null;
     if (x.requiresGrad) {
-      dx = new Float32Array(x.size);
+      dx = allocFloat32(x.size);
       be.conv2dBackwardData(gy, w.data, dx, g);
     }
     if (w.requiresGrad) {
-      dw = new Float32Array(w.size);
+      dw = allocFloat32(w.size);
       be.conv2dBackwardFilter(x.data, gy, dw, g);
     }
     if (bias?.requiresGrad) db = channelSums(gy, N, K, PQ);

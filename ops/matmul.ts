@@ -3,7 +3,7 @@
  * `linear` (x · wᵀ + b, the fully connected layer). Forward and backward side by side; the kernel is
  * the backend's batched matmul, whose transpose flags spare every explicit transpose.
  */
-import { Tensor, attach, check, checkTensor, getBackend, shapeStr, sizeOf, type Shape } from '../core/index.js';
+import { allocFloat32, Tensor, attach, check, checkTensor, getBackend, shapeStr, sizeOf, type Shape } from '../core/index.js';
 
 /**
  * For every batch of the output, the flat batch index it reads in an operand whose batch dims
@@ -65,7 +65,7 @@ function batchedProduct(
 /** Sums the per-output-batch gradients `full` into an operand's own batches (undoing broadcasting). */
 function reduceBatches(full: Float32Array, idx: Int32Array, batches: number, matSize: number): Float32Array {
   if (idx.length === batches && uniformStride(idx, matSize) === matSize) return full;
-  const out = new Float32Array(batches * matSize);
+  const out = allocFloat32(batches * matSize);
   for (let o = 0; o < idx.length; o++) {
     const src = o * matSize, dst = idx[o] * matSize;
     for (let i = 0; i < matSize; i++) out[dst + i] += full[src + i];
@@ -103,7 +103,7 @@ export function matmul(a: Tensor, b: Tensor): Tensor {
     let da: Float32Array | null = null, db: Float32Array | null = null;
     if (a.requiresGrad) {
       // dA = dC · Bᵀ
-      const full = new Float32Array(count * M * K);
+      const full = allocFloat32(count * M * K);
       batchedProduct(g, iota(count), b.data, bIdx, full, M, N, K, false, true);
       da = reduceBatches(full, aIdx, sizeOf(aBatch), M * K);
     }
@@ -115,7 +115,7 @@ export function matmul(a: Tensor, b: Tensor): Tensor {
         getBackend().matmul(a.data, g, db, 1, K, count * M, N, true, false, 0, 0);
       } else {
         // dB = Aᵀ · dC
-        const full = new Float32Array(count * K * N);
+        const full = allocFloat32(count * K * N);
         batchedProduct(a.data, aIdx, g, iota(count), full, K, M, N, true, false);
         db = reduceBatches(full, bIdx, bCount, K * N);
       }
@@ -161,12 +161,12 @@ export function linear(x: Tensor, w: Tensor, b?: Tensor | null): Tensor {
     let dx: Float32Array | null = null, dw: Float32Array | null = null, db: Float32Array | null = null;
     if (x.requiresGrad) {
       // dx = dy · w
-      dx = new Float32Array(x.size);
+      dx = allocFloat32(x.size);
       be.matmul(g, w.data, dx, 1, rows, outF, inF, false, false, 0, 0);
     }
     if (w.requiresGrad) {
       // dw = dyᵀ · x
-      dw = new Float32Array(w.size);
+      dw = allocFloat32(w.size);
       be.matmul(g, x.data, dw, 1, outF, rows, inF, true, false, 0, 0);
     }
     if (b?.requiresGrad) {

@@ -3,7 +3,7 @@
  * (negative axes count from the end); `keepDims` keeps the reduced axes as size 1.
  */
 import {
-  Tensor, attach, check, getBackend, shapeStr, normalizeAxes, reducedShape, sizeOf, stridesOf, type Shape,
+  allocFloat32, Tensor, attach, check, getBackend, shapeStr, normalizeAxes, reducedShape, sizeOf, stridesOf, type Shape,
 } from '../core/index.js';
 
 export type Axes = number | readonly number[] | undefined;
@@ -73,7 +73,7 @@ export function max(x: Tensor, axes?: Axes, keepDims = false): Tensor {
   const argmax = new Int32Array(out.size);
   getBackend().max(x.data, x.shape, ax, out.data, argmax);
   return attach(out, 'max', [x], (g) => {
-    const r = new Float32Array(x.size);
+    const r = allocFloat32(x.size);
     for (let o = 0; o < argmax.length; o++) r[argmax[o]] += g[o];
     return [r];
   });

@@ -2,7 +2,7 @@
  * Movement ops: reshape, flatten, permute, transpose, slice, concat, pad. `reshape` and `flatten`
  * share the input's storage (a view, like PyTorch's); the others copy.
  */
-import { CpnasError, Tensor, attach, check, shapeStr, sizeOf, stridesOf, type Shape } from '../core/index.js';
+import { allocFloat32, CpnasError, Tensor, attach, check, shapeStr, sizeOf, stridesOf, type Shape } from '../core/index.js';
 
 function normAxis(op: string, axis: number, rank: number, what = 'axis'): number {
   const a = axis < 0 ? axis + rank : axis;
@@ -84,7 +84,7 @@ export function permute(x: Tensor, perm: readonly number[]): Tensor {
   const inv = new Array<number>(rank);
   for (let i = 0; i < rank; i++) inv[p[i]] = i;
   return attach(out, 'permute', [x], (g) => {
-    const r = new Float32Array(x.size);
+    const r = allocFloat32(x.size);
     permuteInto(g, out.shape, inv, r);
     return [r];
   });
@@ -141,7 +141,7 @@ export function slice(x: Tensor, axis: number, start: number, end?: number): Ten
   at[ax] = s;
   copyBox(x.data, x.shape, at, out.data, outShape, zero, outShape);
   return attach(out, 'slice', [x], (g) => {
-    const r = new Float32Array(x.size);
+    const r = allocFloat32(x.size);
     copyBox(g, outShape, zero, r, x.shape, at, outShape);
     return [r];
   });
@@ -177,7 +177,7 @@ export function concat(tensors: readonly Tensor[], axis = 0): Tensor {
   }
   return attach(out, 'concat', [...tensors], (g) => tensors.map((t, i) => {
     if (!t.requiresGrad) return null;
-    const r = new Float32Array(t.size);
+    const r = allocFloat32(t.size);
     const from = zero.slice();
     from[ax] = starts[i];
     copyBox(g, outShape, from, r, t.shape, zero, t.shape);
@@ -206,7 +206,7 @@ export function pad(x: Tensor, pads: readonly (readonly [number, number])[], val
   const zero = new Array<number>(rank).fill(0);
   copyBox(x.data, x.shape, zero, out.data, outShape, before, x.shape);
   return attach(out, 'pad', [x], (g) => {
-    const r = new Float32Array(x.size);
+    const r = allocFloat32(x.size);
     copyBox(g, outShape, before, r, x.shape, zero, x.shape);
     return [r];
   });

@@ -11,11 +11,17 @@
  * A 1x1 convolution with stride 1 and no padding needs no im2col: col is the image itself. Depthwise
  * convolutions (one input channel per group) would make GEMMs of a single row, so they take direct
  * loops instead (depthwise.ts).
+ *
+ * Threads (threads.ts): the forward and the data gradient are cut into chunks of whole images; the
+ * filter gradient, a sum over images, into column ranges of dW (each chunk sums every image for its
+ * columns, in the same order as one thread would).
  */
 import type { Conv2dGeometry } from '../backend.js';
 import { depthwiseBackwardData, depthwiseBackwardFilter, depthwiseForward } from './depthwise.js';
-import { StridedPanel, gemm } from './gemm.js';
+import { NR, StridedPanel, gemm } from './gemm.js';
 import { Im2col, Im2colPanel, Im2colTransposedPanel, col2imAdd } from './im2col.js';
+import { convChunks, geometryOf, geometryParams } from './geometry.js';
+import { chunkRange, getThreads, growShared, parallel, type JobArray } from './threads.js';
 import { winogradApplies, winogradConv2d } from './winograd.js';
 
 // panel sources reused by every call (pointed at each image and group in turn)
@@ -28,8 +34,8 @@ const colTPanel = new Im2colTransposedPanel(col);
 
 /** The column-matrix gradient of one image and group; grows to the largest CRS x PQ seen. */
 let dcolBuf = new Float32Array(0);
-/** Flipped, transposed weights for the data gradient; grows to the largest weight seen. */
-let flippedBuf = new Float32Array(0);
+/** Flipped, transposed weights for the data gradient (shared memory: the threads read them). */
+let flippedBuf: Float32Array = new Float32Array(0);
 
 function dcolScratch(n: number): Float32Array {
   if (dcolBuf.length < n) dcolBuf = new Float32Array(n);
@@ -48,14 +54,23 @@ function isPointwise(g: Conv2dGeometry): boolean {
 }
 
 export function conv2d(x: Float32Array, w: Float32Array, y: Float32Array, g: Conv2dGeometry): void {
+  const Cg = g.C / g.groups;
+  if (Cg === 1 && g.groups > 1) return depthwiseForward(x, w, y, g);
+  if (convSettings.winograd && winogradApplies(g)) return winogradConv2d(x, w, y, g);
+  parallel('conv2d', conv2dChunk, [{ a: x }, { a: w }, { a: y, out: true }], geometryParams(g), convChunks(g, g.N));
+}
+
+/** Images [n0, n1) of the im2col + GEMM forward. */
+export function conv2dChunk(arrays: JobArray[], params: number[], c: number, nChunks: number): void {
+  const [x, w, y] = arrays as Float32Array[];
+  const g = geometryOf(params);
   const { N, C, H, W, K, R, S, groups, P, Q } = g;
   const Cg = C / groups, Kg = K / groups;
-  if (Cg === 1 && groups > 1) return depthwiseForward(x, w, y, g);
-  if (convSettings.winograd && winogradApplies(g)) return winogradConv2d(x, w, y, g);
   const CRS = Cg * R * S, PQ = P * Q, HW = H * W;
+  const [n0, n1] = chunkRange(N, c, nChunks);
   const pointwise = isPointwise(g);
   if (!pointwise) col.prepare(g);
-  for (let n = 0; n < N; n++) {
+  for (let n = n0; n < n1; n++) {
     for (let grp = 0; grp < groups; grp++) {
       const xOff = (n * C + grp * Cg) * HW;
       // W[g]: lanes are output channels, depth is (c, r, s)
@@ -69,9 +84,8 @@ export function conv2d(x: Float32Array, w: Float32Array, y: Float32Array, g: Con
 
 export function conv2dBackwardData(dy: Float32Array, w: Float32Array, dx: Float32Array, g: Conv2dGeometry): void {
   const { N, C, H, W, K, R, S, strideH, strideW, padH, padW, dilationH, dilationW, groups, P, Q } = g;
-  const Cg = C / groups, Kg = K / groups;
+  const Cg = C / groups;
   if (Cg === 1 && groups > 1) return depthwiseBackwardData(dy, w, dx, g);
-  const CRS = Cg * R * S, PQ = P * Q, HW = H * W;
   const pointwise = isPointwise(g);
   const padH2 = (R - 1) * dilationH - padH, padW2 = (S - 1) * dilationW - padW;
   if (!pointwise && strideH === 1 && strideW === 1 && padH2 >= 0 && padW2 >= 0) {
@@ -85,9 +99,21 @@ export function conv2dBackwardData(dy: Float32Array, w: Float32Array, dx: Float3
     });
     return;
   }
+  parallel('conv2dBackwardData', conv2dBackwardDataChunk, [{ a: dy }, { a: w }, { a: dx, out: true }], geometryParams(g), convChunks(g, N));
+}
+
+/** Images [n0, n1) of the GEMM + col2im data gradient (strided, or 1x1). */
+export function conv2dBackwardDataChunk(arrays: JobArray[], params: number[], c: number, nChunks: number): void {
+  const [dy, w, dx] = arrays as Float32Array[];
+  const g = geometryOf(params);
+  const { N, C, H, W, K, R, S, groups, P, Q } = g;
+  const Cg = C / groups, Kg = K / groups;
+  const CRS = Cg * R * S, PQ = P * Q, HW = H * W;
+  const [n0, n1] = chunkRange(N, c, nChunks);
+  const pointwise = isPointwise(g);
   const dcol = pointwise ? dx : dcolScratch(CRS * PQ);
-  if (!pointwise) dx.fill(0);
-  for (let n = 0; n < N; n++) {
+  if (!pointwise) dx.fill(0, n0 * C * HW, n1 * C * HW);
+  for (let n = n0; n < n1; n++) {
     for (let grp = 0; grp < groups; grp++) {
       const dxOff = (n * C + grp * Cg) * HW;
       // W[g]ᵀ: lanes are (c, r, s), depth is output channels
@@ -107,7 +133,7 @@ export function conv2dBackwardData(dy: Float32Array, w: Float32Array, dx: Float3
 /** w'[g, c, k, t] = w[g, k, c, RS-1-t]: per group, channels transposed and taps reversed. */
 function flippedWeights(w: Float32Array, K: number, Cg: number, RS: number, groups: number): Float32Array {
   const n = K * Cg * RS, Kg = K / groups;
-  if (flippedBuf.length < n) flippedBuf = new Float32Array(n);
+  if (flippedBuf.length < n) flippedBuf = getThreads() > 1 ? growShared(flippedBuf, n) : new Float32Array(n);
   const out = flippedBuf;
   for (let grp = 0; grp < groups; grp++) {
     for (let k = 0; k < Kg; k++) {
@@ -117,17 +143,35 @@ function flippedWeights(w: Float32Array, K: number, Cg: number, RS: number, grou
       }
     }
   }
-  return out;
+  return out.length === n ? out : out.subarray(0, n);
 }
 
 export function conv2dBackwardFilter(x: Float32Array, dy: Float32Array, dw: Float32Array, g: Conv2dGeometry): void {
+  const Cg = g.C / g.groups;
+  if (Cg === 1 && g.groups > 1) return depthwiseBackwardFilter(x, dy, dw, g);
+  // column ranges of dW: every chunk packs all of dY again, so no more chunks than threads
+  const CRS = Cg * g.R * g.S;
+  const nChunks = Math.min(convChunks(g, Math.ceil(CRS / NR)), getThreads());
+  parallel('conv2dBackwardFilter', conv2dBackwardFilterChunk, [{ a: x }, { a: dy }, { a: dw, out: true }], geometryParams(g), nChunks);
+}
+
+/** Columns [j0, j1) (a range of (c, r, s)) of dW[g] = Σ_n dY[n,g] · col[n,g]ᵀ, for every group. */
+export function conv2dBackwardFilterChunk(arrays: JobArray[], params: number[], c: number, nChunks: number): void {
+  const [x, dy, dw] = arrays as Float32Array[];
+  const g = geometryOf(params);
   const { N, C, H, W, K, R, S, groups, P, Q } = g;
   const Cg = C / groups, Kg = K / groups;
-  if (Cg === 1 && groups > 1) return depthwiseBackwardFilter(x, dy, dw, g);
   const CRS = Cg * R * S, PQ = P * Q, HW = H * W;
+  const [j0, j1] = chunkRange(CRS, c, nChunks, NR);
+  if (j1 <= j0) return;
   const pointwise = isPointwise(g);
-  if (!pointwise) col.prepare(g);
-  dw.fill(0);
+  if (!pointwise) {
+    col.prepare(g);
+    colTPanel.laneOffset = j0;
+  }
+  for (let grp = 0; grp < groups; grp++) {
+    for (let k = 0; k < Kg; k++) dw.fill(0, (grp * Kg + k) * CRS + j0, (grp * Kg + k) * CRS + j1);
+  }
   for (let n = 0; n < N; n++) {
     for (let grp = 0; grp < groups; grp++) {
       const xOff = (n * C + grp * Cg) * HW;
@@ -135,8 +179,9 @@ export function conv2dBackwardFilter(x: Float32Array, dy: Float32Array, dw: Floa
       dyPanel.set(dy, (n * K + grp * Kg) * PQ, PQ, 1);
       // colᵀ: lanes are (c, r, s), depth is output positions
       if (!pointwise) col.load(x, xOff);
-      const b = pointwise ? xPanel.set(x, xOff, HW, 1) : colTPanel;
-      gemm(Kg, CRS, PQ, dyPanel, b, dw, grp * Kg * CRS, CRS, true);
+      const b = pointwise ? xPanel.set(x, xOff + j0 * HW, HW, 1) : colTPanel;
+      gemm(Kg, j1 - j0, PQ, dyPanel, b, dw, grp * Kg * CRS + j0, CRS, true);
     }
   }
+  colTPanel.laneOffset = 0;
 }

@@ -10,9 +10,14 @@
  * dY with the flipped kernel and padding (R-1)·d - p (strided ones scatter instead). Inside the
  * region where every tap lands in the plane the sum runs without tests (3x3 fully unrolled, the
  * kernel in locals); only the border cells test each tap.
+ *
+ * Threads (threads.ts): every pass is cut into chunks of channels (filters k for the forward and the
+ * filter gradient, input channels c for the data gradient, which sums the filters of its channel).
  */
 import type { Conv2dGeometry } from '../backend.js';
+import { convChunks, geometryOf, geometryParams } from './geometry.js';
 import { qEnd, qStart } from './im2col.js';
+import { chunkRange, parallel, type JobArray } from './threads.js';
 
 interface Plane {
   H: number; W: number;
@@ -99,12 +104,20 @@ function loadTaps(w: Float32Array, k: number, R: number, S: number, W: number, d
 }
 
 export function depthwiseForward(x: Float32Array, w: Float32Array, y: Float32Array, g: Conv2dGeometry): void {
+  parallel('depthwiseForward', depthwiseForwardChunk, [{ a: x }, { a: w }, { a: y, out: true }], geometryParams(g), convChunks(g, g.K));
+}
+
+/** Filters [k0, k1) of the forward, over every image. */
+export function depthwiseForwardChunk(arrays: JobArray[], params: number[], chunk: number, nChunks: number): void {
+  const [x, w, y] = arrays as Float32Array[];
+  const g = geometryOf(params);
   const { N, C, H, W, K, R, S, groups, P, Q } = g;
   const Kg = K / groups, HW = H * W, PQ = P * Q;
   const plane: Plane = {
     H, W, R, S, sh: g.strideH, sw: g.strideW, ph: g.padH, pw: g.padW, dh: g.dilationH, dw: g.dilationW, P, Q,
   };
-  for (let k = 0; k < K; k++) {
+  const [k0, k1] = chunkRange(K, chunk, nChunks);
+  for (let k = k0; k < k1; k++) {
     loadTaps(w, k, R, S, W, g.dilationH, g.dilationW, false);
     const c = Math.floor(k / Kg);
     for (let n = 0; n < N; n++) correlate(x, (n * C + c) * HW, y, (n * K + k) * PQ, plane, false);
@@ -112,15 +125,23 @@ export function depthwiseForward(x: Float32Array, w: Float32Array, y: Float32Arr
 }
 
 export function depthwiseBackwardData(dy: Float32Array, w: Float32Array, dx: Float32Array, g: Conv2dGeometry): void {
+  parallel('depthwiseBackwardData', depthwiseBackwardDataChunk, [{ a: dy }, { a: w }, { a: dx, out: true }], geometryParams(g), convChunks(g, g.C));
+}
+
+/** Input channels [c0, c1) of the data gradient (each the sum over the filters of its group). */
+export function depthwiseBackwardDataChunk(arrays: JobArray[], params: number[], chunk: number, nChunks: number): void {
+  const [dy, w, dx] = arrays as Float32Array[];
+  const g = geometryOf(params);
   const { N, C, H, W, K, R, S, strideH, strideW, padH, padW, dilationH, dilationW, groups, P, Q } = g;
   const Kg = K / groups, HW = H * W, PQ = P * Q;
+  const [c0, c1] = chunkRange(C, chunk, nChunks);
   if (strideH === 1 && strideW === 1) {
     // dx = dY correlated with the flipped kernel, padded so that every dx cell sees all its taps
     const plane: Plane = {
       H: P, W: Q, R, S, sh: 1, sw: 1, ph: (R - 1) * dilationH - padH, pw: (S - 1) * dilationW - padW,
       dh: dilationH, dw: dilationW, P: H, Q: W,
     };
-    for (let k = 0; k < K; k++) {
+    for (let k = c0 * Kg; k < c1 * Kg; k++) {
       loadTaps(w, k, R, S, Q, dilationH, dilationW, true);
       const c = Math.floor(k / Kg), first = k % Kg === 0;
       for (let n = 0; n < N; n++) correlate(dy, (n * K + k) * PQ, dx, (n * C + c) * HW, plane, !first);
@@ -128,9 +149,9 @@ export function depthwiseBackwardData(dy: Float32Array, w: Float32Array, dx: Flo
     return;
   }
   // strided: scatter each tap's contribution, row by row over the valid range of q
-  dx.fill(0, 0, N * C * HW);
+  for (let n = 0; n < N; n++) dx.fill(0, (n * C + c0) * HW, (n * C + c1) * HW);
   for (let n = 0; n < N; n++) {
-    for (let k = 0; k < K; k++) {
+    for (let k = c0 * Kg; k < c1 * Kg; k++) {
       const xo = (n * C + Math.floor(k / Kg)) * HW, yo = (n * K + k) * PQ;
       for (let r = 0; r < R; r++) {
         for (let s = 0; s < S; s++) {
@@ -150,9 +171,17 @@ export function depthwiseBackwardData(dy: Float32Array, w: Float32Array, dx: Flo
 }
 
 export function depthwiseBackwardFilter(x: Float32Array, dy: Float32Array, dw: Float32Array, g: Conv2dGeometry): void {
+  parallel('depthwiseBackwardFilter', depthwiseBackwardFilterChunk, [{ a: x }, { a: dy }, { a: dw, out: true }], geometryParams(g), convChunks(g, g.K));
+}
+
+/** Filters [k0, k1) of the filter gradient (each a sum over every image, in image order). */
+export function depthwiseBackwardFilterChunk(arrays: JobArray[], params: number[], chunk: number, nChunks: number): void {
+  const [x, dy, dw] = arrays as Float32Array[];
+  const g = geometryOf(params);
   const { N, C, H, W, K, R, S, strideH, strideW, padH, padW, dilationH, dilationW, groups, P, Q } = g;
   const Kg = K / groups, HW = H * W, PQ = P * Q;
-  for (let k = 0; k < K; k++) {
+  const [k0, k1] = chunkRange(K, chunk, nChunks);
+  for (let k = k0; k < k1; k++) {
     const c = Math.floor(k / Kg);
     for (let r = 0; r < R; r++) {
       for (let s = 0; s < S; s++) {

@@ -1,21 +1,41 @@
-/** Elementwise kernels: unary maps and broadcasting binary maps. */
+/** Elementwise kernels: unary maps and broadcasting binary maps. Large unary maps and same-shape or
+ *  scalar binary maps are cut into index ranges for the threads of threads.ts. */
 import type { BinaryOp, UnaryOp } from '../backend.js';
+import { chunkRange, chunksFor, parallel, type JobArray } from './threads.js';
+
+const UNARY_OPS: readonly UnaryOp[] = ['neg', 'exp', 'log', 'sqrt', 'abs', 'relu', 'sigmoid', 'tanh', 'sign', 'square', 'reciprocal'];
+const BINARY_OPS: readonly BinaryOp[] = ['add', 'sub', 'mul', 'div', 'pow', 'max', 'min'];
+/** Elements per chunk at least (a chunk is memory traffic: smaller ones cost more to hand out than to do). */
+const MIN_CHUNK = 1 << 14;
 
 export function unary(op: UnaryOp, x: Float32Array, out: Float32Array): void {
   const n = x.length;
+  // a pass over memory: worth a second thread only when long (the work counted as 8 per element)
+  const nChunks = chunksFor(8 * n, Math.ceil(n / MIN_CHUNK));
+  if (nChunks < 2) return unaryRange(op, x, out, 0, n);
+  parallel('unary', unaryChunk, [{ a: x }, { a: out, out: true }], [UNARY_OPS.indexOf(op)], nChunks);
+}
+
+export function unaryChunk(arrays: JobArray[], params: number[], c: number, nChunks: number): void {
+  const [x, out] = arrays as Float32Array[];
+  const [i0, i1] = chunkRange(x.length, c, nChunks, 16);
+  unaryRange(UNARY_OPS[params[0]], x, out, i0, i1);
+}
+
+function unaryRange(op: UnaryOp, x: Float32Array, out: Float32Array, i0: number, n: number): void {
   switch (op) {
-    case 'neg': for (let i = 0; i < n; i++) out[i] = -x[i]; return;
-    case 'exp': for (let i = 0; i < n; i++) out[i] = Math.exp(x[i]); return;
-    case 'log': for (let i = 0; i < n; i++) out[i] = Math.log(x[i]); return;
-    case 'sqrt': for (let i = 0; i < n; i++) out[i] = Math.sqrt(x[i]); return;
-    case 'abs': for (let i = 0; i < n; i++) out[i] = Math.abs(x[i]); return;
-    case 'relu': for (let i = 0; i < n; i++) { const v = x[i]; out[i] = v > 0 ? v : 0; } return;
-    case 'sigmoid': for (let i = 0; i < n; i++) out[i] = 1 / (1 + Math.exp(-x[i])); return;
-    case 'tanh': for (let i = 0; i < n; i++) out[i] = Math.tanh(x[i]); return;
+    case 'neg': for (let i = i0; i < n; i++) out[i] = -x[i]; return;
+    case 'exp': for (let i = i0; i < n; i++) out[i] = Math.exp(x[i]); return;
+    case 'log': for (let i = i0; i < n; i++) out[i] = Math.log(x[i]); return;
+    case 'sqrt': for (let i = i0; i < n; i++) out[i] = Math.sqrt(x[i]); return;
+    case 'abs': for (let i = i0; i < n; i++) out[i] = Math.abs(x[i]); return;
+    case 'relu': for (let i = i0; i < n; i++) { const v = x[i]; out[i] = v > 0 ? v : 0; } return;
+    case 'sigmoid': for (let i = i0; i < n; i++) out[i] = 1 / (1 + Math.exp(-x[i])); return;
+    case 'tanh': for (let i = i0; i < n; i++) out[i] = Math.tanh(x[i]); return;
     // sign(0) = +1: a binarized value is always +-1, never 0
-    case 'sign': for (let i = 0; i < n; i++) out[i] = x[i] >= 0 ? 1 : -1; return;
-    case 'square': for (let i = 0; i < n; i++) { const v = x[i]; out[i] = v * v; } return;
-    case 'reciprocal': for (let i = 0; i < n; i++) out[i] = 1 / x[i]; return;
+    case 'sign': for (let i = i0; i < n; i++) out[i] = x[i] >= 0 ? 1 : -1; return;
+    case 'square': for (let i = i0; i < n; i++) { const v = x[i]; out[i] = v * v; } return;
+    case 'reciprocal': for (let i = i0; i < n; i++) out[i] = 1 / x[i]; return;
   }
 }
 
@@ -37,24 +57,11 @@ export function binary(
   out: Float32Array, outShape: readonly number[],
 ): void {
   const n = out.length;
-  if (a.length === n && b.length === n) {
-    switch (op) {
-      case 'add': for (let i = 0; i < n; i++) out[i] = a[i] + b[i]; return;
-      case 'sub': for (let i = 0; i < n; i++) out[i] = a[i] - b[i]; return;
-      case 'mul': for (let i = 0; i < n; i++) out[i] = a[i] * b[i]; return;
-      case 'div': for (let i = 0; i < n; i++) out[i] = a[i] / b[i]; return;
-      default: for (let i = 0; i < n; i++) out[i] = apply(op, a[i], b[i]); return;
-    }
-  }
-  if (b.length === 1 && a.length === n) {
-    const s = b[0];
-    switch (op) {
-      case 'add': for (let i = 0; i < n; i++) out[i] = a[i] + s; return;
-      case 'sub': for (let i = 0; i < n; i++) out[i] = a[i] - s; return;
-      case 'mul': for (let i = 0; i < n; i++) out[i] = a[i] * s; return;
-      case 'div': for (let i = 0; i < n; i++) out[i] = a[i] / s; return;
-      default: for (let i = 0; i < n; i++) out[i] = apply(op, a[i], s); return;
-    }
+  if (a.length === n && (b.length === n || b.length === 1)) {
+    const nChunks = chunksFor(8 * n, Math.ceil(n / MIN_CHUNK));
+    if (nChunks < 2) return binaryRange(op, a, b, out, 0, n);
+    parallel('binary', binaryChunk, [{ a }, { a: b }, { a: out, out: true }], [BINARY_OPS.indexOf(op)], nChunks);
+    return;
   }
   // general case: walk the output with per-input strides (0 on broadcast dims); the innermost
   // dimension runs as a tight loop
@@ -79,6 +86,33 @@ export function binary(
       offB -= sb[d] * outShape[d];
       idx[d] = 0;
     }
+  }
+}
+
+export function binaryChunk(arrays: JobArray[], params: number[], c: number, nChunks: number): void {
+  const [a, b, out] = arrays as Float32Array[];
+  const [i0, i1] = chunkRange(out.length, c, nChunks, 16);
+  binaryRange(BINARY_OPS[params[0]], a, b, out, i0, i1);
+}
+
+/** out[i] = a[i] (op) b[i] (or b[0] when b is a scalar) for i in [i0, n). */
+function binaryRange(op: BinaryOp, a: Float32Array, b: Float32Array, out: Float32Array, i0: number, n: number): void {
+  if (b.length === a.length) {
+    switch (op) {
+      case 'add': for (let i = i0; i < n; i++) out[i] = a[i] + b[i]; return;
+      case 'sub': for (let i = i0; i < n; i++) out[i] = a[i] - b[i]; return;
+      case 'mul': for (let i = i0; i < n; i++) out[i] = a[i] * b[i]; return;
+      case 'div': for (let i = i0; i < n; i++) out[i] = a[i] / b[i]; return;
+      default: for (let i = i0; i < n; i++) out[i] = apply(op, a[i], b[i]); return;
+    }
+  }
+  const s = b[0];
+  switch (op) {
+    case 'add': for (let i = i0; i < n; i++) out[i] = a[i] + s; return;
+    case 'sub': for (let i = i0; i < n; i++) out[i] = a[i] - s; return;
+    case 'mul': for (let i = i0; i < n; i++) out[i] = a[i] * s; return;
+    case 'div': for (let i = i0; i < n; i++) out[i] = a[i] / s; return;
+    default: for (let i = i0; i < n; i++) out[i] = apply(op, a[i], s); return;
   }
 }
 

@@ -17,8 +17,10 @@
  * packed as float64 so the kernel converts nothing (about 5% faster than float32 panels). Larger
  * tiles spill in V8 and are no faster (measured on this 2-core AMD EPYC: 4x4 ~ 3x4 > 4x8, 8x4, 6x4).
  * The packing buffer is one module-level constant reused by every call; nothing is allocated per
- * tile. Typical rate on one core: 5.5-6 GFLOP/s (matmul 512^3 in ~45 ms).
+ * tile. Typical rate on one core: 5.5-6 GFLOP/s (matmul 512^3 in ~45 ms). Each thread of threads.ts
+ * has its own copy of this module, so its own packing buffer.
  */
+import { chunkRange, chunksFor, parallel, type JobArray } from './threads.js';
 
 /** Rows of A per micro-tile. */
 export const MR = 4;
@@ -97,8 +99,10 @@ export class StridedPanel implements PanelSource {
  *  loop (measured: 5.8 vs 5.0 GFLOP/s for the same kernel reading a parameter). */
 const B_OFF = Math.ceil(MC / MR) * MR * KC;
 const P = new Float64Array(B_OFF + Math.ceil(NC / NR) * NR * KC);
-/** An MR x NR tile for the edges of C. */
-const edgeTile = new Float32Array(MR * NR);
+/** An MR x NR tile for the edges of C, float64 like the micro-kernel's accumulators: an edge cell is
+ *  then rounded exactly as an inner one (C + sum, once), so a value of C never depends on where the
+ *  tiles fall, and a GEMM cut into column ranges (threads.ts) gives the same bits as one call. */
+const edgeTile = new Float64Array(MR * NR);
 
 // ---- the blocked product ---------------------------------------------------------------------------
 
@@ -149,7 +153,7 @@ export function gemm(
  * The 4x4 micro-kernel: C[co.., 4x4 with row stride ldc] += A strip (4 x kc) · B strip (kc x 4),
  * both read from the packed buffer P (at ao and bo).
  */
-function kernel4x4(ao: number, bo: number, kc: number, C: Float32Array, co: number, ldc: number): void {
+function kernel4x4(ao: number, bo: number, kc: number, C: Float32Array | Float64Array, co: number, ldc: number): void {
   let c00 = 0, c01 = 0, c02 = 0, c03 = 0, c10 = 0, c11 = 0, c12 = 0, c13 = 0;
   let c20 = 0, c21 = 0, c22 = 0, c23 = 0, c30 = 0, c31 = 0, c32 = 0, c33 = 0;
   for (let p = 0; p < kc; p++) {
@@ -181,17 +185,39 @@ const panelB = new StridedPanel();
 
 /**
  * Batched matrix product (see Backend.matmul): out[b] = op(A[b]) · op(B[b]), A stored K x M when
- * `transA`, B stored N x K when `transB`; batch strides of 0 broadcast one matrix.
+ * `transA`, B stored N x K when `transB`; batch strides of 0 broadcast one matrix. Large products are
+ * cut into chunks of whole batch entries, or of column ranges (multiples of NR) when the batch is
+ * smaller than the chunks wanted.
  */
 export function matmul(
   a: Float32Array, b: Float32Array, out: Float32Array,
   batch: number, M: number, K: number, N: number,
   transA: boolean, transB: boolean, aBatchStride: number, bBatchStride: number,
 ): void {
-  for (let bt = 0; bt < batch; bt++) {
+  const params = [batch, M, K, N, transA ? 1 : 0, transB ? 1 : 0, aBatchStride, bBatchStride, 0];
+  let nChunks = 1;
+  const want = chunksFor(batch * M * K * N, Math.max(batch, Math.ceil(N / NR)));
+  if (want > 1) {
+    if (batch >= want) nChunks = want;
+    else {
+      params[8] = 1; // chunks are column ranges
+      nChunks = Math.min(want, Math.ceil(N / NR));
+    }
+  }
+  parallel('matmul', matmulChunk, [{ a }, { a: b }, { a: out, out: true }], params, nChunks);
+}
+
+/** One chunk of `matmul`: a range of batch entries (params[8] = 0) or of columns of every entry (1). */
+export function matmulChunk(arrays: JobArray[], params: number[], c: number, nChunks: number): void {
+  const [a, b, out] = arrays as Float32Array[];
+  const [batch, M, K, N, tA, tB, aBatchStride, bBatchStride, byColumns] = params;
+  const transA = tA === 1, transB = tB === 1;
+  const [b0, b1] = byColumns ? [0, batch] : chunkRange(batch, c, nChunks);
+  const [j0, j1] = byColumns ? chunkRange(N, c, nChunks, NR) : [0, N];
+  for (let bt = b0; bt < b1; bt++) {
     // A's lanes are its rows (i), B's lanes its columns (j)
     panelA.set(a, bt * aBatchStride, transA ? 1 : K, transA ? M : 1);
-    panelB.set(b, bt * bBatchStride, transB ? K : 1, transB ? 1 : N);
-    gemm(M, N, K, panelA, panelB, out, bt * M * N, N, false);
+    panelB.set(b, bt * bBatchStride + j0 * (transB ? K : 1), transB ? K : 1, transB ? 1 : N);
+    gemm(M, j1 - j0, K, panelA, panelB, out, bt * M * N + j0, N, false);
   }
 }

@@ -1,4 +1,5 @@
-/** The CPU backend: every kernel in plain TypeScript on typed arrays. */
+/** The CPU backend: every kernel in plain TypeScript on typed arrays, large calls spread over the
+ *  threads of threads.ts. */
 import type { Backend } from '../backend.js';
 import { batchNormStats } from './batchnorm.js';
 import { conv2d, conv2dBackwardData, conv2dBackwardFilter } from './conv.js';
@@ -6,11 +7,14 @@ import { binary, unary } from './elementwise.js';
 import { matmul } from './gemm.js';
 import { avgPool2d, avgPool2dBackward, maxPool2d, maxPool2dBackward } from './pool.js';
 import { max, sum } from './reduce.js';
+import { allocFloat32, getThreads, setThreads } from './threads.js';
 import { packWeights, xnorConv2d } from './xnor.js';
 
 export const cpuBackend: Backend = {
   name: 'cpu',
   describe: () => 'cpu (plain TypeScript)',
+  allocFloat32,
+  threads: (n?: number) => (n === undefined ? getThreads() : setThreads(n)),
   matmul,
   conv2d,
   conv2dBackwardData,

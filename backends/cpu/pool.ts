@@ -1,11 +1,73 @@
 /** Max and average pooling over NCHW. Average pooling excludes padded cells from its count
- *  (DARTS's count_include_pad=False); max pooling never picks a padded cell. */
+ *  (DARTS's count_include_pad=False); max pooling never picks a padded cell. Large calls are cut
+ *  into chunks of planes (image, channel) for the threads of threads.ts: planes are independent in
+ *  both directions (a max-pool winner always lies in its own plane). */
 import type { Pool2dGeometry } from '../backend.js';
+import { chunkRange, chunksFor, parallel, type JobArray } from './threads.js';
+
+function poolParams(g: Pool2dGeometry): number[] {
+  return [g.N, g.C, g.H, g.W, g.kH, g.kW, g.strideH, g.strideW, g.padH, g.padW, g.P, g.Q];
+}
+
+function poolGeometry(p: number[]): Pool2dGeometry {
+  const [N, C, H, W, kH, kW, strideH, strideW, padH, padW, P, Q] = p;
+  return { N, C, H, W, kH, kW, strideH, strideW, padH, padW, P, Q };
+}
+
+function poolChunks(g: Pool2dGeometry): number {
+  const planes = g.N * g.C;
+  return chunksFor(planes * g.P * g.Q * g.kH * g.kW, planes);
+}
 
 export function maxPool2d(x: Float32Array, y: Float32Array, argmax: Int32Array, g: Pool2dGeometry): void {
-  const { N, C, H, W, kH, kW, strideH, strideW, padH, padW, P, Q } = g;
-  let o = 0;
-  for (let nc = 0; nc < N * C; nc++) {
+  parallel('maxPool2d', maxPool2dChunk, [{ a: x }, { a: y, out: true }, { a: argmax, out: true }], poolParams(g), poolChunks(g));
+}
+
+export function maxPool2dChunk(arrays: JobArray[], params: number[], c: number, nChunks: number): void {
+  const g = poolGeometry(params);
+  const [p0, p1] = chunkRange(g.N * g.C, c, nChunks);
+  maxPoolPlanes(arrays[0] as Float32Array, arrays[1] as Float32Array, arrays[2] as Int32Array, g, p0, p1);
+}
+
+export function maxPool2dBackward(dy: Float32Array, argmax: Int32Array, dx: Float32Array, g: Pool2dGeometry): void {
+  parallel('maxPool2dBackward', maxPool2dBackwardChunk, [{ a: dy }, { a: argmax }, { a: dx, out: true }], poolParams(g), poolChunks(g));
+}
+
+export function maxPool2dBackwardChunk(arrays: JobArray[], params: number[], c: number, nChunks: number): void {
+  const [dy, argmax, dx] = arrays;
+  const { H, W, P, Q, N, C } = poolGeometry(params);
+  const [p0, p1] = chunkRange(N * C, c, nChunks);
+  dx.fill(0, p0 * H * W, p1 * H * W);
+  for (let o = p0 * P * Q; o < p1 * P * Q; o++) {
+    const i = argmax[o];
+    if (i >= 0) dx[i] += dy[o];
+  }
+}
+
+export function avgPool2d(x: Float32Array, y: Float32Array, g: Pool2dGeometry): void {
+  parallel('avgPool2d', avgPool2dChunk, [{ a: x }, { a: y, out: true }], poolParams(g), poolChunks(g));
+}
+
+export function avgPool2dChunk(arrays: JobArray[], params: number[], c: number, nChunks: number): void {
+  const g = poolGeometry(params);
+  const [p0, p1] = chunkRange(g.N * g.C, c, nChunks);
+  avgPoolPlanes(arrays[0] as Float32Array, arrays[1] as Float32Array, g, p0, p1);
+}
+
+export function avgPool2dBackward(dy: Float32Array, dx: Float32Array, g: Pool2dGeometry): void {
+  parallel('avgPool2dBackward', avgPool2dBackwardChunk, [{ a: dy }, { a: dx, out: true }], poolParams(g), poolChunks(g));
+}
+
+export function avgPool2dBackwardChunk(arrays: JobArray[], params: number[], c: number, nChunks: number): void {
+  const g = poolGeometry(params);
+  const [p0, p1] = chunkRange(g.N * g.C, c, nChunks);
+  avgPoolBackwardPlanes(arrays[0] as Float32Array, arrays[1] as Float32Array, g, p0, p1);
+}
+
+function maxPoolPlanes(x: Float32Array, y: Float32Array, argmax: Int32Array, g: Pool2dGeometry, p0: number, p1: number): void {
+  const { H, W, kH, kW, strideH, strideW, padH, padW, P, Q } = g;
+  let o = p0 * P * Q;
+  for (let nc = p0; nc < p1; nc++) {
     const base = nc * H * W;
     for (let p = 0; p < P; p++) {
       const h0 = p * strideH - padH;
@@ -28,18 +90,10 @@ export function maxPool2d(x: Float32Array, y: Float32Array, argmax: Int32Array, 
   }
 }
 
-export function maxPool2dBackward(dy: Float32Array, argmax: Int32Array, dx: Float32Array, _g: Pool2dGeometry): void {
-  dx.fill(0);
-  for (let o = 0; o < dy.length; o++) {
-    const i = argmax[o];
-    if (i >= 0) dx[i] += dy[o];
-  }
-}
-
-export function avgPool2d(x: Float32Array, y: Float32Array, g: Pool2dGeometry): void {
-  const { N, C, H, W, kH, kW, strideH, strideW, padH, padW, P, Q } = g;
-  let o = 0;
-  for (let nc = 0; nc < N * C; nc++) {
+function avgPoolPlanes(x: Float32Array, y: Float32Array, g: Pool2dGeometry, p0: number, p1: number): void {
+  const { H, W, kH, kW, strideH, strideW, padH, padW, P, Q } = g;
+  let o = p0 * P * Q;
+  for (let nc = p0; nc < p1; nc++) {
     const base = nc * H * W;
     for (let p = 0; p < P; p++) {
       const h0 = p * strideH - padH;
@@ -59,11 +113,11 @@ export function avgPool2d(x: Float32Array, y: Float32Array, g: Pool2dGeometry): 
   }
 }
 
-export function avgPool2dBackward(dy: Float32Array, dx: Float32Array, g: Pool2dGeometry): void {
-  const { N, C, H, W, kH, kW, strideH, strideW, padH, padW, P, Q } = g;
-  dx.fill(0);
-  let o = 0;
-  for (let nc = 0; nc < N * C; nc++) {
+function avgPoolBackwardPlanes(dy: Float32Array, dx: Float32Array, g: Pool2dGeometry, p0: number, p1: number): void {
+  const { H, W, kH, kW, strideH, strideW, padH, padW, P, Q } = g;
+  dx.fill(0, p0 * H * W, p1 * H * W);
+  let o = p0 * P * Q;
+  for (let nc = p0; nc < p1; nc++) {
     const base = nc * H * W;
     for (let p = 0; p < P; p++) {
       const h0 = p * strideH - padH;

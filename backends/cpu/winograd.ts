@@ -10,9 +10,15 @@
  * folds M back into 2x2 tiles. Images are processed in chunks so that V and M stay a few MB.
  *
  *     Bᵀ = [1 0 -1 0; 0 1 1 0; 0 -1 1 0; 0 1 0 -1]   G = [1 0 0; ½ ½ ½; ½ -½ ½; 0 0 1]   Aᵀ = [1 1 1 0; 0 1 -1 -1]
+ *
+ * Threads (threads.ts): chunks of whole images, each transforming the weights itself (Kg x Cg small
+ * transforms, little beside the images' work); the GEMMs' values do not depend on how many tiles
+ * they hold, so the result is the same for any cut.
  */
 import type { Conv2dGeometry } from '../backend.js';
 import { StridedPanel, gemm } from './gemm.js';
+import { convChunks, geometryOf, geometryParams } from './geometry.js';
+import { chunkRange, parallel, type JobArray } from './threads.js';
 
 /** Whether the Winograd path handles this convolution (and is worth it: enough channels for its GEMMs). */
 export function winogradApplies(g: Conv2dGeometry): boolean {
@@ -33,18 +39,33 @@ export const winogradSettings = {
 };
 
 export function winogradConv2d(x: Float32Array, w: Float32Array, y: Float32Array, g: Conv2dGeometry): void {
-  const { N, C, K, groups, P, Q } = g;
+  parallel('winogradConv2d', winogradChunk, [{ a: x }, { a: w }, { a: y, out: true }],
+    [...geometryParams(g), winogradSettings.chunkFloats], convChunks(g, g.N));
+}
+
+/** Images [n0, n1) of the Winograd convolution (params: the geometry, then chunkFloats). */
+export function winogradChunk(arrays: JobArray[], params: number[], chunk: number, nChunks: number): void {
+  const [x, w, y] = arrays as Float32Array[];
+  const g = geometryOf(params);
+  const [nStart, nEnd] = chunkRange(g.N, chunk, nChunks);
+  winogradImages(x, w, y, g, nStart, nEnd, params[16]);
+}
+
+function winogradImages(x: Float32Array, w: Float32Array, y: Float32Array, g: Conv2dGeometry, nStart: number, nEnd: number, chunkFloats: number): void {
+  const { C, K, groups, P, Q } = g;
+  const N = nEnd - nStart;
+  if (N <= 0) return;
   const Cg = C / groups, Kg = K / groups;
   const tilesPerImage = Math.ceil(P / 2) * Math.ceil(Q / 2);
-  const imagesPerChunk = Math.max(1, Math.min(N, Math.floor(winogradSettings.chunkFloats / (16 * (Cg + Kg) * tilesPerImage))));
+  const imagesPerChunk = Math.max(1, Math.min(N, Math.floor(chunkFloats / (16 * (Cg + Kg) * tilesPerImage))));
   const maxT = imagesPerChunk * tilesPerImage;
   if (U.length < 16 * Kg * Cg) U = new Float32Array(16 * Kg * Cg);
   if (V.length < 16 * Cg * maxT) V = new Float32Array(16 * Cg * maxT);
   if (Mbuf.length < 16 * Kg * maxT) Mbuf = new Float32Array(16 * Kg * maxT);
   for (let grp = 0; grp < groups; grp++) {
     transformWeights(w, grp * Kg, Kg, Cg, U);
-    for (let n0 = 0; n0 < N; n0 += imagesPerChunk) {
-      const images = Math.min(imagesPerChunk, N - n0), T = images * tilesPerImage;
+    for (let n0 = nStart; n0 < nEnd; n0 += imagesPerChunk) {
+      const images = Math.min(imagesPerChunk, nEnd - n0), T = images * tilesPerImage;
       transformInput(x, n0, images, grp * Cg, Cg, T, g, V);
       for (let xi = 0; xi < 16; xi++) {
         // M[ξ] (Kg x T) = U[ξ] (Kg x Cg) · V[ξ] (Cg x T)

@@ -1,7 +1,9 @@
 /** `cpnas train --genotype FILE`: train the Parent, then the 1-bit Child, of a given genotype. */
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { CpnasError } from '../../core/index.js';
 import { genotypeToJSON, validateGenotype } from '../../nas/genotype.js';
+import { isNamedGenotype, listNamedGenotypes, namedGenotype } from '../../nas/named-genotypes.js';
 import { readJson, writeFileAtomic } from '../../nas/io.js';
 import { RUN_FILES, type Genotype } from '../../nas/types.js';
 import { UsageError, type FlagValues } from '../args.js';
@@ -25,6 +27,20 @@ export function readGenotypeFile(path: string): Genotype {
     if (e instanceof CpnasError) throw new UsageError('--genotype', e.message.includes(path) ? e.message : `${path}: ${e.message}`);
     throw e;
   }
+}
+
+/**
+ * --genotype: a published genotype by name (`darts_v2`, see nas/named-genotypes.ts) unless a file of
+ * that name exists, else a genotype file.
+ */
+function genotypeFlag(values: FlagValues): Genotype {
+  const v = values.genotype;
+  if (typeof v === 'string' && isNamedGenotype(v) && !existsSync(v)) return namedGenotype(v);
+  const file = fileFlag(values, 'genotype');
+  if (!file) {
+    throw new UsageError('--genotype', `is required: the genotype.json of a search (or a result.json), or a published genotype (${listNamedGenotypes().join(', ')})`);
+  }
+  return readGenotypeFile(file);
 }
 
 export async function trainCommand(ctx: Ctx, values: FlagValues): Promise<number> {
@@ -56,9 +72,7 @@ async function trainRun(ctx: Ctx, values: FlagValues, locked: (l: LockHandle) =>
     locked(lockRunFolder(ctx, dir, 'train'));
     removeStaleTempFiles(dir); // no other writer: the lock is ours
   } else {
-    const file = fileFlag(values, 'genotype');
-    if (!file) throw new UsageError('--genotype', 'is required: the genotype.json of a search (or a result.json)');
-    genotype = readGenotypeFile(file);
+    genotype = genotypeFlag(values);
     cfg = { ...resolveConfig('train', values), noTrain: false };
     dir = typeof values.out === 'string' ? values.out : defaultOutDir('train', cfg.dataset);
     createRunFolder(dir, 'train', { check: true });

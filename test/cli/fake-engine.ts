@@ -47,8 +47,8 @@ export function fakeEngine(): FakeEngine {
       return { train: fakeDataset(100), val: fakeDataset(20), test: fakeDataset(30) };
     },
     searchSplit: (train) => ({ searchTrain: fakeDataset(Math.floor(train.length / 2)), searchVal: fakeDataset(train.length - Math.floor(train.length / 2)) }),
-    useBackend(name, mode) {
-      engine.calls.backend.push({ name, mode });
+    useBackend(name, mode, threads) {
+      engine.calls.backend.push(threads === undefined ? { name, mode } : { name, mode, threads });
     },
     async runSearch(o) {
       engine.calls.search.push(o);

@@ -75,6 +75,9 @@ describe('bad input: exit 2, one clear line naming the flag', () => {
     [['train', '--genotype', notJson], '--genotype'],
     [['train', '--genotype', noneGenotype], '--genotype'],
     [['train', '--genotype', root], '--genotype'],
+    [['train', '--genotype', 'darts_v9'], '--genotype'],
+    [['search', '--preset', 'tiny', '--threads', '0'], '--threads'],
+    [['search', '--preset', 'tiny', '--threads', 'two'], '--threads'],
     [['eval'], '--model'],
     [['eval', '--model', '/no/such/model'], '--model'],
     [['eval', '--model', notARun], '--dataset'],
@@ -241,6 +244,18 @@ describe('cpnas train and eval', () => {
     expect(engine.calls.train[0].searchSettings).toBeUndefined();
     for (const f of ['genotype.json', 'result.json', 'report.html', 'cell-reduce.svg']) expect(existsSync(join(out, f)), f).toBe(true);
     expect(r.stdout).toContain('Test accuracy:');
+
+    // a published genotype by name
+    const named = fakeEngine();
+    const r3 = await cli(['train', '--genotype', 'darts_v2', '--preset', 'tiny', '--out', fresh(), '--quiet'], { engine: named });
+    expect(r3.code, r3.stderr).toBe(0);
+    expect(named.calls.train[0].genotype.normal[7]).toEqual(['dil_conv_3x3', 2]);
+
+    // --threads reaches the backend (results do not depend on it, so it is no run setting)
+    const threaded = fakeEngine();
+    const r4 = await cli(['train', '--genotype', 'darts_v1', '--preset', 'tiny', '--threads', '3', '--out', fresh(), '--quiet'], { engine: threaded });
+    expect(r4.code, r4.stderr).toBe(0);
+    expect(threaded.calls.backend).toEqual([{ name: 'cpu', mode: undefined, threads: 3 }]);
 
     // a result.json works as --genotype too
     const r2 = await cli(['train', '--genotype', join(out, 'result.json'), '--preset', 'tiny', '--out', fresh(), '--quiet'], { engine: fakeEngine() });

@@ -1,0 +1,31 @@
+/**
+ * The chunk functions of every kernel that threads.ts may spread over threads, by job name: the table a
+ * worker thread (thread-worker.ts) looks jobs up in. A kernel that gains a parallel path adds its
+ * chunk function here under the name it passes to `parallel`.
+ */
+import { batchNormStatsChunk } from './batchnorm.js';
+import { conv2dBackwardDataChunk, conv2dBackwardFilterChunk, conv2dChunk } from './conv.js';
+import { binaryChunk, unaryChunk } from './elementwise.js';
+import { depthwiseBackwardDataChunk, depthwiseBackwardFilterChunk, depthwiseForwardChunk } from './depthwise.js';
+import { matmulChunk } from './gemm.js';
+import { avgPool2dBackwardChunk, avgPool2dChunk, maxPool2dBackwardChunk, maxPool2dChunk } from './pool.js';
+import type { ChunkFn } from './threads.js';
+import { winogradChunk } from './winograd.js';
+
+export const CHUNK_FUNCTIONS: Record<string, ChunkFn> = {
+  matmul: matmulChunk,
+  conv2d: conv2dChunk,
+  conv2dBackwardData: conv2dBackwardDataChunk,
+  conv2dBackwardFilter: conv2dBackwardFilterChunk,
+  winogradConv2d: winogradChunk,
+  depthwiseForward: depthwiseForwardChunk,
+  depthwiseBackwardData: depthwiseBackwardDataChunk,
+  depthwiseBackwardFilter: depthwiseBackwardFilterChunk,
+  maxPool2d: maxPool2dChunk,
+  maxPool2dBackward: maxPool2dBackwardChunk,
+  avgPool2d: avgPool2dChunk,
+  avgPool2dBackward: avgPool2dBackwardChunk,
+  batchNormStats: batchNormStatsChunk,
+  unary: unaryChunk,
+  binary: binaryChunk,
+};

@@ -1,0 +1,186 @@
+/**
+ * The kernel threads of the CPU backend (backends/cpu/threads.ts): every kernel that splits its work
+ * gives the same bits with 1 and 2 threads, on random shapes; the workers really computed chunks; and
+ * a process that used the pool exits by itself.
+ */
+import { spawnSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import fc from 'fast-check';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { conv2dGeometry } from '../../ops/conv.js';
+import { batchNormStats } from '../../backends/cpu/batchnorm.js';
+import { conv2d, conv2dBackwardData, conv2dBackwardFilter, convSettings } from '../../backends/cpu/conv.js';
+import { binary, unary } from '../../backends/cpu/elementwise.js';
+import { matmul } from '../../backends/cpu/gemm.js';
+import { avgPool2d, avgPool2dBackward, maxPool2d, maxPool2dBackward } from '../../backends/cpu/pool.js';
+import { allocFloat32, getThreads, setThreads, shutdownThreads, threadInfo, threadSettings, waitForThreads } from '../../backends/cpu/threads.js';
+import { Random } from '../../core/index.js';
+
+const initial = getThreads();
+const initialMinWork = threadSettings.minWork, initialBackoff = threadSettings.backoffCalls;
+beforeAll(() => {
+  // split every call, however small, so that tiny shapes exercise every chunk boundary; never fall
+  // back to one thread when the machine is busy
+  threadSettings.minWork = 0;
+  threadSettings.backoffCalls = 0;
+  setThreads(2);
+  // from the TypeScript sources the worker loads the compiler first (seconds)
+  expect(waitForThreads(120_000)).toBe(true);
+}, 130_000);
+afterAll(() => {
+  threadSettings.minWork = initialMinWork;
+  threadSettings.backoffCalls = initialBackoff;
+  setThreads(initial);
+  shutdownThreads();
+});
+
+function rand(n: number, seed: number, shared: boolean): Float32Array {
+  const rng = new Random(seed);
+  const a = shared ? allocFloat32(n) : new Float32Array(n);
+  for (let i = 0; i < n; i++) a[i] = rng.normal();
+  return a;
+}
+
+/** The first index where a and b differ in bits (NaNs of the same bits agree), or -1; fast on long arrays. */
+function firstDifference(a: Float32Array | Int32Array, b: Float32Array | Int32Array): number {
+  if (a.length !== b.length) return Math.min(a.length, b.length);
+  const ua = new Uint32Array(a.buffer, a.byteOffset, a.length), ub = new Uint32Array(b.buffer, b.byteOffset, b.length);
+  for (let i = 0; i < ua.length; i++) if (ua[i] !== ub[i]) return i;
+  return -1;
+}
+
+/** Runs `f` on the calling thread alone and then with the worker, returning both outputs. */
+function both<T>(f: () => T): [T, T] {
+  const min = threadSettings.minWork;
+  threadSettings.minWork = Infinity; // one chunk: the calling thread's own loop
+  const one = f();
+  threadSettings.minWork = min;
+  const two = f();
+  return [one, two];
+}
+
+const convShape = fc.record({
+  N: fc.integer({ min: 1, max: 6 }), groups: fc.constantFrom(1, 2), cPer: fc.integer({ min: 1, max: 12 }),
+  kPer: fc.integer({ min: 1, max: 12 }), H: fc.integer({ min: 3, max: 14 }), W: fc.integer({ min: 3, max: 14 }),
+  k: fc.constantFrom(1, 3, 5), stride: fc.constantFrom(1, 2), pad: fc.integer({ min: 0, max: 2 }),
+  dilation: fc.constantFrom(1, 2), depthwise: fc.boolean(), winograd: fc.boolean(), shared: fc.boolean(),
+}).filter((s) => (s.k - 1) * s.dilation + 1 <= Math.min(s.H, s.W) + 2 * s.pad);
+
+describe('cpu kernels: 1 thread and 2 threads give identical bits', () => {
+  it('conv2d forward, data gradient and filter gradient (im2col, 1x1, Winograd, depthwise)', () => {
+    const before = threadInfo().workerChunks;
+    fc.assert(fc.property(convShape, (s) => {
+      const C = s.depthwise ? 4 * s.cPer : s.groups * s.cPer;
+      const groups = s.depthwise ? C : s.groups;
+      const K = s.depthwise ? C : s.groups * s.kPer;
+      const g = conv2dGeometry('test', [s.N, C, s.H, s.W], [K, C / groups, s.k, s.k],
+        { stride: s.stride, padding: s.pad, dilation: s.dilation, groups });
+      const x = rand(g.N * C * s.H * s.W, 1, s.shared), w = rand(K * (C / groups) * s.k * s.k, 2, s.shared);
+      const dy = rand(g.N * K * g.P * g.Q, 3, s.shared);
+      convSettings.winograd = s.winograd;
+      try {
+        const [a, b] = both(() => {
+          const y = new Float32Array(g.N * K * g.P * g.Q), dx = new Float32Array(x.length), dw = new Float32Array(w.length);
+          conv2d(x, w, y, g);
+          conv2dBackwardData(dy, w, dx, g);
+          conv2dBackwardFilter(x, dy, dw, g);
+          return [y, dx, dw];
+        });
+        for (let i = 0; i < 3; i++) expect(firstDifference(b[i], a[i]), `output ${i}`).toBe(-1);
+      } finally {
+        convSettings.winograd = true;
+      }
+    }), { numRuns: 60, seed: 11 });
+    // the second thread did part of the work
+    expect(threadInfo().workerChunks).toBeGreaterThan(before);
+  });
+
+  it('matmul (batched, transposed, broadcast), split by batch entries or by columns', () => {
+    fc.assert(fc.property(
+      fc.integer({ min: 1, max: 5 }), fc.integer({ min: 1, max: 40 }), fc.integer({ min: 1, max: 300 }), fc.integer({ min: 1, max: 90 }),
+      fc.boolean(), fc.boolean(), fc.boolean(),
+      (batch, M, K, N, tA, tB, broadcastB) => {
+        const m = M;
+        const a = rand(batch * m * K, 4, true), b = rand((broadcastB ? 1 : batch) * K * N, 5, false);
+        const [o1, o2] = both(() => {
+          const out = new Float32Array(batch * m * N);
+          matmul(a, b, out, batch, m, K, N, tA, tB, m * K, broadcastB ? 0 : K * N);
+          return out;
+        });
+        expect(firstDifference(o2, o1)).toBe(-1);
+      }), { numRuns: 60, seed: 12 });
+  });
+
+  it('max and average pooling with their gradients, and batch-norm statistics', () => {
+    fc.assert(fc.property(
+      fc.integer({ min: 1, max: 4 }), fc.integer({ min: 1, max: 9 }), fc.integer({ min: 2, max: 20 }),
+      fc.constantFrom(2, 3), fc.constantFrom(1, 2), fc.integer({ min: 0, max: 1 }),
+      (n, C, H, k, stride, pad) => {
+        const N = n;
+        const P = Math.floor((H + 2 * pad - k) / stride) + 1;
+        const g = { N, C, H, W: H, kH: k, kW: k, strideH: stride, strideW: stride, padH: pad, padW: pad, P, Q: P };
+        const x = rand(N * C * H * H, 6, true), dy = rand(N * C * P * P, 7, true);
+        const [r1, r2] = both(() => {
+          const y = new Float32Array(N * C * P * P), am = new Int32Array(y.length), dx = new Float32Array(x.length);
+          const ya = new Float32Array(y.length), dxa = new Float32Array(x.length);
+          const mean = new Float32Array(C), variance = new Float32Array(C);
+          maxPool2d(x, y, am, g);
+          maxPool2dBackward(dy, am, dx, g);
+          avgPool2d(x, ya, g);
+          avgPool2dBackward(dy, dxa, g);
+          batchNormStats(x, N, C, H * H, mean, variance);
+          return [y, am, dx, ya, dxa, mean, variance];
+        });
+        for (let i = 0; i < r1.length; i++) expect(firstDifference(r2[i], r1[i]), `output ${i}`).toBe(-1);
+      }), { numRuns: 40, seed: 13 });
+  });
+
+  it('elementwise maps: every unary op, same-shape and scalar binary ops', () => {
+    const before = threadInfo().workerChunks;
+    fc.assert(fc.property(fc.integer({ min: 1, max: 200_000 }), fc.boolean(), (n, scalar) => {
+      const x = rand(n, 8, true), y = rand(scalar ? 1 : n, 9, n % 2 === 0);
+      const [r1, r2] = both(() => {
+        const outs: Float32Array[] = [];
+        for (const op of ['neg', 'exp', 'log', 'sqrt', 'abs', 'relu', 'sigmoid', 'tanh', 'sign', 'square', 'reciprocal'] as const) {
+          const o = new Float32Array(n);
+          unary(op, x, o);
+          outs.push(o);
+        }
+        for (const op of ['add', 'sub', 'mul', 'div', 'pow', 'max', 'min'] as const) {
+          const o = new Float32Array(n);
+          binary(op, x, [n], y, [y.length], o, [n]);
+          outs.push(o);
+        }
+        return outs;
+      });
+      for (let i = 0; i < r1.length; i++) expect(firstDifference(r2[i], r1[i]), `output ${i}`).toBe(-1);
+    }), { numRuns: 15, seed: 14 });
+    expect(threadInfo().workerChunks).toBeGreaterThan(before);
+  });
+});
+
+describe('the worker pool', () => {
+  it('setThreads refuses a count that is not a positive integer', () => {
+    expect(() => setThreads(0)).toThrow(/integer >= 1, got 0/);
+    expect(() => setThreads(1.5)).toThrow(/integer >= 1/);
+  });
+
+  const built = fileURLToPath(new URL('../../dist/backends/cpu/index.js', import.meta.url));
+  it.skipIf(!existsSync(built))('a process that ran kernels on 2 threads exits by itself', () => {
+    const script = `
+      import { conv2d } from ${JSON.stringify(new URL('../../dist/backends/cpu/conv.js', import.meta.url).href)};
+      import { setThreads, threadInfo } from ${JSON.stringify(new URL('../../dist/backends/cpu/threads.js', import.meta.url).href)};
+      setThreads(2);
+      const g = { N: 64, C: 16, H: 16, W: 16, K: 16, R: 3, S: 3, strideH: 1, strideW: 1, padH: 1, padW: 1, dilationH: 1, dilationW: 1, groups: 1, P: 16, Q: 16 };
+      const x = new Float32Array(64 * 16 * 256).fill(1), w = new Float32Array(16 * 16 * 9).fill(0.5), y = new Float32Array(x.length);
+      conv2d(x, w, y, g);
+      console.log(JSON.stringify({ running: threadInfo().running, y: y[300] }));
+    `;
+    const t0 = Date.now();
+    const r = spawnSync(process.execPath, ['--input-type=module', '-e', script], { encoding: 'utf8', timeout: 30_000 });
+    expect(r.status, r.stderr).toBe(0);
+    expect(JSON.parse(r.stdout)).toEqual({ running: true, y: 72 });
+    expect(Date.now() - t0).toBeLessThan(30_000);
+  });
+});
