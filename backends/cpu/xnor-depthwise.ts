@@ -1,0 +1,158 @@
+/**
+ * Bit-sliced 1-bit depthwise convolution (one input channel per filter, K = C = groups) for the
+ * inference engine: 32 output pixels of one row at a time, in the bits of one 32-bit word.
+ *
+ * For a channel, the signs of its input plane become rows of bits (bit set = sign -1, bitpack.ts's
+ * convention), one row per input row and per stride phase (a stride-2 row is split into its even and
+ * odd columns, so that the 32 columns read by one tap for 32 consecutive outputs are 32 consecutive
+ * bits), behind a 32-bit zero margin. For output row p and columns q0..q0+31, tap (r, s) is then one
+ * word read at a fixed bit offset; XOR with the tap's weight sign (all ones where the weight is -1)
+ * marks the mismatches, and an AND with the tap's valid mask drops the columns in the zero padding
+ * (they contribute 0 to the float convolution, not ±1). The mismatch words of the R*S taps go through
+ * a bit-sliced counter (five bit planes b0..b4, a ripple of AND/XOR per tap: 32 counts at once), so
+ *
+ *     dot[p, q] = valid[p, q] - 2 * mism[p, q]      (valid: the taps of (p, q) inside the plane)
+ *
+ * The planes are read back eight lanes at a time through a table that spreads a byte's bits to
+ * nibbles, and the float value is written through the epilogue (xnor-epilogue.ts). Rows of taps that
+ * fall in the padding are skipped. Up to 31 taps (5x5), padding and dilated reach up to 32 columns.
+ */
+import type { Conv2dGeometry } from '../backend.js';
+import type { PackedEpilogue } from './xnor-epilogue.js';
+
+/** SPREAD[v]: bit i of byte v moved to bit 4i (eight nibbles). */
+const SPREAD = (() => {
+  const t = new Int32Array(256);
+  for (let v = 0; v < 256; v++) for (let i = 0; i < 8; i++) if ((v >>> i) & 1) t[v] |= 1 << (4 * i);
+  return t;
+})();
+
+let rows = new Int32Array(0);
+let validRows = new Int32Array(0);
+let validWin = new Int32Array(0);
+let baseCount = new Int32Array(0);
+let tapMask = new Int32Array(0);
+let tapPhase = new Int32Array(0);
+let tapBit = new Int32Array(0);
+
+/** Whether this kernel takes the convolution (else the general packed kernel does). */
+export function xnorDepthwiseApplies(g: Conv2dGeometry): boolean {
+  const { C, K, groups, R, S, padW, dilationW, strideW } = g;
+  return groups === C && K === C && groups > 1 && R * S <= 31 && padW <= 32 && strideW <= 4 &&
+    (S - 1) * dilationW - padW <= 32;
+}
+
+/**
+ * y (through the epilogue) = the depthwise convolution of sign(x) with the weight signs of the
+ * packed stream `signs` (bitpack.ts layout: filter k's R*S bits from bit k*R*S); alpha is in e.A.
+ */
+export function xnorDepthwiseForward(x: Float32Array, signs: Uint32Array, y: Float32Array, g: Conv2dGeometry, e: PackedEpilogue): void {
+  const { N, C, H, W, R, S, strideH: sh, strideW: sw, padH: ph, padW: pw, dilationH: dh, dilationW: dw, P, Q } = g;
+  const RS = R * S, PQ = P * Q, HW = H * W;
+  const perPhase = Math.ceil(W / sw);
+  const rowWords = ((64 + Math.max(perPhase, Q) + Math.ceil(((S - 1) * dw) / sw) + 31) >>> 5) + 2;
+  const chunks = (Q + 31) >>> 5;
+  if (rows.length < H * sw * rowWords) rows = new Int32Array(H * sw * rowWords);
+  if (validRows.length < sw * rowWords) validRows = new Int32Array(sw * rowWords);
+  if (validWin.length < S * chunks) validWin = new Int32Array(S * chunks);
+  if (baseCount.length < PQ) baseCount = new Int32Array(PQ);
+  if (tapMask.length < RS) tapMask = new Int32Array(RS);
+  if (tapPhase.length < S) { tapPhase = new Int32Array(S); tapBit = new Int32Array(S); }
+
+  // geometry only: per column tap s, its phase and bit offset; valid masks; valid taps per output
+  validRows.fill(0, 0, sw * rowWords);
+  for (let c = 0; c < W; c++) {
+    const f = c % sw, i = (c - f) / sw + 32;
+    validRows[f * rowWords + (i >>> 5)] |= 1 << (i & 31);
+  }
+  for (let s = 0; s < S; s++) {
+    const ee = s * dw - pw, f = ((ee % sw) + sw) % sw;
+    tapPhase[s] = f;
+    tapBit[s] = 32 + (ee - f) / sw;
+    for (let ci = 0; ci < chunks; ci++) validWin[s * chunks + ci] = readWindow(validRows, f * rowWords, tapBit[s] + 32 * ci);
+  }
+  for (let p = 0; p < P; p++) for (let q = 0; q < Q; q++) {
+    let n = 0;
+    for (let r = 0; r < R; r++) {
+      const h = p * sh - ph + r * dh;
+      if (h < 0 || h >= H) continue;
+      for (let s = 0; s < S; s++) {
+        const c = q * sw - pw + s * dw;
+        if (c >= 0 && c < W) n++;
+      }
+    }
+    baseCount[p * Q + q] = n;
+  }
+
+  const { A, B, res, resScale } = e;
+  for (let n = 0; n < N; n++) {
+    for (let c = 0; c < C; c++) {
+      packPlane(x, (n * C + c) * HW, H, W, sw, rowWords);
+      for (let t = 0, bit = c * RS; t < RS; t++, bit++) tapMask[t] = -((signs[bit >>> 5] >>> (bit & 31)) & 1);
+      const a = A[c], b = B[c], r2 = resScale ? resScale[c] : 1;
+      const yo = (n * e.yChannels + e.yC0 + c) * PQ, ro = (n * e.resChannels + e.resC0 + c) * PQ;
+      for (let p = 0; p < P; p++) {
+        for (let ci = 0; ci < chunks; ci++) {
+          let b0 = 0, b1 = 0, b2 = 0, b3 = 0, b4 = 0;
+          for (let r = 0; r < R; r++) {
+            const h = p * sh - ph + r * dh;
+            if (h < 0 || h >= H) continue;
+            for (let s = 0; s < S; s++) {
+              const bitPos = tapBit[s] + 32 * ci, base = (h * sw + tapPhase[s]) * rowWords + (bitPos >>> 5), off = bitPos & 31;
+              let v = off === 0 ? rows[base] : (rows[base] >>> off) | (rows[base + 1] << (32 - off));
+              v = (v ^ tapMask[r * S + s]) & validWin[s * chunks + ci];
+              // ripple-carry add of the 32 one-bit mismatches into the counter's bit planes
+              let t2 = b0 & v; b0 ^= v; v = t2;
+              t2 = b1 & v; b1 ^= v; v = t2;
+              t2 = b2 & v; b2 ^= v; v = t2;
+              t2 = b3 & v; b3 ^= v; b4 ^= t2;
+            }
+          }
+          const q0 = 32 * ci, qn = Math.min(32, Q - q0), o = p * Q + q0;
+          for (let j = 0; j < 4 && 8 * j < qn; j++) {
+            const sh8 = 8 * j;
+            const nib = SPREAD[(b0 >>> sh8) & 255] | (SPREAD[(b1 >>> sh8) & 255] << 1) |
+              (SPREAD[(b2 >>> sh8) & 255] << 2) | (SPREAD[(b3 >>> sh8) & 255] << 3);
+            const hi = (b4 >>> sh8) & 255;
+            for (let l = 0, ln = Math.min(8, qn - sh8); l < ln; l++) {
+              const m = ((nib >>> (4 * l)) & 15) | (((hi >>> l) & 1) << 4);
+              const pq = o + sh8 + l;
+              const v = a * (baseCount[pq] - 2 * m) + b;
+              y[yo + pq] = res ? v + r2 * res[ro + pq] : v;
+            }
+          }
+        }
+      }
+    }
+  }
+}
+
+/** 32 bits of a row from bit `bit` on (rows hold a zero margin, so `bit` >= 0). */
+function readWindow(a: Int32Array, rowBase: number, bit: number): number {
+  const i = rowBase + (bit >>> 5), off = bit & 31;
+  return off === 0 ? a[i] : (a[i] >>> off) | (a[i + 1] << (32 - off));
+}
+
+/** The sign bits of one H x W plane into `rows` (per input row, per stride phase, behind a 32-bit margin). */
+function packPlane(x: Float32Array, off: number, H: number, W: number, sw: number, rowWords: number): void {
+  rows.fill(0, 0, H * sw * rowWords);
+  if (sw === 1) {
+    for (let h = 0; h < H; h++) {
+      const src = off + h * W, dst = h * rowWords + 1;
+      for (let c0 = 0; c0 < W; c0 += 32) {
+        let v = 0;
+        for (let c = c0, end = Math.min(W, c0 + 32); c < end; c++) v |= Number(!(x[src + c] >= 0)) << (c - c0);
+        rows[dst + (c0 >>> 5)] = v;
+      }
+    }
+    return;
+  }
+  for (let h = 0; h < H; h++) {
+    const src = off + h * W;
+    for (let c = 0; c < W; c++) {
+      if (x[src + c] >= 0) continue;
+      const f = c % sw, i = (c - f) / sw + 32, d = (h * sw + f) * rowWords + (i >>> 5);
+      rows[d] |= 1 << (i & 31);
+    }
+  }
+}

@@ -1,0 +1,256 @@
+/**
+ * The exported Child file (`cpnas export`, `.cpnas-child`): one inference plan (plan.ts) in one binary
+ * file. Layout, all integers little-endian:
+ *
+ *   offset  size  field
+ *   0       8     magic "CPNCHILD"
+ *   8       4     format version (u32), 1
+ *   12      4     J: bytes of the plan description (UTF-8 JSON)
+ *   16      4     D: bytes of the array section
+ *   20      4     CRC-32 (IEEE, as zlib's) of every byte after the 32-byte header
+ *   24      8     reserved, zero
+ *   32      J     the plan as JSON, every typed array replaced by {"$array": i}; plus "arrays":
+ *                 [{dtype: "f32" | "u32", offset, length}] (offset in bytes from the array section)
+ *   32+J    pad   zero bytes up to a multiple of 8
+ *   ...     D     the array section: each array at its offset (a multiple of 4), little-endian
+ *
+ * The file's size must be exactly 32 + pad8(J) + D. A reader checks the magic, the version, the sizes,
+ * the checksum and then the plan itself (every buffer index, every array's length against the layer's
+ * geometry), and refuses a bad file with an error that names it. Nothing in the file is executed.
+ */
+import { CpnasError } from '../../core/errors.js';
+import type { ConvGeom, InferencePlan, PlanStep } from './plan.js';
+
+export const CHILD_MAGIC = 'CPNCHILD';
+export const CHILD_FORMAT_VERSION = 1;
+const HEADER = 32;
+
+const CRC_TABLE = (() => {
+  const t = new Uint32Array(256);
+  for (let n = 0; n < 256; n++) {
+    let c = n;
+    for (let k = 0; k < 8; k++) c = c & 1 ? 0xedb88320 ^ (c >>> 1) : c >>> 1;
+    t[n] = c >>> 0;
+  }
+  return t;
+})();
+
+/** CRC-32 (IEEE 802.3, the polynomial of zlib and PNG) of `b`. */
+export function crc32(b: Uint8Array): number {
+  let c = 0xffffffff;
+  for (let i = 0; i < b.length; i++) c = CRC_TABLE[(c ^ b[i]) & 255] ^ (c >>> 8);
+  return (c ^ 0xffffffff) >>> 0;
+}
+
+interface ArrayRef { dtype: 'f32' | 'u32'; offset: number; length: number }
+
+const pad = (n: number, to: number): number => Math.ceil(n / to) * to;
+
+/** The plan as the bytes of a Child file. */
+export function encodePlan(plan: InferencePlan): Uint8Array {
+  const arrays: (Float32Array | Uint32Array)[] = [];
+  const refs: ArrayRef[] = [];
+  let bytes = 0;
+  const json = JSON.stringify(plan, (_key, value: unknown) => {
+    if (value instanceof Float32Array || value instanceof Uint32Array) {
+      refs.push({ dtype: value instanceof Float32Array ? 'f32' : 'u32', offset: bytes, length: value.length });
+      arrays.push(value);
+      bytes += 4 * value.length;
+      return { $array: arrays.length - 1 };
+    }
+    return value;
+  });
+  const text = new TextEncoder().encode(JSON.stringify({ plan: JSON.parse(json), arrays: refs }));
+  const J = text.length, dataStart = HEADER + pad(J, 8), out = new Uint8Array(dataStart + bytes);
+  const view = new DataView(out.buffer);
+  for (let i = 0; i < 8; i++) out[i] = CHILD_MAGIC.charCodeAt(i);
+  view.setUint32(8, CHILD_FORMAT_VERSION, true);
+  view.setUint32(12, J, true);
+  view.setUint32(16, bytes, true);
+  out.set(text, HEADER);
+  arrays.forEach((a, i) => {
+    const o = dataStart + refs[i].offset;
+    for (let j = 0; j < a.length; j++) {
+      if (a instanceof Float32Array) view.setFloat32(o + 4 * j, a[j], true);
+      else view.setUint32(o + 4 * j, a[j], true);
+    }
+  });
+  view.setUint32(20, crc32(out.subarray(HEADER)), true);
+  return out;
+}
+
+/** Reads and checks a Child file's bytes; `name` (the file) is named in every error. */
+export function decodePlan(bytes: Uint8Array, name: string): InferencePlan {
+  const bad = (why: string): CpnasError => new CpnasError('runtime', `${name} is not a valid cpnas Child file: ${why}`);
+  if (bytes.length < HEADER) throw bad(`${bytes.length} bytes, shorter than the ${HEADER}-byte header`);
+  let magic = '';
+  for (let i = 0; i < 8; i++) magic += String.fromCharCode(bytes[i]);
+  if (magic !== CHILD_MAGIC) throw bad(`it starts with ${JSON.stringify(magic)}, not the magic "${CHILD_MAGIC}" (export one with cpnas export)`);
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const version = view.getUint32(8, true);
+  if (version !== CHILD_FORMAT_VERSION) {
+    throw bad(`format version ${version}; this runtime reads version ${CHILD_FORMAT_VERSION}${version > CHILD_FORMAT_VERSION ? ' (written by a newer cpnas)' : ''}`);
+  }
+  const J = view.getUint32(12, true), D = view.getUint32(16, true), dataStart = HEADER + pad(J, 8);
+  if (bytes.length !== dataStart + D) throw bad(`${bytes.length} bytes, but its header describes ${dataStart + D} (${J} of plan, ${D} of arrays): truncated or padded`);
+  if (crc32(bytes.subarray(HEADER)) !== view.getUint32(20, true)) throw bad('checksum mismatch (the file is damaged)');
+  let doc: { plan: unknown; arrays: ArrayRef[] };
+  try {
+    doc = JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(bytes.subarray(HEADER, HEADER + J)));
+  } catch (e) {
+    throw bad(`the plan description is not JSON (${(e as Error).message})`);
+  }
+  if (!doc || typeof doc !== 'object' || !Array.isArray(doc.arrays)) throw bad('the plan description has no array table');
+  const arrays = doc.arrays.map((r, i) => {
+    if (!r || (r.dtype !== 'f32' && r.dtype !== 'u32') || !Number.isInteger(r.offset) || !Number.isInteger(r.length) ||
+      r.offset < 0 || r.length < 0 || r.offset % 4 !== 0 || r.offset + 4 * r.length > D) {
+      throw bad(`array ${i} (${JSON.stringify(r)}) lies outside the ${D}-byte array section`);
+    }
+    const out = r.dtype === 'f32' ? new Float32Array(r.length) : new Uint32Array(r.length);
+    const o = dataStart + r.offset;
+    for (let j = 0; j < r.length; j++) out[j] = r.dtype === 'f32' ? view.getFloat32(o + 4 * j, true) : view.getUint32(o + 4 * j, true);
+    return out;
+  });
+  const plan = revive(doc.plan, arrays, bad) as InferencePlan;
+  validatePlan(plan, (why) => bad(why));
+  return plan;
+}
+
+function revive(v: unknown, arrays: (Float32Array | Uint32Array)[], bad: (why: string) => CpnasError): unknown {
+  if (Array.isArray(v)) return v.map((x) => revive(x, arrays, bad));
+  if (v && typeof v === 'object') {
+    const o = v as Record<string, unknown>;
+    if ('$array' in o) {
+      const i = o.$array;
+      if (typeof i !== 'number' || !Number.isInteger(i) || i < 0 || i >= arrays.length) throw bad(`array reference ${JSON.stringify(i)} is not in the array table`);
+      return arrays[i];
+    }
+    const out: Record<string, unknown> = {};
+    for (const [k, x] of Object.entries(o)) out[k] = revive(x, arrays, bad);
+    return out;
+  }
+  return v;
+}
+
+const isInt = (v: unknown, min = 0): v is number => typeof v === 'number' && Number.isInteger(v) && v >= min;
+
+/**
+ * Checks a plan's structure: buffer indices, shapes, and array lengths against each layer's geometry
+ * (what the kernels rely on to stay in bounds). `fail` builds the error.
+ */
+export function validatePlan(plan: InferencePlan, fail: (why: string) => Error): void {
+  const p = plan as Partial<InferencePlan>;
+  if (!p || !Array.isArray(p.buffers) || !Array.isArray(p.steps) || !Array.isArray(p.input)) throw fail('the plan needs input, buffers and steps');
+  const shapes = p.buffers;
+  shapes.forEach((s, i) => {
+    if (!Array.isArray(s) || s.length !== 3 || !s.every((d) => isInt(d, 1))) throw fail(`buffer ${i} has shape ${JSON.stringify(s)}, not [C,H,W] of positive integers`);
+  });
+  if (shapes.length === 0 || shapes[0].join() !== p.input.join()) throw fail('buffer 0 must be the input');
+  if (!isInt(p.output) || p.output >= shapes.length || !isInt(p.numClasses, 1) || shapes[p.output].join() !== `${p.numClasses},1,1`) {
+    throw fail(`output buffer ${JSON.stringify(p.output)} does not hold ${JSON.stringify(p.numClasses)} logits`);
+  }
+  const buf = (i: number, v: unknown, what: string): [number, number, number] => {
+    if (!isInt(v) || v >= shapes.length) throw fail(`step ${i}: ${what} buffer ${JSON.stringify(v)} does not exist`);
+    return shapes[v];
+  };
+  const arr = (i: number, v: unknown, kind: 'f32' | 'u32', n: number, what: string): void => {
+    const ok = kind === 'f32' ? v instanceof Float32Array : v instanceof Uint32Array;
+    if (!ok || (v as Float32Array).length !== n) throw fail(`step ${i}: ${what} must be ${n} ${kind} values`);
+  };
+  const sizeOf = (s: number[]): number => s[0] * s[1] * s[2];
+  p.steps.forEach((s: PlanStep, i) => {
+    if (!s || typeof s !== 'object') throw fail(`step ${i} is not an object`);
+    if (s.op !== 'zero' && s.op !== 'add' && (s as { x: unknown }).x === s.y) throw fail(`step ${i}: ${s.op} writes its own input`);
+    if (s.y === 0) throw fail(`step ${i} writes the input buffer`);
+    switch (s.op) {
+      case 'conv': case 'bconv': {
+        const x = buf(i, s.x, 'input'), y = buf(i, s.y, 'output'), g = s.geom as ConvGeom;
+        checkGeom(i, g, x, fail);
+        const yC0 = s.op === 'bconv' ? s.yC0 : 0;
+        if (!isInt(yC0) || y[1] !== g.P || y[2] !== g.Q || yC0 + g.K > y[0]) throw fail(`step ${i}: output [${y}] does not take ${g.K} channels of ${g.P}x${g.Q} from channel ${yC0}`);
+        const Cg = g.C / g.groups;
+        if (s.op === 'conv') {
+          arr(i, s.weight, 'f32', g.K * Cg * g.R * g.S, 'weight');
+          if (s.bias !== null) arr(i, s.bias, 'f32', g.K, 'bias');
+        } else {
+          arr(i, s.signs, 'u32', Math.ceil((g.K * Cg * g.R * g.S) / 32), 'signs');
+          arr(i, s.A, 'f32', g.K, 'A');
+          arr(i, s.B, 'f32', g.K, 'B');
+          if (s.resScale !== null) arr(i, s.resScale, 'f32', g.K, 'resScale');
+          if (s.res !== -1) {
+            const r = buf(i, s.res, 'shortcut');
+            if (!isInt(s.resC0) || r[1] !== g.P || r[2] !== g.Q || s.resC0 + g.K > r[0]) throw fail(`step ${i}: shortcut [${r}] does not match the output`);
+          }
+        }
+        return;
+      }
+      case 'affine': {
+        const x = buf(i, s.x, 'input'), y = buf(i, s.y, 'output');
+        if (x.join() !== y.join()) throw fail(`step ${i}: affine maps [${x}] to [${y}]`);
+        arr(i, s.scale, 'f32', x[0], 'scale');
+        arr(i, s.shift, 'f32', x[0], 'shift');
+        return;
+      }
+      case 'relu': case 'copy': {
+        const x = buf(i, s.x, 'input'), y = buf(i, s.y, 'output'), c0 = s.op === 'copy' ? s.yC0 : 0;
+        if (!isInt(c0) || x[1] !== y[1] || x[2] !== y[2] || c0 + x[0] > y[0]) throw fail(`step ${i}: ${s.op} of [${x}] does not fit [${y}]`);
+        return;
+      }
+      case 'add': {
+        const a = buf(i, s.a, 'input'), b = buf(i, s.b, 'input'), y = buf(i, s.y, 'output');
+        if (s.y === s.a || s.y === s.b) throw fail(`step ${i}: add writes its own input`);
+        if (a.join() !== b.join() || !isInt(s.yC0) || a[1] !== y[1] || a[2] !== y[2] || s.yC0 + a[0] > y[0]) throw fail(`step ${i}: add of [${a}] and [${b}] into [${y}]`);
+        return;
+      }
+      case 'maxpool': case 'avgpool': {
+        const x = buf(i, s.x, 'input'), y = buf(i, s.y, 'output');
+        if (!isInt(s.kernel, 1) || !isInt(s.stride, 1) || !isInt(s.padding) || 2 * s.padding >= s.kernel + 1) throw fail(`step ${i}: bad pooling window`);
+        const P = Math.floor((x[1] + 2 * s.padding - s.kernel) / s.stride) + 1, Q = Math.floor((x[2] + 2 * s.padding - s.kernel) / s.stride) + 1;
+        if (y.join() !== `${x[0]},${P},${Q}`) throw fail(`step ${i}: pooling [${x}] gives [${x[0]},${P},${Q}], not [${y}]`);
+        return;
+      }
+      case 'groupmean': {
+        const x = buf(i, s.x, 'input'), y = buf(i, s.y, 'output');
+        if (!isInt(s.groups, 1) || y.join() !== `${x[0] / s.groups},${x[1]},${x[2]}`) throw fail(`step ${i}: group mean of [${x}] into [${y}]`);
+        return;
+      }
+      case 'shift': {
+        const x = buf(i, s.x, 'input'), y = buf(i, s.y, 'output');
+        if (y.join() !== `${x[0]},${x[1] - 1 + (x[1] % 2)},${x[2] - 1 + (x[2] % 2)}`) throw fail(`step ${i}: shift of [${x}] into [${y}]`);
+        return;
+      }
+      case 'zero': buf(i, s.y, 'output'); return;
+      case 'gap': {
+        const x = buf(i, s.x, 'input'), y = buf(i, s.y, 'output');
+        if (y.join() !== `${x[0]},1,1`) throw fail(`step ${i}: global pool of [${x}] into [${y}]`);
+        return;
+      }
+      case 'linear': {
+        const x = buf(i, s.x, 'input'), y = buf(i, s.y, 'output');
+        if (!isInt(s.inFeatures, 1) || !isInt(s.outFeatures, 1) || sizeOf(x) !== s.inFeatures || sizeOf(y) !== s.outFeatures) throw fail(`step ${i}: linear sizes`);
+        arr(i, s.weight, 'f32', s.inFeatures * s.outFeatures, 'weight');
+        if (s.bias !== null) arr(i, s.bias, 'f32', s.outFeatures, 'bias');
+        return;
+      }
+      default: throw fail(`step ${i} has unknown op ${JSON.stringify((s as { op: unknown }).op)}`);
+    }
+  });
+  // every buffer is written before it is read
+  const written = new Set([0]);
+  p.steps.forEach((s, i) => {
+    const reads = s.op === 'bconv' ? (s.res >= 0 ? [s.x, s.res] : [s.x]) : s.op === 'add' ? [s.a, s.b] : s.op === 'zero' ? [] : [s.x];
+    for (const b of reads) if (!written.has(b)) throw fail(`step ${i} reads buffer ${b} before any step writes it`);
+    written.add(s.y);
+  });
+  if (!written.has(p.output)) throw fail(`no step writes the output buffer ${p.output}`);
+}
+
+function checkGeom(i: number, g: ConvGeom, x: [number, number, number], fail: (why: string) => Error): void {
+  const keys = ['C', 'H', 'W', 'K', 'R', 'S', 'strideH', 'strideW', 'padH', 'padW', 'dilationH', 'dilationW', 'groups', 'P', 'Q'] as const;
+  if (!g || typeof g !== 'object' || !keys.every((k) => isInt(g[k], k.startsWith('pad') ? 0 : 1))) throw fail(`step ${i}: bad convolution geometry`);
+  const P = Math.floor((g.H + 2 * g.padH - g.dilationH * (g.R - 1) - 1) / g.strideH) + 1;
+  const Q = Math.floor((g.W + 2 * g.padW - g.dilationW * (g.S - 1) - 1) / g.strideW) + 1;
+  if (x.join() !== `${g.C},${g.H},${g.W}` || g.C % g.groups !== 0 || g.K % g.groups !== 0 || P !== g.P || Q !== g.Q) {
+    throw fail(`step ${i}: convolution geometry does not match its input [${x}]`);
+  }
+}
