@@ -17,7 +17,7 @@ function runFolderOf(model: string): string | null {
 }
 
 /** What an exported Child file says about the data it was trained on (its plan's meta). */
-async function exportedInfo(file: string): Promise<{ dataset?: DatasetName; limit?: number; seed?: number; imageSize: number }> {
+async function exportedInfo(file: string): Promise<{ dataset?: DatasetName; limit?: RunConfig['limit']; seed?: number; imageSize: number }> {
   const { readChildFile } = await import('../../binary/runtime/node.js');
   let child;
   try {
@@ -29,7 +29,7 @@ async function exportedInfo(file: string): Promise<{ dataset?: DatasetName; limi
   const m = child.meta;
   return {
     dataset: (DATASETS as readonly string[]).includes(m.dataset as string) ? m.dataset as DatasetName : undefined,
-    limit: typeof m.limit === 'number' ? m.limit : undefined,
+    limit: m.limit !== null && (typeof m.limit === 'number' || typeof m.limit === 'object') ? m.limit as RunConfig['limit'] : undefined,
     seed: typeof m.seed === 'number' ? m.seed : undefined,
     imageSize: child.inputShape[1],
   };
