@@ -13,6 +13,7 @@
  */
 import { CpnasError, shapeStr } from '../core/index.js';
 import type { BatchNorm2d, Conv2d, Linear } from '../ops/layers.js';
+import { signThreshold } from '../backends/cpu/xnor-epilogue.js';
 import { BinaryConv2d } from './binary-conv.js';
 import type { BinaryConvStep, BufferShape, ConvGeom, InferencePlan, PlanMeta, PlanStep } from './runtime/plan.js';
 
@@ -47,12 +48,19 @@ export interface BinaryConvOptions {
   bnAfterSum?: boolean;
   /** This convolution's first channel in the BN (two convolutions sharing one BN, as in FactorizedReduce). */
   bnChannel?: number;
+  /**
+   * Only 1-bit convolutions read the output: write it as sign bits, the BN + sign folded into a
+   * per-channel threshold (no shortcut, no slice).
+   */
+  outBits?: boolean;
   into?: Into;
 }
 
 export class PlanBuilder {
   readonly buffers: BufferShape[] = [];
   readonly steps: PlanStep[] = [];
+  /** Buffers that hold sign bits. */
+  readonly packed = new Set<number>();
 
   constructor(readonly input: BufferShape) {
     this.buffers.push([...input] as BufferShape);
@@ -67,6 +75,15 @@ export class PlanBuilder {
     return this.buffers.length - 1;
   }
 
+  /** Whether buffer b holds sign bits (only 1-bit convolutions may read it). */
+  isPacked(b: number): boolean {
+    return this.packed.has(b);
+  }
+
+  private readsFloat(b: number, what: string): void {
+    if (this.packed.has(b)) throw new CpnasError('plan', `${what} reads buffer ${b}, which holds sign bits`);
+  }
+
   private geometry(conv: Conv2d, x: number, where: string): ConvGeom {
     const [C, H, W] = this.shape(x);
     const [K, Cg, R, S] = conv.weight.shape;
@@ -79,6 +96,7 @@ export class PlanBuilder {
 
   /** A float convolution (with its bias). */
   floatConv(conv: Conv2d, x: number): number {
+    this.readsFloat(x, 'floatConv');
     if (conv instanceof BinaryConv2d) throw new CpnasError('plan', 'floatConv was given a BinaryConv2d');
     const geom = this.geometry(conv, x, 'conv');
     const y = this.newBuffer([geom.K, geom.P, geom.Q]);
@@ -88,6 +106,7 @@ export class PlanBuilder {
 
   /** BN in eval mode (optionally followed by ReLU), as a per-channel map. */
   batchNorm(bn: BatchNorm2d, x: number, relu = false): number {
+    this.readsFloat(x, 'batchNorm');
     const { scale, shift } = foldBatchNorm(bn);
     if (this.shape(x)[0] !== bn.channels) throw new CpnasError('plan', `BatchNorm2d(${bn.channels}) applied to ${this.shape(x)[0]} channels`);
     const y = this.newBuffer(this.shape(x));
@@ -123,7 +142,15 @@ export class PlanBuilder {
     } else {
       y = this.newBuffer([K, geom.P, geom.Q]);
     }
-    const step: BinaryConvStep = { op: 'bconv', x, y, geom, signs, A, B, yC0, res: -1, resC0: 0, resScale };
+    let outBits: BinaryConvStep['outBits'] = null;
+    if (o.outBits) {
+      if (o.res || o.into) throw new CpnasError('plan', 'a binary conv with sign-bit output takes no shortcut and writes a buffer of its own');
+      const dir = new Float32Array(K), val = new Float32Array(K);
+      for (let k = 0; k < K; k++) ({ dir: dir[k], val: val[k] } = signThreshold(A[k], B[k]));
+      outBits = { dir, val };
+      this.packed.add(y);
+    }
+    const step: BinaryConvStep = { op: 'bconv', x, y, geom, signs, A, B, yC0, res: -1, resC0: 0, resScale, inBits: this.packed.has(x), outBits };
     if (o.res) {
       const [Cr, Pr, Qr] = this.shape(o.res.buffer), c0 = o.res.channel ?? 0;
       if (Pr !== geom.P || Qr !== geom.Q || c0 + K > Cr) throw new CpnasError('plan', `shortcut [${Cr},${Pr},${Qr}] does not match the binary conv output [${K},${geom.P},${geom.Q}]`);
@@ -135,6 +162,7 @@ export class PlanBuilder {
   }
 
   pool(kind: 'max' | 'avg', x: number, kernel: number, stride: number, padding: number): number {
+    this.readsFloat(x, 'pool');
     const [C, H, W] = this.shape(x);
     const P = Math.floor((H + 2 * padding - kernel) / stride) + 1, Q = Math.floor((W + 2 * padding - kernel) / stride) + 1;
     const y = this.newBuffer([C, P, Q]);
@@ -143,6 +171,7 @@ export class PlanBuilder {
   }
 
   groupMean(x: number, groups: number): number {
+    this.readsFloat(x, 'groupMean');
     const [C, H, W] = this.shape(x);
     const y = this.newBuffer([C / groups, H, W]);
     this.steps.push({ op: 'groupmean', x, y, groups });
@@ -151,6 +180,8 @@ export class PlanBuilder {
 
   /** a + b, into a new buffer or a channel slice. */
   add(a: number, b: number, into?: Into): number {
+    this.readsFloat(a, 'add');
+    this.readsFloat(b, 'add');
     const sa = this.shape(a), sb = this.shape(b);
     if (sa.join() !== sb.join()) throw new CpnasError('plan', `add of [${sa}] and [${sb}]`);
     const y = into ? into.buffer : this.newBuffer(sa);
@@ -159,11 +190,13 @@ export class PlanBuilder {
   }
 
   copy(x: number, into: Into): void {
+    this.readsFloat(x, 'copy');
     this.steps.push({ op: 'copy', x, y: into.buffer, yC0: into.channel });
   }
 
   /** x shifted by one pixel (FactorizedReduce's second path), zero-padded at the end to even sizes. */
   shift(x: number): number {
+    this.readsFloat(x, 'shift');
     const [C, H, W] = this.shape(x);
     const y = this.newBuffer([C, H - 1 + (H % 2), W - 1 + (W % 2)]);
     this.steps.push({ op: 'shift', x, y });
@@ -177,12 +210,14 @@ export class PlanBuilder {
   }
 
   globalPool(x: number): number {
+    this.readsFloat(x, 'globalPool');
     const y = this.newBuffer([this.shape(x)[0], 1, 1]);
     this.steps.push({ op: 'gap', x, y });
     return y;
   }
 
   linear(lin: Linear, x: number): number {
+    this.readsFloat(x, 'linear');
     const [C, H, W] = this.shape(x);
     if (C * H * W !== lin.inFeatures) throw new CpnasError('plan', `Linear(${lin.inFeatures}) applied to ${C * H * W} features`);
     const y = this.newBuffer([lin.outFeatures, 1, 1]);

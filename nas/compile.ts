@@ -81,9 +81,12 @@ const strideOf = (d: ConvDecl): number => (typeof d.stride === 'number' ? d.stri
  * - bireal: h <- BN_i(conv_i(h)) + shortcut(h) per conv, one packed pass each; the last conv of a
  *   unit with a normalized output (preprocessing) has BN(conv(h) + shortcut(h)): the shortcut rides
  *   before the BN.
- * - paper: conv_1 -> ... -> conv_n -> BN; a conv's output feeds the next conv's sign() directly.
+ * - paper: conv_1 -> ... -> conv_n -> BN; a conv's output feeds the next conv's sign() directly, so
+ *   it is written as sign bits (threshold dot < 0 for alpha > 0); with `outBits` the unit's BN output
+ *   is too (BN + sign as a per-channel threshold on the dot product, flipped where the BN scale is
+ *   negative).
  */
-function compileUnit(b: PlanBuilder, unit: Unit, x: number, into?: Into): number {
+function compileUnit(b: PlanBuilder, unit: Unit, x: number, into?: Into, outBits = false): number {
   const last = unit.convs.length - 1;
   let h = x;
   if (unit instanceof BiRealUnit) {
@@ -98,7 +101,12 @@ function compileUnit(b: PlanBuilder, unit: Unit, x: number, into?: Into): number
     return h;
   }
   if (unit instanceof PaperUnit) {
-    for (let i = 0; i <= last; i++) h = b.binaryConv(binaryConvOf(unit.convs[i]), h, { bn: i === last ? unit.bn : undefined, into: i === last ? into : undefined });
+    // every conv but the last feeds the next conv's sign() alone: its output stays sign bits
+    for (let i = 0; i <= last; i++) {
+      h = b.binaryConv(binaryConvOf(unit.convs[i]), h, {
+        bn: i === last ? unit.bn : undefined, into: i === last ? into : undefined, outBits: i < last || outBits,
+      });
+    }
     return h;
   }
   throw new CpnasError('compileChild', `unit ${unit.constructor.name} is not a 1-bit Child unit (a Parent's units do not compile to a plan)`);
@@ -120,7 +128,12 @@ function compileOp(b: PlanBuilder, op: Module, x: number): number {
     compileUnit(b, op.half2, shifted, { buffer: y, channel: op.outC / 2 });
     return y;
   }
-  if (op instanceof SepConv) return compileUnit(b, op.unit2, compileUnit(b, op.unit1, x));
+  if (op instanceof SepConv) {
+    // the first unit's output feeds only the second's first conv: with no shortcut between (paper
+    // form), BN + sign fold into that conv's threshold and the activations stay packed
+    const packed = op.unit1 instanceof PaperUnit;
+    return compileUnit(b, op.unit2, compileUnit(b, op.unit1, x, undefined, packed));
+  }
   if (op instanceof DilConv) return compileUnit(b, op.unit, x);
   throw new CpnasError('compileChild', `operation ${op.constructor.name} has no inference-plan form (built-in operations only)`);
 }

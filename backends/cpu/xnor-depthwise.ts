@@ -45,8 +45,10 @@ export function xnorDepthwiseApplies(g: Conv2dGeometry): boolean {
 /**
  * y (through the epilogue) = the depthwise convolution of sign(x) with the weight signs of the
  * packed stream `signs` (bitpack.ts layout: filter k's R*S bits from bit k*R*S); alpha is in e.A.
+ * `xBits` (instead of x): the input's signs already packed, in the plane layout of xnor-epilogue.ts.
+ * With `e.bits` the output is sign bits by threshold, in the same layout.
  */
-export function xnorDepthwiseForward(x: Float32Array, signs: Uint32Array, y: Float32Array, g: Conv2dGeometry, e: PackedEpilogue): void {
+export function xnorDepthwiseForward(x: Float32Array, signs: Uint32Array, y: Float32Array, g: Conv2dGeometry, e: PackedEpilogue, xBits: Int32Array | null = null): void {
   const { N, C, H, W, R, S, strideH: sh, strideW: sw, padH: ph, padW: pw, dilationH: dh, dilationW: dw, P, Q } = g;
   const RS = R * S, PQ = P * Q, HW = H * W;
   const perPhase = Math.ceil(W / sw);
@@ -84,10 +86,13 @@ export function xnorDepthwiseForward(x: Float32Array, signs: Uint32Array, y: Flo
     baseCount[p * Q + q] = n;
   }
 
-  const { A, B, res, resScale } = e;
+  const { A, B, res, resScale } = e, ob = e.bits, RWo = chunks, RWi = (W + 31) >>> 5;
+  if (ob) ob.out.fill(0, 0, N * C * P * RWo);
   for (let n = 0; n < N; n++) {
     for (let c = 0; c < C; c++) {
-      packPlane(x, (n * C + c) * HW, H, W, sw, rowWords);
+      if (xBits) unpackPlaneBits(xBits, (n * C + c) * H * RWi, H, W, RWi, sw, rowWords);
+      else packPlane(x, (n * C + c) * HW, H, W, sw, rowWords);
+      const td = ob ? ob.dir[c] : 0, tv = ob ? ob.val[c] : 0, bo = (n * C + c) * P * RWo;
       for (let t = 0, bit = c * RS; t < RS; t++, bit++) tapMask[t] = -((signs[bit >>> 5] >>> (bit & 31)) & 1);
       const a = A[c], b = B[c], r2 = resScale ? resScale[c] : 1;
       const yo = (n * e.yChannels + e.yC0 + c) * PQ, ro = (n * e.resChannels + e.resC0 + c) * PQ;
@@ -109,6 +114,21 @@ export function xnorDepthwiseForward(x: Float32Array, signs: Uint32Array, y: Flo
             }
           }
           const q0 = 32 * ci, qn = Math.min(32, Q - q0), o = p * Q + q0;
+          if (ob) { // sign bits of the next layer: dir * dot < val, lane by lane into one word
+            let word = 0;
+            for (let j = 0; j < 4 && 8 * j < qn; j++) {
+              const sh8 = 8 * j;
+              const nib = SPREAD[(b0 >>> sh8) & 255] | (SPREAD[(b1 >>> sh8) & 255] << 1) |
+                (SPREAD[(b2 >>> sh8) & 255] << 2) | (SPREAD[(b3 >>> sh8) & 255] << 3);
+              const hi = (b4 >>> sh8) & 255;
+              for (let l = 0, ln = Math.min(8, qn - sh8); l < ln; l++) {
+                const m = ((nib >>> (4 * l)) & 15) | (((hi >>> l) & 1) << 4);
+                word |= Number(td * (baseCount[o + sh8 + l] - 2 * m) < tv) << (sh8 + l);
+              }
+            }
+            ob.out[bo + p * RWo + ci] = word;
+            continue;
+          }
           for (let j = 0; j < 4 && 8 * j < qn; j++) {
             const sh8 = 8 * j;
             const nib = SPREAD[(b0 >>> sh8) & 255] | (SPREAD[(b1 >>> sh8) & 255] << 1) |
@@ -131,6 +151,22 @@ export function xnorDepthwiseForward(x: Float32Array, signs: Uint32Array, y: Flo
 function readWindow(a: Int32Array, rowBase: number, bit: number): number {
   const i = rowBase + (bit >>> 5), off = bit & 31;
   return off === 0 ? a[i] : (a[i] >>> off) | (a[i + 1] << (32 - off));
+}
+
+/** `packPlane` from a plane already packed ([H][RW] words, bit w & 31 of word w >>> 5). */
+function unpackPlaneBits(bits: Int32Array, off: number, H: number, W: number, RW: number, sw: number, rowWords: number): void {
+  rows.fill(0, 0, H * sw * rowWords);
+  if (sw === 1) {
+    for (let h = 0; h < H; h++) for (let j = 0; j < RW; j++) rows[h * rowWords + 1 + j] = bits[off + h * RW + j];
+    return;
+  }
+  for (let h = 0; h < H; h++) {
+    for (let c = 0; c < W; c++) {
+      if (((bits[off + h * RW + (c >>> 5)] >>> (c & 31)) & 1) === 0) continue;
+      const f = c % sw, i = (c - f) / sw + 32, d = (h * sw + f) * rowWords + (i >>> 5);
+      rows[d] |= 1 << (i & 31);
+    }
+  }
 }
 
 /** The sign bits of one H x W plane into `rows` (per input row, per stride phase, behind a 32-bit margin). */

@@ -59,14 +59,22 @@ const BLOCK = 64;
 let xbytes = new Uint8Array(0);
 let counts = new Int32Array(0);
 
-/** y (through the epilogue) = the 1x1 convolution of sign(x[N, C, HW]) with the tabulated weight signs. */
-export function xnorPointwiseForward(x: Float32Array, t: PointwiseTables, y: Float32Array, N: number, HW: number, e: PackedEpilogue): void {
-  const { C, K, rowBytes, KQ, tab } = t;
+/**
+ * y (through the epilogue) = the 1x1 convolution of sign(x[N, C, H, W]) with the tabulated weight
+ * signs. `xBits` (instead of x): the input's signs already packed in the plane layout of
+ * xnor-epilogue.ts; with `e.bits` the output is sign bits by threshold in that layout.
+ */
+export function xnorPointwiseForward(
+  x: Float32Array, t: PointwiseTables, y: Float32Array, N: number, H: number, W: number, e: PackedEpilogue, xBits: Int32Array | null = null,
+): void {
+  const { C, K, rowBytes, KQ, tab } = t, HW = H * W, RW = (W + 31) >>> 5, ob = e.bits;
+  if (ob) ob.out.fill(0, 0, N * K * H * RW);
   if (xbytes.length < HW * rowBytes) xbytes = new Uint8Array(HW * rowBytes);
   if (counts.length < BLOCK * KQ) counts = new Int32Array(BLOCK * KQ);
   const { A, B, res, resScale } = e;
   for (let n = 0; n < N; n++) {
-    packPixels(x, n * C * HW, C, HW, rowBytes);
+    if (xBits) unpackPixelBits(xBits, n * C * H * RW, C, H, W, rowBytes);
+    else packPixels(x, n * C * HW, C, HW, rowBytes);
     for (let i0 = 0; i0 < HW; i0 += BLOCK) {
       const bn = Math.min(BLOCK, HW - i0);
       counts.fill(0, 0, bn * KQ);
@@ -76,6 +84,17 @@ export function xnorPointwiseForward(x: Float32Array, t: PointwiseTables, y: Flo
           const to = (j * 256 + xbytes[xb + j]) * KQ;
           for (let kq = 0; kq < KQ; kq++) counts[co + kq] += tab[to + kq];
         }
+      }
+      if (ob) { // sign bits of the next layer: dir * dot < val
+        for (let k = 0; k < K; k++) {
+          const d = ob.dir[k], v = ob.val[k], lane = 8 * (k & 3), kq = k >>> 2, plane = (n * K + k) * H;
+          for (let ii = 0, h = ((i0 / W) | 0), w = i0 - h * W; ii < bn; ii++) {
+            const m = (counts[ii * KQ + kq] >>> lane) & 255;
+            if (d * (C - 2 * m) < v) ob.out[(plane + h) * RW + (w >>> 5)] |= 1 << (w & 31);
+            if (++w === W) { w = 0; h++; }
+          }
+        }
+        continue;
       }
       for (let k = 0; k < K; k++) {
         const a = A[k], b = B[k], lane = 8 * (k & 3), kq = k >>> 2;
@@ -89,6 +108,22 @@ export function xnorPointwiseForward(x: Float32Array, t: PointwiseTables, y: Flo
         } else {
           for (let ii = 0; ii < bn; ii++) y[yo + ii] = a * (C - 2 * ((counts[ii * KQ + kq] >>> lane) & 255)) + b;
         }
+      }
+    }
+  }
+}
+
+/** `packPixels` from planes of sign bits ([C][H][RW] words of one image from `off`). */
+function unpackPixelBits(bits: Int32Array, off: number, C: number, H: number, W: number, rowBytes: number): void {
+  const RW = (W + 31) >>> 5;
+  xbytes.fill(0, 0, H * W * rowBytes);
+  for (let c = 0; c < C; c++) {
+    const j = c >>> 3, sh = c & 7;
+    for (let h = 0; h < H; h++) {
+      for (let wj = 0; wj < RW; wj++) {
+        const v = bits[off + (c * H + h) * RW + wj];
+        if (v === 0) continue;
+        for (let b = 0, w = wj * 32; b < 32 && w < W; b++, w++) xbytes[(h * W + w) * rowBytes + j] |= ((v >>> b) & 1) << sh;
       }
     }
   }

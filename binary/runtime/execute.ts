@@ -12,10 +12,10 @@ import { conv2d } from '../../backends/cpu/conv.js';
 import { avgPool2d, maxPool2d } from '../../backends/cpu/pool.js';
 import { xnorConv2d } from '../../backends/cpu/xnor.js';
 import { xnorDepthwiseApplies, xnorDepthwiseForward } from '../../backends/cpu/xnor-depthwise.js';
-import { applyEpilogue, type PackedEpilogue } from '../../backends/cpu/xnor-epilogue.js';
+import { applyEpilogue, packPlanesByThreshold, unpackPlanes, type PackedEpilogue } from '../../backends/cpu/xnor-epilogue.js';
 import { pointwiseTables, xnorPointwiseApplies, xnorPointwiseForward, type PointwiseTables } from '../../backends/cpu/xnor-pointwise.js';
 import { CpnasError } from '../../core/errors.js';
-import type { BinaryConvStep, ConvGeom, InferencePlan, PlanStep } from './plan.js';
+import { packedBuffers, type BinaryConvStep, type ConvGeom, type InferencePlan, type PlanStep } from './plan.js';
 
 type Kernel = 'depthwise' | 'pointwise' | 'general';
 
@@ -42,9 +42,13 @@ export class PlanRunner {
   /** First step that writes and last step that reads each buffer. */
   private readonly born: Int32Array;
   private readonly dies: Int32Array;
+  /** Buffers of sign bits ([N][C][H][ceil(W/32)] words, viewed as int32). */
+  private readonly packed: Set<number>;
   private batch = -1;
   private arrays: Float32Array[] = [];
+  private bits: Int32Array[] = [];
   private scratch = new Float32Array(0);
+  private scratchIn = new Float32Array(0);
   private argmax = new Int32Array(0);
 
   constructor(plan: InferencePlan) {
@@ -52,6 +56,7 @@ export class PlanRunner {
     this.prepared = plan.steps.map((s) => s.op === 'bconv'
       ? { kernel: kernelOf(s), tables: null, ones: new Float32Array(s.geom.K).fill(1) }
       : null);
+    this.packed = packedBuffers(plan);
     const n = plan.buffers.length;
     this.born = new Int32Array(n).fill(-1);
     this.dies = new Int32Array(n).fill(-1);
@@ -82,7 +87,7 @@ export class PlanRunner {
 
   private size(b: number, N: number): number {
     const [c, h, w] = this.plan.buffers[b];
-    return N * c * h * w;
+    return this.packed.has(b) ? N * c * h * ((w + 31) >>> 5) : N * c * h * w;
   }
 
   /** Assigns every buffer an array from a pool, reusing those whose buffer is dead. */
@@ -108,6 +113,7 @@ export class PlanRunner {
       }
     }
     this.arrays = arrays;
+    this.bits = arrays.map((a, b) => (this.packed.has(b) ? new Int32Array(a.buffer, a.byteOffset, a.length) : new Int32Array(0)));
     this.batch = N;
   }
 
@@ -206,22 +212,32 @@ export class PlanRunner {
   }
 
   private binaryConv(s: BinaryConvStep, prep: PreparedConv, N: number): void {
-    const a = this.arrays, g = withBatch(s.geom, N), { K, P, Q } = s.geom;
+    const a = this.arrays, g = withBatch(s.geom, N), { C, H, W, K, P, Q } = s.geom;
+    const xBits = s.inBits ? this.bits[s.x] : null;
     const e: PackedEpilogue = {
       A: s.A, B: s.B, res: s.res >= 0 ? a[s.res] : null, resScale: s.resScale,
       resChannels: s.res >= 0 ? this.plan.buffers[s.res][0] : K, resC0: s.resC0,
       yChannels: this.plan.buffers[s.y][0], yC0: s.yC0,
+      bits: s.outBits ? { out: this.bits[s.y], dir: s.outBits.dir, val: s.outBits.val } : null,
     };
-    if (prep.kernel === 'depthwise') return xnorDepthwiseForward(a[s.x], s.signs, a[s.y], g, e);
+    if (prep.kernel === 'depthwise') return xnorDepthwiseForward(a[s.x], s.signs, a[s.y], g, e, xBits);
     if (prep.kernel === 'pointwise') {
-      prep.tables ??= pointwiseTables(s.signs, s.geom.C, K);
-      return xnorPointwiseForward(a[s.x], prep.tables, a[s.y], N, P * Q, e);
+      prep.tables ??= pointwiseTables(s.signs, C, K);
+      return xnorPointwiseForward(a[s.x], prep.tables, a[s.y], N, P, Q, e, xBits);
+    }
+    // other shapes: the general kernel on floats (signs unpacked to ±1 first where they come packed)
+    let x = a[s.x];
+    if (xBits) {
+      if (this.scratchIn.length < N * C * H * W) this.scratchIn = new Float32Array(N * C * H * W);
+      unpackPlanes(xBits, this.scratchIn, N * C, H, W);
+      x = this.scratchIn;
     }
     const n = N * K * P * Q;
     if (this.scratch.length < n) this.scratch = new Float32Array(n);
     const xg: XnorConv2dGeometry = { ...g, wordsPerTap: (g.C / g.groups + 31) >>> 5 };
-    xnorConv2d(a[s.x], s.signs, prep.ones, this.scratch, xg);
-    applyEpilogue(this.scratch, a[s.y], N, K, P * Q, e);
+    xnorConv2d(x, s.signs, prep.ones, this.scratch, xg);
+    if (e.bits) packPlanesByThreshold(this.scratch, e.bits, N, K, P, Q);
+    else applyEpilogue(this.scratch, a[s.y], N, K, P * Q, e);
   }
 }
 

@@ -19,7 +19,7 @@
  * geometry), and refuses a bad file with an error that names it. Nothing in the file is executed.
  */
 import { CpnasError } from '../../core/errors.js';
-import type { ConvGeom, InferencePlan, PlanStep } from './plan.js';
+import { packedBuffers, type ConvGeom, type InferencePlan, type PlanStep } from './plan.js';
 
 export const CHILD_MAGIC = 'CPNCHILD';
 export const CHILD_FORMAT_VERSION = 1;
@@ -177,6 +177,13 @@ export function validatePlan(plan: InferencePlan, fail: (why: string) => Error):
           arr(i, s.A, 'f32', g.K, 'A');
           arr(i, s.B, 'f32', g.K, 'B');
           if (s.resScale !== null) arr(i, s.resScale, 'f32', g.K, 'resScale');
+          if (typeof s.inBits !== 'boolean') throw fail(`step ${i}: inBits must be true or false`);
+          if (s.outBits !== null) {
+            if (!s.outBits || typeof s.outBits !== 'object') throw fail(`step ${i}: outBits must be null or {dir, val}`);
+            arr(i, s.outBits.dir, 'f32', g.K, 'outBits.dir');
+            arr(i, s.outBits.val, 'f32', g.K, 'outBits.val');
+            if (s.res !== -1 || s.yC0 !== 0 || y[0] !== g.K) throw fail(`step ${i}: a sign-bit output takes no shortcut and fills its own buffer`);
+          }
           if (s.res !== -1) {
             const r = buf(i, s.res, 'shortcut');
             if (!isInt(s.resC0) || r[1] !== g.P || r[2] !== g.Q || s.resC0 + g.K > r[0]) throw fail(`step ${i}: shortcut [${r}] does not match the output`);
@@ -235,13 +242,18 @@ export function validatePlan(plan: InferencePlan, fail: (why: string) => Error):
       default: throw fail(`step ${i} has unknown op ${JSON.stringify((s as { op: unknown }).op)}`);
     }
   });
-  // every buffer is written before it is read
-  const written = new Set([0]);
+  // every buffer is written before it is read; sign-bit buffers are written and read by 1-bit convolutions only
+  const written = new Set([0]), packed = packedBuffers(p as InferencePlan);
   p.steps.forEach((s, i) => {
     const reads = s.op === 'bconv' ? (s.res >= 0 ? [s.x, s.res] : [s.x]) : s.op === 'add' ? [s.a, s.b] : s.op === 'zero' ? [] : [s.x];
     for (const b of reads) if (!written.has(b)) throw fail(`step ${i} reads buffer ${b} before any step writes it`);
+    const floatReads = s.op === 'bconv' ? (s.res >= 0 ? [s.res] : []) : reads;
+    if (s.op === 'bconv' && s.inBits !== packed.has(s.x)) throw fail(`step ${i}: inBits is ${s.inBits} but buffer ${s.x} ${packed.has(s.x) ? 'holds' : 'does not hold'} sign bits`);
+    for (const b of floatReads) if (packed.has(b)) throw fail(`step ${i} reads buffer ${b} as floats, but it holds sign bits`);
+    if (packed.has(s.y) && !(s.op === 'bconv' && s.outBits)) throw fail(`step ${i} writes floats into buffer ${s.y}, which holds sign bits`);
     written.add(s.y);
   });
+  if (packed.has(p.output)) throw fail('the output buffer holds sign bits');
   if (!written.has(p.output)) throw fail(`no step writes the output buffer ${p.output}`);
 }
 

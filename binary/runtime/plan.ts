@@ -35,6 +35,10 @@ export interface FloatConvStep {
 /**
  * 1-bit convolution: y[:, yC0 + k] = A[k] * dot_k(sign(x), sign(w)) + B[k] + R[k] * res[:, resC0 + k],
  * dot the integer convolution of the signs (zero padding contributes 0). `res` < 0: no shortcut.
+ * `inBits`: x holds sign bits (a packed buffer) instead of floats. `outBits`: y holds sign bits: the
+ * next layer's sign() of A * dot + B as a threshold, bit (sign -1) where dir[k] * dot < val[k].
+ * A packed buffer is [N][C][H][ceil(W/32)] words, bit w & 31 of word w >>> 5 set where pixel
+ * (h, w) is negative; only 1-bit convolutions read or write one.
  */
 export interface BinaryConvStep {
   op: 'bconv';
@@ -49,6 +53,8 @@ export interface BinaryConvStep {
   resC0: number;
   /** Factor of the shortcut per channel (null: 1). */
   resScale: Float32Array | null;
+  inBits: boolean;
+  outBits: { dir: Float32Array; val: Float32Array } | null;
 }
 
 /** y = x * scale[c] + shift[c] (a BatchNorm in eval mode), then ReLU if asked. */
@@ -109,6 +115,13 @@ export interface PlanMeta {
   /** The dataset the model was trained on, when known. */
   dataset?: string;
   [key: string]: unknown;
+}
+
+/** The buffers that hold sign bits: those that 1-bit convolutions write as bits. */
+export function packedBuffers(plan: Pick<InferencePlan, 'steps'>): Set<number> {
+  const out = new Set<number>();
+  for (const s of plan.steps) if (s.op === 'bconv' && s.outBits) out.add(s.y);
+  return out;
 }
 
 export interface InferencePlan {

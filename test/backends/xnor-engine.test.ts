@@ -10,7 +10,7 @@ import type { Conv2dGeometry } from '../../backends/backend.js';
 import { packWeightSigns } from '../../backends/cpu/bitpack.js';
 import { depthwiseForward } from '../../backends/cpu/depthwise.js';
 import { xnorDepthwiseApplies, xnorDepthwiseForward } from '../../backends/cpu/xnor-depthwise.js';
-import { plainEpilogue } from '../../backends/cpu/xnor-epilogue.js';
+import { packPlanesByThreshold, packedPlaneWords, plainEpilogue, signThreshold, unpackPlanes } from '../../backends/cpu/xnor-epilogue.js';
 import { pointwiseTables, xnorPointwiseForward } from '../../backends/cpu/xnor-pointwise.js';
 
 /** Direct convolution of the signs, float64 sums; taps in the padding contribute 0. */
@@ -71,7 +71,7 @@ describe('bit-sliced depthwise kernel', () => {
     const PQ = g.P * g.Q, A = Float32Array.of(0.5, -2, 1.25), B = Float32Array.of(0.1, 0.2, -0.3), Rs = Float32Array.of(1, -1, 2);
     const res = Float32Array.from({ length: 2 * 5 * PQ }, (_, i) => Math.sin(i));
     const y = new Float32Array(2 * 4 * PQ).fill(99);
-    xnorDepthwiseForward(x, signs, y, g, { A, B, res, resScale: Rs, resChannels: 5, resC0: 2, yChannels: 4, yC0: 1 });
+    xnorDepthwiseForward(x, signs, y, g, { A, B, res, resScale: Rs, resChannels: 5, resC0: 2, yChannels: 4, yC0: 1, bits: null });
     const dot = refSignConv(x, w, g);
     for (let n = 0; n < 2; n++) for (let k = 0; k < 3; k++) for (let i = 0; i < PQ; i++) {
       const want = Math.fround(A[k] * dot[(n * 3 + k) * PQ + i] + B[k] + Rs[k] * res[(n * 5 + 2 + k) * PQ + i]);
@@ -100,8 +100,69 @@ describe('byte-table pointwise kernel', () => {
         const g = geometry(N, C, 1, HW, K, 1, 1, 0, 1, 1);
         const { x, w, signs } = randomArrays(g, seed);
         const y = new Float32Array(N * K * HW);
-        xnorPointwiseForward(x, pointwiseTables(signs, C, K), y, N, HW, plainEpilogue(ones(K), new Float32Array(K), K));
+        xnorPointwiseForward(x, pointwiseTables(signs, C, K), y, N, 1, HW, plainEpilogue(ones(K), new Float32Array(K), K));
         expect(Array.from(y)).toEqual(Array.from(refSignConv(x, w, g)));
       }), { numRuns: 60 });
+  });
+});
+
+describe('packed activations between layers (BN + sign folded into a threshold)', () => {
+  it('signThreshold: dir * dot < val exactly where A * dot + B < 0, negative BN scales flip the comparison', () => {
+    fc.assert(fc.property(fc.double({ min: -3, max: 3, noNaN: true }), fc.double({ min: -50, max: 50, noNaN: true }), (A, B) => {
+      const { dir, val } = signThreshold(A, B);
+      if (A < 0) expect(dir).toBe(-1);
+      for (let dot = -60; dot <= 60; dot++) expect(dir * dot < val, `A=${A} B=${B} dot=${dot}`).toBe(!(A * dot + B >= 0));
+    }), { numRuns: 200 });
+    expect(signThreshold(0, -1)).toEqual({ dir: 0, val: 1 });
+    expect(signThreshold(0, 0)).toEqual({ dir: 0, val: 0 });
+  });
+
+  /** The reference: float dots of the signs, A * dot + B, packed by the sign (bit where negative). */
+  function refBits(dot: Float64Array, A: Float32Array, B: Float32Array, N: number, K: number, P: number, Q: number): Int32Array {
+    const v = new Float32Array(dot.length);
+    for (let i = 0; i < dot.length; i++) { const k = Math.floor(i / (P * Q)) % K; v[i] = A[k] * dot[i] + B[k]; }
+    const out = new Int32Array(packedPlaneWords(N, K, P, Q));
+    packPlanesByThreshold(v, { out, dir: new Float32Array(K).fill(1), val: new Float32Array(K) }, N, K, P, Q);
+    return out;
+  }
+
+  function thresholds(A: Float32Array, B: Float32Array): { dir: Float32Array; val: Float32Array } {
+    const dir = new Float32Array(A.length), val = new Float32Array(A.length);
+    for (let k = 0; k < A.length; k++) ({ dir: dir[k], val: val[k] } = signThreshold(A[k], B[k]));
+    return { dir, val };
+  }
+
+  it('depthwise and pointwise kernels read sign bits and write sign bits as the float path would', () => {
+    fc.assert(fc.property(
+      fc.integer({ min: 1, max: 2 }), fc.integer({ min: 1, max: 9 }), fc.integer({ min: 2, max: 12 }), fc.integer({ min: 2, max: 40 }),
+      fc.constantFrom(1, 2), fc.integer(),
+      (N, C, H, W, stride, seed) => {
+        const rng = new Random(seed);
+        const A = Float32Array.from({ length: C }, () => rng.normal()), B = Float32Array.from({ length: C }, () => 3 * rng.normal());
+        // depthwise 3x3, float input -> bits
+        const g = geometry(N, C, H, W, C, 3, stride, 1, 1, C);
+        const { x, w, signs } = randomArrays(g, seed);
+        const bits = new Int32Array(packedPlaneWords(N, C, g.P, g.Q));
+        const e = { ...plainEpilogue(A, B, C), bits: { out: bits, ...thresholds(A, B) } };
+        xnorDepthwiseForward(x, signs, new Float32Array(0), g, e);
+        expect(Array.from(bits)).toEqual(Array.from(refBits(refSignConv(x, w, g), A, B, N, C, g.P, g.Q)));
+        // the same input given as bits gives the same float output
+        const xb = new Int32Array(packedPlaneWords(N, C, H, W));
+        packPlanesByThreshold(x, { out: xb, dir: new Float32Array(C).fill(1), val: new Float32Array(C) }, N, C, H, W);
+        const y1 = new Float32Array(N * C * g.P * g.Q), y2 = new Float32Array(y1.length);
+        xnorDepthwiseForward(x, signs, y1, g, plainEpilogue(A, B, C));
+        xnorDepthwiseForward(new Float32Array(0), signs, y2, g, plainEpilogue(A, B, C), xb);
+        expect(Array.from(y2)).toEqual(Array.from(y1));
+        const back = new Float32Array(x.length);
+        unpackPlanes(xb, back, N * C, H, W);
+        expect(Array.from(back)).toEqual(Array.from(x, (v) => (v >= 0 ? 1 : -1)));
+        // pointwise: bits in, bits out
+        const K = 1 + (seed >>> 0) % 7, gp = geometry(N, C, H, W, K, 1, 1, 0, 1, 1), wp = randomArrays(gp, seed + 1);
+        const Ap = Float32Array.from({ length: K }, () => rng.normal()), Bp = Float32Array.from({ length: K }, () => rng.normal());
+        const pb = new Int32Array(packedPlaneWords(N, K, H, W));
+        xnorPointwiseForward(new Float32Array(0), pointwiseTables(wp.signs, C, K), new Float32Array(0), N, H, W,
+          { ...plainEpilogue(Ap, Bp, K), bits: { out: pb, ...thresholds(Ap, Bp) } }, xb);
+        expect(Array.from(pb)).toEqual(Array.from(refBits(refSignConv(x, wp.w, gp), Ap, Bp, N, K, H, W)));
+      }), { numRuns: 40 });
   });
 });

@@ -7,6 +7,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { Random, Tensor, enableGrad } from '../../core/index.js';
 import { PlanRunner } from '../../binary/runtime/execute.js';
+import { ChildModel, encodePlan } from '../../binary/runtime/index.js';
 import { compileChild } from '../../nas/compile.js';
 import type { GenotypeNetwork } from '../../nas/network.js';
 import { randomChild } from './random-child.js';
@@ -57,5 +58,32 @@ describe('inference plan of the Child', () => {
     const want = floatLogits(net, x);
     const got = new PlanRunner(compileChild(net, [3, 8, 8])).run(x.data, 2);
     for (let i = 0; i < want.length; i++) expect(got[i]).toBeCloseTo(want[i], 3);
+  });
+
+  it("keeps the paper form's activations packed between its 1-bit convolutions (and through a file)", () => {
+    const genotype = {
+      normal: [['sep_conv_3x3', 0], ['dil_conv_5x5', 1], ['sep_conv_5x5', 0], ['skip_connect', 2]],
+      normalConcat: [2, 3],
+      reduce: [['sep_conv_3x3', 0], ['dil_conv_3x3', 1], ['max_pool_3x3', 0], ['sep_conv_3x3', 2]],
+      reduceConcat: [2, 3],
+    } as unknown as Genotype;
+    for (const childBlock of ['paper', 'bireal'] as const) {
+      const net = randomChild(21, { cells: 3, channels: 4, inputChannels: 3, genotype, childBlock });
+      const plan = compileChild(net, [3, 9, 9]);
+      const bconv = plan.steps.filter((s) => s.op === 'bconv');
+      const packedOut = bconv.filter((s) => s.outBits !== null).length, packedIn = bconv.filter((s) => s.inBits).length;
+      if (childBlock === 'paper') {
+        // sep conv: dw -> pw -> dw -> pw, 3 packed links; dil conv: dw -> pw, 1
+        expect(packedOut).toBeGreaterThanOrEqual(8);
+        expect(packedIn).toBe(packedOut);
+      } else {
+        expect(packedOut).toBe(0);
+      }
+      const rng = new Random(4);
+      const x = new Tensor(Float32Array.from({ length: 2 * 3 * 81 }, () => rng.normal()), [2, 3, 9, 9]);
+      const want = floatLogits(net, x);
+      const got = ChildModel.fromBytes(encodePlan(plan)).logits(x.data, 2);
+      for (let i = 0; i < want.length; i++) expect(got[i]).toBeCloseTo(want[i], 3);
+    }
   });
 });
