@@ -30,6 +30,9 @@ const SPREAD = (() => {
 let rows = new Int32Array(0);
 let validRows = new Int32Array(0);
 let validWin = new Int32Array(0);
+/** Per column tap s and chunk: the word of a row (phase included) and the bit offset its window starts at. */
+let winWord = new Int32Array(0);
+let winShift = new Int32Array(0);
 let baseCount = new Int32Array(0);
 let tapMask = new Int32Array(0);
 let tapPhase = new Int32Array(0);
@@ -56,7 +59,11 @@ export function xnorDepthwiseForward(x: Float32Array, signs: Uint32Array, y: Flo
   const chunks = (Q + 31) >>> 5;
   if (rows.length < H * sw * rowWords) rows = new Int32Array(H * sw * rowWords);
   if (validRows.length < sw * rowWords) validRows = new Int32Array(sw * rowWords);
-  if (validWin.length < S * chunks) validWin = new Int32Array(S * chunks);
+  if (validWin.length < S * chunks) {
+    validWin = new Int32Array(S * chunks);
+    winWord = new Int32Array(S * chunks);
+    winShift = new Int32Array(S * chunks);
+  }
   if (baseCount.length < PQ) baseCount = new Int32Array(PQ);
   if (tapMask.length < RS) tapMask = new Int32Array(RS);
   if (tapPhase.length < S) { tapPhase = new Int32Array(S); tapBit = new Int32Array(S); }
@@ -71,7 +78,12 @@ export function xnorDepthwiseForward(x: Float32Array, signs: Uint32Array, y: Flo
     const ee = s * dw - pw, f = ((ee % sw) + sw) % sw;
     tapPhase[s] = f;
     tapBit[s] = 32 + (ee - f) / sw;
-    for (let ci = 0; ci < chunks; ci++) validWin[s * chunks + ci] = readWindow(validRows, f * rowWords, tapBit[s] + 32 * ci);
+    for (let ci = 0; ci < chunks; ci++) {
+      const bit = tapBit[s] + 32 * ci;
+      validWin[s * chunks + ci] = readWindow(validRows, f * rowWords, bit);
+      winWord[s * chunks + ci] = f * rowWords + (bit >>> 5);
+      winShift[s * chunks + ci] = bit & 31;
+    }
   }
   for (let p = 0; p < P; p++) for (let q = 0; q < Q; q++) {
     let n = 0;
@@ -99,18 +111,48 @@ export function xnorDepthwiseForward(x: Float32Array, signs: Uint32Array, y: Flo
       for (let p = 0; p < P; p++) {
         for (let ci = 0; ci < chunks; ci++) {
           let b0 = 0, b1 = 0, b2 = 0, b3 = 0, b4 = 0;
-          for (let r = 0; r < R; r++) {
-            const h = p * sh - ph + r * dh;
-            if (h < 0 || h >= H) continue;
-            for (let s = 0; s < S; s++) {
-              const bitPos = tapBit[s] + 32 * ci, base = (h * sw + tapPhase[s]) * rowWords + (bitPos >>> 5), off = bitPos & 31;
-              let v = off === 0 ? rows[base] : (rows[base] >>> off) | (rows[base + 1] << (32 - off));
-              v = (v ^ tapMask[r * S + s]) & validWin[s * chunks + ci];
-              // ripple-carry add of the 32 one-bit mismatches into the counter's bit planes
-              let t2 = b0 & v; b0 ^= v; v = t2;
-              t2 = b1 & v; b1 ^= v; v = t2;
-              t2 = b2 & v; b2 ^= v; v = t2;
-              t2 = b3 & v; b3 ^= v; b4 ^= t2;
+          if (R === 3 && S === 3) {
+            // 3x3: the nine mismatch words through a carry-save adder tree (29 operations for 32 counts)
+            const w0 = ci, w1 = chunks + ci, w2 = 2 * chunks + ci;
+            let v0 = 0, v1 = 0, v2 = 0, v3 = 0, v4 = 0, v5 = 0, v6 = 0, v7 = 0, v8 = 0;
+            let h = p * sh - ph;
+            if (h >= 0 && h < H) {
+              const rb = h * sw * rowWords;
+              v0 = tapWord(rb, w0, 0); v1 = tapWord(rb, w1, 1); v2 = tapWord(rb, w2, 2);
+            }
+            h += dh;
+            if (h >= 0 && h < H) {
+              const rb = h * sw * rowWords;
+              v3 = tapWord(rb, w0, 3); v4 = tapWord(rb, w1, 4); v5 = tapWord(rb, w2, 5);
+            }
+            h += dh;
+            if (h >= 0 && h < H) {
+              const rb = h * sw * rowWords;
+              v6 = tapWord(rb, w0, 6); v7 = tapWord(rb, w1, 7); v8 = tapWord(rb, w2, 8);
+            }
+            const x01 = v0 ^ v1, s1 = x01 ^ v2, c1 = (v0 & v1) | (v2 & x01);
+            const x34 = v3 ^ v4, s2 = x34 ^ v5, c2 = (v3 & v4) | (v5 & x34);
+            const x67 = v6 ^ v7, s3 = x67 ^ v8, c3 = (v6 & v7) | (v8 & x67);
+            const y12 = s1 ^ s2, c4 = (s1 & s2) | (s3 & y12);
+            b0 = y12 ^ s3;
+            const z12 = c1 ^ c2, t = z12 ^ c3, c5 = (c1 & c2) | (c3 & z12);
+            b1 = t ^ c4;
+            const c6 = t & c4;
+            b2 = c5 ^ c6;
+            b3 = c5 & c6;
+          } else {
+            for (let r = 0; r < R; r++) {
+              const h = p * sh - ph + r * dh;
+              if (h < 0 || h >= H) continue;
+              const rb = h * sw * rowWords;
+              for (let s = 0; s < S; s++) {
+                let v = tapWord(rb, s * chunks + ci, r * S + s);
+                // ripple-carry add of the 32 one-bit mismatches into the counter's bit planes
+                let t2 = b0 & v; b0 ^= v; v = t2;
+                t2 = b1 & v; b1 ^= v; v = t2;
+                t2 = b2 & v; b2 ^= v; v = t2;
+                t2 = b3 & v; b3 ^= v; b4 ^= t2;
+              }
             }
           }
           const q0 = 32 * ci, qn = Math.min(32, Q - q0), o = p * Q + q0;
@@ -145,6 +187,17 @@ export function xnorDepthwiseForward(x: Float32Array, signs: Uint32Array, y: Flo
       }
     }
   }
+}
+
+/**
+ * The mismatch word of one tap for one chunk: the input window (row base `rb`, window `wi` =
+ * s * chunks + ci) XOR the tap's weight sign, AND the window's valid mask. The shift is branch-free:
+ * (next << 1) << (31 - off) is zero when off is 0.
+ */
+function tapWord(rb: number, wi: number, t: number): number {
+  const i = rb + winWord[wi], off = winShift[wi];
+  const v = (rows[i] >>> off) | ((rows[i + 1] << 1) << (31 - off));
+  return (v ^ tapMask[t]) & validWin[wi];
 }
 
 /** 32 bits of a row from bit `bit` on (rows hold a zero margin, so `bit` >= 0). */
