@@ -34,6 +34,10 @@ let validWin = new Int32Array(0);
 let winWord = new Int32Array(0);
 let winShift = new Int32Array(0);
 let baseCount = new Int32Array(0);
+/** 32 * baseCount: the row of `lut` for a position. */
+let baseRow = new Int32Array(0);
+/** The output of every (valid taps, mismatches) pair for the current channel: lut[32 * valid + m]. */
+const lut = new Float64Array(32 * 32);
 let tapMask = new Int32Array(0);
 let tapPhase = new Int32Array(0);
 let tapBit = new Int32Array(0);
@@ -64,7 +68,10 @@ export function xnorDepthwiseForward(x: Float32Array, signs: Uint32Array, y: Flo
     winWord = new Int32Array(S * chunks);
     winShift = new Int32Array(S * chunks);
   }
-  if (baseCount.length < PQ) baseCount = new Int32Array(PQ);
+  if (baseCount.length < PQ) {
+    baseCount = new Int32Array(PQ);
+    baseRow = new Int32Array(PQ);
+  }
   if (tapMask.length < RS) tapMask = new Int32Array(RS);
   if (tapPhase.length < S) { tapPhase = new Int32Array(S); tapBit = new Int32Array(S); }
 
@@ -96,17 +103,20 @@ export function xnorDepthwiseForward(x: Float32Array, signs: Uint32Array, y: Flo
       }
     }
     baseCount[p * Q + q] = n;
+    baseRow[p * Q + q] = 32 * n;
   }
 
   const { A, B, res, resScale } = e, ob = e.bits, RWo = chunks, RWi = (W + 31) >>> 5;
   if (ob) ob.out.fill(0, 0, N * C * P * RWo);
-  for (let n = 0; n < N; n++) {
-    for (let c = 0; c < C; c++) {
+  for (let c = 0; c < C; c++) {
+    // per channel: the taps' weight signs and the output table
+    for (let t = 0, bit = c * RS; t < RS; t++, bit++) tapMask[t] = -((signs[bit >>> 5] >>> (bit & 31)) & 1);
+    const a = A[c], b = B[c], r2 = resScale ? resScale[c] : 1, td = ob ? ob.dir[c] : 0, tv = ob ? ob.val[c] : 0;
+    if (!ob) for (let bc = 0; bc <= RS; bc++) for (let m = 0; m <= bc; m++) lut[32 * bc + m] = a * (bc - 2 * m) + b;
+    for (let n = 0; n < N; n++) {
       if (xBits) unpackPlaneBits(xBits, (n * C + c) * H * RWi, H, W, RWi, sw, rowWords);
       else packPlane(x, (n * C + c) * HW, H, W, sw, rowWords);
-      const td = ob ? ob.dir[c] : 0, tv = ob ? ob.val[c] : 0, bo = (n * C + c) * P * RWo;
-      for (let t = 0, bit = c * RS; t < RS; t++, bit++) tapMask[t] = -((signs[bit >>> 5] >>> (bit & 31)) & 1);
-      const a = A[c], b = B[c], r2 = resScale ? resScale[c] : 1;
+      const bo = (n * C + c) * P * RWo;
       const yo = (n * e.yChannels + e.yC0 + c) * PQ, ro = (n * e.resChannels + e.resC0 + c) * PQ;
       for (let p = 0; p < P; p++) {
         for (let ci = 0; ci < chunks; ci++) {
@@ -176,11 +186,18 @@ export function xnorDepthwiseForward(x: Float32Array, signs: Uint32Array, y: Flo
             const nib = SPREAD[(b0 >>> sh8) & 255] | (SPREAD[(b1 >>> sh8) & 255] << 1) |
               (SPREAD[(b2 >>> sh8) & 255] << 2) | (SPREAD[(b3 >>> sh8) & 255] << 3);
             const hi = (b4 >>> sh8) & 255;
-            for (let l = 0, ln = Math.min(8, qn - sh8); l < ln; l++) {
-              const m = ((nib >>> (4 * l)) & 15) | (((hi >>> l) & 1) << 4);
-              const pq = o + sh8 + l;
-              const v = a * (baseCount[pq] - 2 * m) + b;
-              y[yo + pq] = res ? v + r2 * res[ro + pq] : v;
+            // y = a * (valid - 2m) + b, from the channel's table of every (valid, m)
+            const ln = Math.min(8, qn - sh8), pq0 = o + sh8;
+            if (res) {
+              for (let l = 0; l < ln; l++) {
+                const pq = pq0 + l;
+                y[yo + pq] = lut[baseRow[pq] + (((nib >>> (4 * l)) & 15) | (((hi >>> l) & 1) << 4))] + r2 * res[ro + pq];
+              }
+            } else {
+              for (let l = 0; l < ln; l++) {
+                const pq = pq0 + l;
+                y[yo + pq] = lut[baseRow[pq] + (((nib >>> (4 * l)) & 15) | (((hi >>> l) & 1) << 4))];
+              }
             }
           }
         }
