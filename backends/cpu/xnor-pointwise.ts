@@ -58,6 +58,7 @@ export function pointwiseTables(signs: Uint32Array, C: number, K: number): Point
 const BLOCK = 64;
 let xbytes = new Uint8Array(0);
 let counts = new Int32Array(0);
+let lut = new Float64Array(0);
 
 /**
  * y (through the epilogue) = the 1x1 convolution of sign(x[N, C, H, W]) with the tabulated weight
@@ -72,6 +73,11 @@ export function xnorPointwiseForward(
   if (xbytes.length < HW * rowBytes) xbytes = new Uint8Array(HW * rowBytes);
   if (counts.length < BLOCK * KQ) counts = new Int32Array(BLOCK * KQ);
   const { A, B, res, resScale } = e;
+  // the output of every mismatch count m of filter k: lut[k * (C + 1) + m] = A[k] * (C - 2m) + B[k]
+  if (!ob) {
+    if (lut.length < K * (C + 1)) lut = new Float64Array(K * (C + 1));
+    for (let k = 0; k < K; k++) for (let m = 0; m <= C; m++) lut[k * (C + 1) + m] = A[k] * (C - 2 * m) + B[k];
+  }
   for (let n = 0; n < N; n++) {
     if (xBits) unpackPixelBits(xBits, n * C * H * RW, C, H, W, rowBytes);
     else packPixels(x, n * C * HW, C, HW, rowBytes);
@@ -97,16 +103,13 @@ export function xnorPointwiseForward(
         continue;
       }
       for (let k = 0; k < K; k++) {
-        const a = A[k], b = B[k], lane = 8 * (k & 3), kq = k >>> 2;
+        const lane = 8 * (k & 3), kq = k >>> 2, lo = k * (C + 1);
         const yo = (n * e.yChannels + e.yC0 + k) * HW + i0;
         if (res) {
           const r = resScale ? resScale[k] : 1, ro = (n * e.resChannels + e.resC0 + k) * HW + i0;
-          for (let ii = 0; ii < bn; ii++) {
-            const m = (counts[ii * KQ + kq] >>> lane) & 255;
-            y[yo + ii] = a * (C - 2 * m) + b + r * res[ro + ii];
-          }
+          for (let ii = 0, ci = kq; ii < bn; ii++, ci += KQ) y[yo + ii] = lut[lo + ((counts[ci] >>> lane) & 255)] + r * res[ro + ii];
         } else {
-          for (let ii = 0; ii < bn; ii++) y[yo + ii] = a * (C - 2 * ((counts[ii * KQ + kq] >>> lane) & 255)) + b;
+          for (let ii = 0, ci = kq; ii < bn; ii++, ci += KQ) y[yo + ii] = lut[lo + ((counts[ci] >>> lane) & 255)];
         }
       }
     }

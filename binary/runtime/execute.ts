@@ -9,7 +9,8 @@
  */
 import type { Conv2dGeometry, Pool2dGeometry, XnorConv2dGeometry } from '../../backends/backend.js';
 import { conv2d } from '../../backends/cpu/conv.js';
-import { avgPool2d, maxPool2d } from '../../backends/cpu/pool.js';
+import { avgPool2d } from '../../backends/cpu/pool.js';
+import { maxPool2dInfer } from '../../backends/cpu/pool-infer.js';
 import { xnorConv2d } from '../../backends/cpu/xnor.js';
 import { xnorDepthwiseApplies, xnorDepthwiseForward } from '../../backends/cpu/xnor-depthwise.js';
 import { applyEpilogue, packPlanesByThreshold, unpackPlanes, type PackedEpilogue } from '../../backends/cpu/xnor-epilogue.js';
@@ -49,7 +50,6 @@ export class PlanRunner {
   private bits: Int32Array[] = [];
   private scratch = new Float32Array(0);
   private scratchIn = new Float32Array(0);
-  private argmax = new Int32Array(0);
 
   constructor(plan: InferencePlan) {
     this.plan = plan;
@@ -149,9 +149,7 @@ export class PlanRunner {
       case 'maxpool': case 'avgpool': {
         const [C, H, W] = shapes[s.x], [, P, Q] = shapes[s.y];
         const g: Pool2dGeometry = { N, C, H, W, kH: s.kernel, kW: s.kernel, strideH: s.stride, strideW: s.stride, padH: s.padding, padW: s.padding, P, Q };
-        if (s.op === 'avgpool') return avgPool2d(a[s.x], a[s.y], g);
-        if (this.argmax.length < N * C * P * Q) this.argmax = new Int32Array(N * C * P * Q);
-        return maxPool2d(a[s.x], a[s.y], this.argmax, g);
+        return s.op === 'avgpool' ? avgPool2d(a[s.x], a[s.y], g) : maxPool2dInfer(a[s.x], a[s.y], g);
       }
       case 'groupmean': {
         const [Cin, H, W] = shapes[s.x], C = Cin / s.groups, HW = H * W, x = a[s.x], y = a[s.y], inv = 1 / s.groups;

@@ -12,6 +12,8 @@ import { depthwiseForward } from '../../backends/cpu/depthwise.js';
 import { xnorDepthwiseApplies, xnorDepthwiseForward } from '../../backends/cpu/xnor-depthwise.js';
 import { packPlanesByThreshold, packedPlaneWords, plainEpilogue, signThreshold, unpackPlanes } from '../../backends/cpu/xnor-epilogue.js';
 import { pointwiseTables, xnorPointwiseForward } from '../../backends/cpu/xnor-pointwise.js';
+import { maxPool2d } from '../../backends/cpu/pool.js';
+import { maxPool2dInfer } from '../../backends/cpu/pool-infer.js';
 
 /** Direct convolution of the signs, float64 sums; taps in the padding contribute 0. */
 function refSignConv(x: Float32Array, w: Float32Array, g: Conv2dGeometry): Float64Array {
@@ -164,5 +166,22 @@ describe('packed activations between layers (BN + sign folded into a threshold)'
           { ...plainEpilogue(Ap, Bp, K), bits: { out: pb, ...thresholds(Ap, Bp) } }, xb);
         expect(Array.from(pb)).toEqual(Array.from(refBits(refSignConv(x, wp.w, gp), Ap, Bp, N, K, H, W)));
       }), { numRuns: 40 });
+  });
+});
+
+describe('inference max pooling', () => {
+  it('gives maxPool2d values (3x3 and other windows, strides, padding, odd sizes)', () => {
+    fc.assert(fc.property(fc.integer({ min: 1, max: 3 }), fc.integer({ min: 1, max: 12 }), fc.integer({ min: 1, max: 12 }),
+      fc.constantFrom(2, 3), fc.constantFrom(1, 2), fc.constantFrom(0, 1), fc.integer(), (NC, H, W, k, stride, pad, seed) => {
+        fc.pre(H + 2 * pad >= k && W + 2 * pad >= k);
+        const rng = new Random(seed);
+        const x = Float32Array.from({ length: NC * H * W }, () => rng.normal());
+        const P = Math.floor((H + 2 * pad - k) / stride) + 1, Q = Math.floor((W + 2 * pad - k) / stride) + 1;
+        const g = { N: 1, C: NC, H, W, kH: k, kW: k, strideH: stride, strideW: stride, padH: pad, padW: pad, P, Q };
+        const want = new Float32Array(NC * P * Q), got = new Float32Array(NC * P * Q);
+        maxPool2d(x, want, new Int32Array(NC * P * Q), g);
+        maxPool2dInfer(x, got, g);
+        expect(Array.from(got)).toEqual(Array.from(want));
+      }), { numRuns: 60 });
   });
 });
