@@ -150,7 +150,11 @@ export class PlanBuilder {
       outBits = { dir, val };
       this.packed.add(y);
     }
-    const step: BinaryConvStep = { op: 'bconv', x, y, geom, signs, A, B, yC0, res: -1, resC0: 0, resScale, inBits: this.packed.has(x), outBits };
+    // a sign-bit output needs only its thresholds: A and B stay out of the plan
+    const none = new Float32Array(0);
+    const step: BinaryConvStep = {
+      op: 'bconv', x, y, geom, signs, A: outBits ? none : A, B: outBits ? none : B, yC0, res: -1, resC0: 0, resScale, inBits: this.packed.has(x), outBits,
+    };
     if (o.res) {
       const [Cr, Pr, Qr] = this.shape(o.res.buffer), c0 = o.res.channel ?? 0;
       if (Pr !== geom.P || Qr !== geom.Q || c0 + K > Cr) throw new CpnasError('plan', `shortcut [${Cr},${Pr},${Qr}] does not match the binary conv output [${K},${geom.P},${geom.Q}]`);

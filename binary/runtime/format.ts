@@ -9,10 +9,12 @@
  *   16      4     D: bytes of the array section
  *   20      4     CRC-32 (IEEE, as zlib's) of every byte after the 32-byte header
  *   24      8     reserved, zero
- *   32      J     the plan as JSON, every typed array replaced by {"$array": i}; plus "arrays":
- *                 [{dtype: "f32" | "u32", offset, length}] (offset in bytes from the array section)
+ *   32      J     {"plan": ..., "arrays": [[dtype, length], ...]}: the plan as JSON, every typed array
+ *                 replaced by {"$array": i} and every convolution geometry by the array of its 15
+ *                 integers in GEOM_KEYS order; dtype 0 = f32, 1 = u32
  *   32+J    pad   zero bytes up to a multiple of 8
- *   ...     D     the array section: each array at its offset (a multiple of 4), little-endian
+ *   ...     D     the array section: the arrays one after another in table order (array i starts at
+ *                 4 * the lengths before it), little-endian; D = 4 * the sum of the lengths
  *
  * The file's size must be exactly 32 + pad8(J) + D. A reader checks the magic, the version, the sizes,
  * the checksum and then the plan itself (every buffer index, every array's length against the layer's
@@ -42,7 +44,11 @@ export function crc32(b: Uint8Array): number {
   return (c ^ 0xffffffff) >>> 0;
 }
 
-interface ArrayRef { dtype: 'f32' | 'u32'; offset: number; length: number }
+/** dtype code, length */
+type ArrayRef = [number, number];
+
+/** The order of a convolution geometry's integers in the file. */
+export const GEOM_KEYS = ['C', 'H', 'W', 'K', 'R', 'S', 'strideH', 'strideW', 'padH', 'padW', 'dilationH', 'dilationW', 'groups', 'P', 'Q'] as const;
 
 const pad = (n: number, to: number): number => Math.ceil(n / to) * to;
 
@@ -51,13 +57,16 @@ export function encodePlan(plan: InferencePlan): Uint8Array {
   const arrays: (Float32Array | Uint32Array)[] = [];
   const refs: ArrayRef[] = [];
   let bytes = 0;
-  const json = JSON.stringify(plan, (_key, value: unknown) => {
+  const offsets: number[] = [];
+  const json = JSON.stringify(plan, (key, value: unknown) => {
     if (value instanceof Float32Array || value instanceof Uint32Array) {
-      refs.push({ dtype: value instanceof Float32Array ? 'f32' : 'u32', offset: bytes, length: value.length });
+      refs.push([value instanceof Float32Array ? 0 : 1, value.length]);
       arrays.push(value);
+      offsets.push(bytes);
       bytes += 4 * value.length;
       return { $array: arrays.length - 1 };
     }
+    if (key === 'geom' && value && typeof value === 'object') return GEOM_KEYS.map((k) => (value as ConvGeom)[k]);
     return value;
   });
   const text = new TextEncoder().encode(JSON.stringify({ plan: JSON.parse(json), arrays: refs }));
@@ -69,7 +78,7 @@ export function encodePlan(plan: InferencePlan): Uint8Array {
   view.setUint32(16, bytes, true);
   out.set(text, HEADER);
   arrays.forEach((a, i) => {
-    const o = dataStart + refs[i].offset;
+    const o = dataStart + offsets[i];
     for (let j = 0; j < a.length; j++) {
       if (a instanceof Float32Array) view.setFloat32(o + 4 * j, a[j], true);
       else view.setUint32(o + 4 * j, a[j], true);
@@ -101,16 +110,17 @@ export function decodePlan(bytes: Uint8Array, name: string): InferencePlan {
     throw bad(`the plan description is not JSON (${(e as Error).message})`);
   }
   if (!doc || typeof doc !== 'object' || !Array.isArray(doc.arrays)) throw bad('the plan description has no array table');
+  let offset = 0;
   const arrays = doc.arrays.map((r, i) => {
-    if (!r || (r.dtype !== 'f32' && r.dtype !== 'u32') || !Number.isInteger(r.offset) || !Number.isInteger(r.length) ||
-      r.offset < 0 || r.length < 0 || r.offset % 4 !== 0 || r.offset + 4 * r.length > D) {
-      throw bad(`array ${i} (${JSON.stringify(r)}) lies outside the ${D}-byte array section`);
+    if (!Array.isArray(r) || (r[0] !== 0 && r[0] !== 1) || !Number.isInteger(r[1]) || r[1] < 0 || offset + 4 * r[1] > D) {
+      throw bad(`array ${i} (${JSON.stringify(r)}) does not fit the ${D}-byte array section`);
     }
-    const out = r.dtype === 'f32' ? new Float32Array(r.length) : new Uint32Array(r.length);
-    const o = dataStart + r.offset;
-    for (let j = 0; j < r.length; j++) out[j] = r.dtype === 'f32' ? view.getFloat32(o + 4 * j, true) : view.getUint32(o + 4 * j, true);
+    const n = r[1], out = r[0] === 0 ? new Float32Array(n) : new Uint32Array(n), o = dataStart + offset;
+    for (let j = 0; j < n; j++) out[j] = r[0] === 0 ? view.getFloat32(o + 4 * j, true) : view.getUint32(o + 4 * j, true);
+    offset += 4 * n;
     return out;
   });
+  if (offset !== D) throw bad(`its arrays take ${offset} bytes but the array section has ${D}`);
   const plan = revive(doc.plan, arrays, bad) as InferencePlan;
   validatePlan(plan, (why) => bad(why));
   return plan;
@@ -126,7 +136,14 @@ function revive(v: unknown, arrays: (Float32Array | Uint32Array)[], bad: (why: s
       return arrays[i];
     }
     const out: Record<string, unknown> = {};
-    for (const [k, x] of Object.entries(o)) out[k] = revive(x, arrays, bad);
+    for (const [k, x] of Object.entries(o)) {
+      if (k === 'geom') {
+        if (!Array.isArray(x) || x.length !== GEOM_KEYS.length) throw bad(`a convolution geometry is ${JSON.stringify(x)}, not ${GEOM_KEYS.length} integers`);
+        out[k] = Object.fromEntries(GEOM_KEYS.map((key, i) => [key, x[i]]));
+      } else {
+        out[k] = revive(x, arrays, bad);
+      }
+    }
     return out;
   }
   return v;
@@ -174,8 +191,8 @@ export function validatePlan(plan: InferencePlan, fail: (why: string) => Error):
           if (s.bias !== null) arr(i, s.bias, 'f32', g.K, 'bias');
         } else {
           arr(i, s.signs, 'u32', Math.ceil((g.K * Cg * g.R * g.S) / 32), 'signs');
-          arr(i, s.A, 'f32', g.K, 'A');
-          arr(i, s.B, 'f32', g.K, 'B');
+          arr(i, s.A, 'f32', s.outBits ? 0 : g.K, 'A');
+          arr(i, s.B, 'f32', s.outBits ? 0 : g.K, 'B');
           if (s.resScale !== null) arr(i, s.resScale, 'f32', g.K, 'resScale');
           if (typeof s.inBits !== 'boolean') throw fail(`step ${i}: inBits must be true or false`);
           if (s.outBits !== null) {
@@ -258,7 +275,7 @@ export function validatePlan(plan: InferencePlan, fail: (why: string) => Error):
 }
 
 function checkGeom(i: number, g: ConvGeom, x: [number, number, number], fail: (why: string) => Error): void {
-  const keys = ['C', 'H', 'W', 'K', 'R', 'S', 'strideH', 'strideW', 'padH', 'padW', 'dilationH', 'dilationW', 'groups', 'P', 'Q'] as const;
+  const keys = GEOM_KEYS;
   if (!g || typeof g !== 'object' || !keys.every((k) => isInt(g[k], k.startsWith('pad') ? 0 : 1))) throw fail(`step ${i}: bad convolution geometry`);
   const P = Math.floor((g.H + 2 * g.padH - g.dilationH * (g.R - 1) - 1) / g.strideH) + 1;
   const Q = Math.floor((g.W + 2 * g.padW - g.dilationW * (g.S - 1) - 1) / g.strideW) + 1;

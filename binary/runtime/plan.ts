@@ -36,7 +36,8 @@ export interface FloatConvStep {
  * 1-bit convolution: y[:, yC0 + k] = A[k] * dot_k(sign(x), sign(w)) + B[k] + R[k] * res[:, resC0 + k],
  * dot the integer convolution of the signs (zero padding contributes 0). `res` < 0: no shortcut.
  * `inBits`: x holds sign bits (a packed buffer) instead of floats. `outBits`: y holds sign bits: the
- * next layer's sign() of A * dot + B as a threshold, bit (sign -1) where dir[k] * dot < val[k].
+ * next layer's sign() of A * dot + B as a threshold, bit (sign -1) where dir[k] * dot < val[k]; A and
+ * B are then empty (the thresholds replace them).
  * A packed buffer is [N][C][H][ceil(W/32)] words, bit w & 31 of word w >>> 5 set where pixel
  * (h, w) is negative; only 1-bit convolutions read or write one.
  */
