@@ -91,7 +91,7 @@ export interface CommandSpec {
   examples: string[];
 }
 
-export const COMMAND_NAMES = ['search', 'train', 'eval', 'ablate'] as const;
+export const COMMAND_NAMES = ['search', 'train', 'eval', 'export', 'ablate'] as const;
 export type CommandName = (typeof COMMAND_NAMES)[number];
 
 export const COMMANDS: Record<CommandName, CommandSpec> = {
@@ -134,7 +134,7 @@ export const COMMANDS: Record<CommandName, CommandSpec> = {
       {
         title: 'Run',
         flags: {
-          model: { type: 'string', value: 'DIR', help: 'a saved model folder (run/child, run/parent) or a run folder' },
+          model: { type: 'string', value: 'DIR|FILE', help: 'a saved model folder (run/child, run/parent), a run folder, or an exported Child file' },
           ...DATA_FLAGS,
           'image-size': SHARED_BUDGET['image-size'],
           'batch-size': SHARED_BUDGET['batch-size'],
@@ -147,7 +147,24 @@ export const COMMANDS: Record<CommandName, CommandSpec> = {
       },
       { title: 'Output', flags: COMMON_FLAGS },
     ],
-    examples: ['cpnas eval --model runs/tiny', 'cpnas eval --model runs/tiny/parent --limit 1000'],
+    examples: ['cpnas eval --model runs/tiny', 'cpnas eval --model runs/tiny/parent --limit 1000', 'cpnas eval --model tiny.cpnas-child'],
+  },
+  export: {
+    name: 'export',
+    summary: 'write the trained 1-bit Child as one deployable file (packed inference plan, no training state)',
+    usage: 'cpnas export --model RUN [--out FILE]',
+    groups: [
+      {
+        title: 'Run',
+        flags: {
+          model: { type: 'string', value: 'DIR', help: 'a run folder or its child/ model folder' },
+          out: { type: 'string', value: 'FILE', help: 'the file to write (default DIR/child.cpnas-child)' },
+          json: { type: 'boolean', help: 'print the sizes as JSON' },
+        },
+      },
+      { title: 'Output', flags: COMMON_FLAGS },
+    ],
+    examples: ['cpnas export --model runs/tiny --out tiny.cpnas-child', 'cpnas eval --model tiny.cpnas-child'],
   },
   ablate: {
     name: 'ablate',

@@ -8,6 +8,7 @@ import { CpnasError } from '../core/index.js';
 import { COMMAND_NAMES, commandHelp, editDistance, mainHelp, parseCommandArgs, UsageError, type CommandName, type FlagValues } from './args.js';
 import { ablateCommand } from './commands/ablate.js';
 import { evalCommand } from './commands/eval.js';
+import { exportCommand } from './commands/export.js';
 import { searchCommand } from './commands/search.js';
 import { trainCommand } from './commands/train.js';
 import { Interrupted, type CliIO, type Ctx } from './context.js';
@@ -28,6 +29,7 @@ const HANDLERS: Record<CommandName, (ctx: Ctx, values: FlagValues) => Promise<nu
   search: searchCommand,
   train: trainCommand,
   eval: evalCommand,
+  export: exportCommand,
   ablate: ablateCommand,
 };
 

@@ -26,9 +26,13 @@ export function evaluationSummary(modelDir: string, r: EvaluationResult): string
   const lines = [
     '',
     `Model ${modelDir} (${r.kind === 'child' ? 'Child, 1-bit weights and activations' : 'Parent, full precision'}), ${r.images} test images:`,
-    `  test accuracy        ${pct(r.testAccuracy)}${r.kind === 'child' ? '  (bit-packed XNOR-popcount path)' : ''}`,
+    `  test accuracy        ${pct(r.testAccuracy)}${r.kind === 'child' ? '  (1-bit inference engine, packed signs)' : ''}`,
   ];
-  if (r.kind === 'child') {
+  if (r.exported) {
+    lines[1] = `Exported Child ${modelDir} (1-bit inference plan), ${r.images} test images:`;
+    lines[2] = `  test accuracy        ${pct(r.testAccuracy)}  (1-bit inference engine)`;
+    lines.push(`  speed                ${r.imagesPerSecondPacked.toFixed(1)} img/s`);
+  } else if (r.kind === 'child') {
     lines.push(`  float-simulated      ${pct(r.floatTestAccuracy)}`);
     lines.push(`  agreement            ${pct(r.agreement)} of predictions identical`);
     lines.push(`  speed                ${r.imagesPerSecondPacked.toFixed(1)} img/s packed, ${r.imagesPerSecondFloat.toFixed(1)} img/s float`);

@@ -400,6 +400,8 @@ export interface RunEvaluationOptions {
 export interface EvaluationResult {
   /** 'child' (1-bit) or 'parent'. */
   kind: 'child' | 'parent';
+  /** An exported Child file (`cpnas export`): run on the engine only; the float-simulated fields are NaN. */
+  exported?: boolean;
   images: number;
   /** Accuracy on the bit-packed XNOR-popcount path (the Child), or the float path (the Parent). */
   testAccuracy: number;

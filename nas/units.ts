@@ -138,7 +138,7 @@ export class PaperUnit extends Unit {
 export class BiRealUnit extends Unit {
   /** The BN after every conv but the last (the last one's is `bn`, the Parent's). */
   inner: BatchNorm2d[];
-  private readonly normalizedOutput: boolean;
+  readonly normalizedOutput: boolean;
   constructor(decls: readonly ConvDecl[], o: PrimitiveOptions, u: UnitOptions) {
     super(decls, o);
     this.inner = decls.slice(0, -1).map((d) => new BatchNorm2d(d.outC, { affine: o.affine }));

@@ -2,7 +2,7 @@
  * The CLI with the real engine and data, on the tiny preset (seconds): one search + training run, in
  * process through main(), writing every file of a run folder.
  */
-import { existsSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, expect, it } from 'vitest';
 import { checkWellFormed } from '../nas/report-xml.js';
@@ -56,4 +56,30 @@ it('cpnas search --preset tiny --dataset synthetic finishes in seconds and write
   const evaluation = JSON.parse(ev.stdout);
   expect(evaluation.kind).toBe('child');
   expect(evaluation.testAccuracy).toBeCloseTo(result.child.testAccuracy, 6);
+
+  // export the Child alone, and evaluate the file on the runtime: the same test accuracy
+  const file = join(root, 'tiny.cpnas-child');
+  const ex = await cli(['export', '--model', out, '--out', file, '--json', '--quiet']);
+  expect(ex.code, ex.stderr).toBe(0);
+  const sizes = JSON.parse(ex.stdout);
+  expect(statSync(file).size).toBe(sizes.bytes);
+  expect(sizes.bytes).toBeLessThan(sizes.childModelBytes);
+  expect(sizes.bytes).toBeLessThan(sizes.parentModelBytes);
+  const evFile = await cli(['eval', '--model', file, '--json', '--quiet']);
+  expect(evFile.code, evFile.stderr).toBe(0);
+  const fromFile = JSON.parse(evFile.stdout);
+  expect(fromFile.exported).toBe(true);
+  expect(fromFile.images).toBe(evaluation.images);
+  expect(fromFile.testAccuracy).toBe(evaluation.testAccuracy);
+  // bad input: a Parent, a damaged file
+  const parentExport = await cli(['export', '--model', join(out, 'parent'), '--out', join(root, 'p.cpnas-child'), '--quiet']);
+  expect(parentExport.code).toBe(2);
+  expect(parentExport.stderr).toMatch(/--model.*Parent/);
+  expect(existsSync(join(root, 'p.cpnas-child'))).toBe(false);
+  const damaged = join(root, 'damaged.cpnas-child');
+  writeFileSync(damaged, readFileSync(file).subarray(0, 100));
+  const bad = await cli(['eval', '--model', damaged, '--quiet']);
+  expect(bad.code).toBe(2);
+  expect(bad.stderr.trim().split('\n')).toHaveLength(1);
+  expect(bad.stderr).toContain('damaged.cpnas-child');
 });

@@ -25,7 +25,7 @@ describe('cpnas help', () => {
     const top = await cli([]);
     expect(top.code).toBe(0);
     expect(top.stdout).toContain('Commands:');
-    for (const c of ['search', 'train', 'eval', 'ablate']) {
+    for (const c of ['search', 'train', 'eval', 'export', 'ablate']) {
       const r = await cli([c, '--help']);
       expect(r.code).toBe(0);
       expect(r.stdout).toContain(`cpnas ${c}`);

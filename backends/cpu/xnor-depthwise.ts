@@ -1,0 +1,264 @@
+/**
+ * Bit-sliced 1-bit depthwise convolution (one input channel per filter, K = C = groups) for the
+ * inference engine: 32 output pixels of one row at a time, in the bits of one 32-bit word.
+ *
+ * For a channel, the signs of its input plane become rows of bits (bit set = sign -1, bitpack.ts's
+ * convention), one row per input row and per stride phase (a stride-2 row is split into its even and
+ * odd columns, so that the 32 columns read by one tap for 32 consecutive outputs are 32 consecutive
+ * bits), behind a 32-bit zero margin. For output row p and columns q0..q0+31, tap (r, s) is then one
+ * word read at a fixed bit offset; XOR with the tap's weight sign (all ones where the weight is -1)
+ * marks the mismatches, and an AND with the tap's valid mask drops the columns in the zero padding
+ * (they contribute 0 to the float convolution, not ±1). The mismatch words of the R*S taps go through
+ * a bit-sliced counter (five bit planes b0..b4, a ripple of AND/XOR per tap: 32 counts at once), so
+ *
+ *     dot[p, q] = valid[p, q] - 2 * mism[p, q]      (valid: the taps of (p, q) inside the plane)
+ *
+ * The planes are read back eight lanes at a time through a table that spreads a byte's bits to
+ * nibbles, and the float value is written through the epilogue (xnor-epilogue.ts). Rows of taps that
+ * fall in the padding are skipped. Up to 31 taps (5x5), padding and dilated reach up to 32 columns.
+ */
+import type { Conv2dGeometry } from '../backend.js';
+import type { PackedEpilogue } from './xnor-epilogue.js';
+
+/** SPREAD[v]: bit i of byte v moved to bit 4i (eight nibbles). */
+const SPREAD = (() => {
+  const t = new Int32Array(256);
+  for (let v = 0; v < 256; v++) for (let i = 0; i < 8; i++) if ((v >>> i) & 1) t[v] |= 1 << (4 * i);
+  return t;
+})();
+
+let rows = new Int32Array(0);
+let validRows = new Int32Array(0);
+let validWin = new Int32Array(0);
+/** Per column tap s and chunk: the word of a row (phase included) and the bit offset its window starts at. */
+let winWord = new Int32Array(0);
+let winShift = new Int32Array(0);
+let baseCount = new Int32Array(0);
+/** 32 * baseCount: the row of `lut` for a position. */
+let baseRow = new Int32Array(0);
+/** The output of every (valid taps, mismatches) pair for the current channel: lut[32 * valid + m]. */
+const lut = new Float64Array(32 * 32);
+let tapMask = new Int32Array(0);
+let tapPhase = new Int32Array(0);
+let tapBit = new Int32Array(0);
+
+/** Whether this kernel takes the convolution (else the general packed kernel does). */
+export function xnorDepthwiseApplies(g: Conv2dGeometry): boolean {
+  const { C, K, groups, R, S, padW, dilationW, strideW } = g;
+  return groups === C && K === C && groups > 1 && R * S <= 31 && padW <= 32 && strideW <= 4 &&
+    (S - 1) * dilationW - padW <= 32;
+}
+
+/**
+ * y (through the epilogue) = the depthwise convolution of sign(x) with the weight signs of the
+ * packed stream `signs` (bitpack.ts layout: filter k's R*S bits from bit k*R*S); alpha is in e.A.
+ * `xBits` (instead of x): the input's signs already packed, in the plane layout of xnor-epilogue.ts.
+ * With `e.bits` the output is sign bits by threshold, in the same layout.
+ */
+export function xnorDepthwiseForward(x: Float32Array, signs: Uint32Array, y: Float32Array, g: Conv2dGeometry, e: PackedEpilogue, xBits: Int32Array | null = null): void {
+  const { N, C, H, W, R, S, strideH: sh, strideW: sw, padH: ph, padW: pw, dilationH: dh, dilationW: dw, P, Q } = g;
+  const RS = R * S, PQ = P * Q, HW = H * W;
+  const perPhase = Math.ceil(W / sw);
+  const rowWords = ((64 + Math.max(perPhase, Q) + Math.ceil(((S - 1) * dw) / sw) + 31) >>> 5) + 2;
+  const chunks = (Q + 31) >>> 5;
+  if (rows.length < H * sw * rowWords) rows = new Int32Array(H * sw * rowWords);
+  if (validRows.length < sw * rowWords) validRows = new Int32Array(sw * rowWords);
+  if (validWin.length < S * chunks) {
+    validWin = new Int32Array(S * chunks);
+    winWord = new Int32Array(S * chunks);
+    winShift = new Int32Array(S * chunks);
+  }
+  if (baseCount.length < PQ) {
+    baseCount = new Int32Array(PQ);
+    baseRow = new Int32Array(PQ);
+  }
+  if (tapMask.length < RS) tapMask = new Int32Array(RS);
+  if (tapPhase.length < S) { tapPhase = new Int32Array(S); tapBit = new Int32Array(S); }
+
+  // geometry only: per column tap s, its phase and bit offset; valid masks; valid taps per output
+  validRows.fill(0, 0, sw * rowWords);
+  for (let c = 0; c < W; c++) {
+    const f = c % sw, i = (c - f) / sw + 32;
+    validRows[f * rowWords + (i >>> 5)] |= 1 << (i & 31);
+  }
+  for (let s = 0; s < S; s++) {
+    const ee = s * dw - pw, f = ((ee % sw) + sw) % sw;
+    tapPhase[s] = f;
+    tapBit[s] = 32 + (ee - f) / sw;
+    for (let ci = 0; ci < chunks; ci++) {
+      const bit = tapBit[s] + 32 * ci;
+      validWin[s * chunks + ci] = readWindow(validRows, f * rowWords, bit);
+      winWord[s * chunks + ci] = f * rowWords + (bit >>> 5);
+      winShift[s * chunks + ci] = bit & 31;
+    }
+  }
+  for (let p = 0; p < P; p++) for (let q = 0; q < Q; q++) {
+    let n = 0;
+    for (let r = 0; r < R; r++) {
+      const h = p * sh - ph + r * dh;
+      if (h < 0 || h >= H) continue;
+      for (let s = 0; s < S; s++) {
+        const c = q * sw - pw + s * dw;
+        if (c >= 0 && c < W) n++;
+      }
+    }
+    baseCount[p * Q + q] = n;
+    baseRow[p * Q + q] = 32 * n;
+  }
+
+  const { A, B, res, resScale } = e, ob = e.bits, RWo = chunks, RWi = (W + 31) >>> 5;
+  if (ob) ob.out.fill(0, 0, N * C * P * RWo);
+  for (let c = 0; c < C; c++) {
+    // per channel: the taps' weight signs and the output table
+    for (let t = 0, bit = c * RS; t < RS; t++, bit++) tapMask[t] = -((signs[bit >>> 5] >>> (bit & 31)) & 1);
+    const a = A[c], b = B[c], r2 = resScale ? resScale[c] : 1, td = ob ? ob.dir[c] : 0, tv = ob ? ob.val[c] : 0;
+    if (!ob) for (let bc = 0; bc <= RS; bc++) for (let m = 0; m <= bc; m++) lut[32 * bc + m] = a * (bc - 2 * m) + b;
+    for (let n = 0; n < N; n++) {
+      if (xBits) unpackPlaneBits(xBits, (n * C + c) * H * RWi, H, W, RWi, sw, rowWords);
+      else packPlane(x, (n * C + c) * HW, H, W, sw, rowWords);
+      const bo = (n * C + c) * P * RWo;
+      const yo = (n * e.yChannels + e.yC0 + c) * PQ, ro = (n * e.resChannels + e.resC0 + c) * PQ;
+      for (let p = 0; p < P; p++) {
+        for (let ci = 0; ci < chunks; ci++) {
+          let b0 = 0, b1 = 0, b2 = 0, b3 = 0, b4 = 0;
+          if (R === 3 && S === 3) {
+            // 3x3: the nine mismatch words through a carry-save adder tree (29 operations for 32 counts)
+            const w0 = ci, w1 = chunks + ci, w2 = 2 * chunks + ci;
+            let v0 = 0, v1 = 0, v2 = 0, v3 = 0, v4 = 0, v5 = 0, v6 = 0, v7 = 0, v8 = 0;
+            let h = p * sh - ph;
+            if (h >= 0 && h < H) {
+              const rb = h * sw * rowWords;
+              v0 = tapWord(rb, w0, 0); v1 = tapWord(rb, w1, 1); v2 = tapWord(rb, w2, 2);
+            }
+            h += dh;
+            if (h >= 0 && h < H) {
+              const rb = h * sw * rowWords;
+              v3 = tapWord(rb, w0, 3); v4 = tapWord(rb, w1, 4); v5 = tapWord(rb, w2, 5);
+            }
+            h += dh;
+            if (h >= 0 && h < H) {
+              const rb = h * sw * rowWords;
+              v6 = tapWord(rb, w0, 6); v7 = tapWord(rb, w1, 7); v8 = tapWord(rb, w2, 8);
+            }
+            const x01 = v0 ^ v1, s1 = x01 ^ v2, c1 = (v0 & v1) | (v2 & x01);
+            const x34 = v3 ^ v4, s2 = x34 ^ v5, c2 = (v3 & v4) | (v5 & x34);
+            const x67 = v6 ^ v7, s3 = x67 ^ v8, c3 = (v6 & v7) | (v8 & x67);
+            const y12 = s1 ^ s2, c4 = (s1 & s2) | (s3 & y12);
+            b0 = y12 ^ s3;
+            const z12 = c1 ^ c2, t = z12 ^ c3, c5 = (c1 & c2) | (c3 & z12);
+            b1 = t ^ c4;
+            const c6 = t & c4;
+            b2 = c5 ^ c6;
+            b3 = c5 & c6;
+          } else {
+            for (let r = 0; r < R; r++) {
+              const h = p * sh - ph + r * dh;
+              if (h < 0 || h >= H) continue;
+              const rb = h * sw * rowWords;
+              for (let s = 0; s < S; s++) {
+                let v = tapWord(rb, s * chunks + ci, r * S + s);
+                // ripple-carry add of the 32 one-bit mismatches into the counter's bit planes
+                let t2 = b0 & v; b0 ^= v; v = t2;
+                t2 = b1 & v; b1 ^= v; v = t2;
+                t2 = b2 & v; b2 ^= v; v = t2;
+                t2 = b3 & v; b3 ^= v; b4 ^= t2;
+              }
+            }
+          }
+          const q0 = 32 * ci, qn = Math.min(32, Q - q0), o = p * Q + q0;
+          if (ob) { // sign bits of the next layer: dir * dot < val, lane by lane into one word
+            let word = 0;
+            for (let j = 0; j < 4 && 8 * j < qn; j++) {
+              const sh8 = 8 * j;
+              const nib = SPREAD[(b0 >>> sh8) & 255] | (SPREAD[(b1 >>> sh8) & 255] << 1) |
+                (SPREAD[(b2 >>> sh8) & 255] << 2) | (SPREAD[(b3 >>> sh8) & 255] << 3);
+              const hi = (b4 >>> sh8) & 255;
+              for (let l = 0, ln = Math.min(8, qn - sh8); l < ln; l++) {
+                const m = ((nib >>> (4 * l)) & 15) | (((hi >>> l) & 1) << 4);
+                word |= Number(td * (baseCount[o + sh8 + l] - 2 * m) < tv) << (sh8 + l);
+              }
+            }
+            ob.out[bo + p * RWo + ci] = word;
+            continue;
+          }
+          for (let j = 0; j < 4 && 8 * j < qn; j++) {
+            const sh8 = 8 * j;
+            const nib = SPREAD[(b0 >>> sh8) & 255] | (SPREAD[(b1 >>> sh8) & 255] << 1) |
+              (SPREAD[(b2 >>> sh8) & 255] << 2) | (SPREAD[(b3 >>> sh8) & 255] << 3);
+            const hi = (b4 >>> sh8) & 255;
+            // y = a * (valid - 2m) + b, from the channel's table of every (valid, m)
+            const ln = Math.min(8, qn - sh8), pq0 = o + sh8;
+            if (res) {
+              for (let l = 0; l < ln; l++) {
+                const pq = pq0 + l;
+                y[yo + pq] = lut[baseRow[pq] + (((nib >>> (4 * l)) & 15) | (((hi >>> l) & 1) << 4))] + r2 * res[ro + pq];
+              }
+            } else {
+              for (let l = 0; l < ln; l++) {
+                const pq = pq0 + l;
+                y[yo + pq] = lut[baseRow[pq] + (((nib >>> (4 * l)) & 15) | (((hi >>> l) & 1) << 4))];
+              }
+            }
+          }
+        }
+      }
+    }
+  }
+}
+
+/**
+ * The mismatch word of one tap for one chunk: the input window (row base `rb`, window `wi` =
+ * s * chunks + ci) XOR the tap's weight sign, AND the window's valid mask. The shift is branch-free:
+ * (next << 1) << (31 - off) is zero when off is 0.
+ */
+function tapWord(rb: number, wi: number, t: number): number {
+  const i = rb + winWord[wi], off = winShift[wi];
+  const v = (rows[i] >>> off) | ((rows[i + 1] << 1) << (31 - off));
+  return (v ^ tapMask[t]) & validWin[wi];
+}
+
+/** 32 bits of a row from bit `bit` on (rows hold a zero margin, so `bit` >= 0). */
+function readWindow(a: Int32Array, rowBase: number, bit: number): number {
+  const i = rowBase + (bit >>> 5), off = bit & 31;
+  return off === 0 ? a[i] : (a[i] >>> off) | (a[i + 1] << (32 - off));
+}
+
+/** `packPlane` from a plane already packed ([H][RW] words, bit w & 31 of word w >>> 5). */
+function unpackPlaneBits(bits: Int32Array, off: number, H: number, W: number, RW: number, sw: number, rowWords: number): void {
+  rows.fill(0, 0, H * sw * rowWords);
+  if (sw === 1) {
+    for (let h = 0; h < H; h++) for (let j = 0; j < RW; j++) rows[h * rowWords + 1 + j] = bits[off + h * RW + j];
+    return;
+  }
+  for (let h = 0; h < H; h++) {
+    for (let c = 0; c < W; c++) {
+      if (((bits[off + h * RW + (c >>> 5)] >>> (c & 31)) & 1) === 0) continue;
+      const f = c % sw, i = (c - f) / sw + 32, d = (h * sw + f) * rowWords + (i >>> 5);
+      rows[d] |= 1 << (i & 31);
+    }
+  }
+}
+
+/** The sign bits of one H x W plane into `rows` (per input row, per stride phase, behind a 32-bit margin). */
+function packPlane(x: Float32Array, off: number, H: number, W: number, sw: number, rowWords: number): void {
+  rows.fill(0, 0, H * sw * rowWords);
+  if (sw === 1) {
+    for (let h = 0; h < H; h++) {
+      const src = off + h * W, dst = h * rowWords + 1;
+      for (let c0 = 0; c0 < W; c0 += 32) {
+        let v = 0;
+        for (let c = c0, end = Math.min(W, c0 + 32); c < end; c++) v |= Number(!(x[src + c] >= 0)) << (c - c0);
+        rows[dst + (c0 >>> 5)] = v;
+      }
+    }
+    return;
+  }
+  for (let h = 0; h < H; h++) {
+    const src = off + h * W;
+    for (let c = 0; c < W; c++) {
+      if (x[src + c] >= 0) continue;
+      const f = c % sw, i = (c - f) / sw + 32, d = (h * sw + f) * rowWords + (i >>> 5);
+      rows[d] |= 1 << (i & 31);
+    }
+  }
+}

@@ -1,0 +1,40 @@
+/**
+ * `cpnas export`: a trained Child as one deployable file, its inference plan alone (packed weight
+ * signs, folded per-channel maps, the few float layers), in the format of binary/runtime/format.ts,
+ * written atomically (through the storage layer: temporary file, fsync, rename). What the training keeps beside it (latent float weights of the binary layers,
+ * optimizer state) stays behind: the runtime (`cpnas/runtime`) needs none of it.
+ */
+import { CpnasError } from '../core/index.js';
+import { getStorage } from '../core/storage.js';
+import { encodePlan } from '../binary/runtime/format.js';
+import type { InferencePlan, PlanMeta } from '../binary/runtime/plan.js';
+import { compileChild } from './compile.js';
+import { loadModel, modelPath } from './evaluate.js';
+
+export interface ExportResult {
+  out: string;
+  /** Bytes of the written file. */
+  bytes: number;
+  /** Bytes of the saved Child it came from (model.json + model.bin). */
+  sourceBytes: number;
+  plan: InferencePlan;
+}
+
+/** Bytes of a saved model (its .json and .bin). */
+export function savedModelBytes(dir: string): number {
+  const path = modelPath(dir), storage = getStorage();
+  return (storage.read(path + '.json')?.length ?? 0) + (storage.read(path + '.bin')?.length ?? 0);
+}
+
+/** Compiles the Child saved in `modelDir` (a run folder or its child/) and writes it to `out`. */
+export function exportChild(modelDir: string, out: string, extraMeta: PlanMeta = {}): ExportResult {
+  const { net, meta } = loadModel(modelDir);
+  if (meta.kind !== 'child') {
+    throw new CpnasError('export', `${modelPath(modelDir)} is a Parent (full precision); export takes the 1-bit Child (the run folder or its child/ folder)`);
+  }
+  const [C, H, W] = meta.inputShape;
+  const plan = compileChild(net, [C, H, W], { classNames: meta.classNames, testAccuracy: meta.testAccuracy, ...extraMeta });
+  const bytes = encodePlan(plan);
+  getStorage().write(out, bytes);
+  return { out, bytes: bytes.length, sourceBytes: savedModelBytes(modelDir), plan };
+}
