@@ -18,7 +18,7 @@
 import fc from 'fast-check';
 import { pathToFileURL } from 'node:url';
 import { CpnasError, Tensor, attach, check, shapeStr } from '../core/index.js';
-import { arbShape, arbTensor } from '../ops/arbitraries.js';
+import { arbShape, arbTensor } from '../testing.js';
 import { formatGradCheck, gradCheck } from '../ops/gradcheck.js';
 
 /** sigmoid in double precision; stable for large |z|. */

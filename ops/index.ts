@@ -12,7 +12,6 @@ export * from './loss.js';
 export * from './dropout.js';
 export { sumTo } from './broadcast.js';
 export * from './gradcheck.js';
-export * from './arbitraries.js';
 export { Module } from './module.js';
 export {
   AvgPool2d, BatchNorm2d, Conv2d, Dropout, Flatten, GlobalAvgPool2d, Identity, Linear, MaxPool2d, ReLU, Sequential,
