@@ -4,13 +4,13 @@
  * and the training stage (Parent, then Child with its loss terms).
  */
 import type { EpochRecord, HistoryRecord, SampleRecord } from '../types.js';
-import { lineChart, type Series } from './chart.js';
+import { percentTick, type ChartSpec, type Series } from './chart.js';
 
-const pctAxis = (v: number) => `${Math.round(v * 100)}%`;
+const pctAxis = percentTick;
 
 /** Charts of the search stage; empty when the history holds no search records. */
-export function searchCurves(history: readonly HistoryRecord[]): string[] {
-  const charts: string[] = [];
+export function searchCurves(history: readonly HistoryRecord[]): ChartSpec[] {
+  const charts: ChartSpec[] = [];
   const samples = history.filter((r): r is SampleRecord => r.type === 'sample');
   if (samples.length) {
     const idx = samples.map((_, i) => i + 1);
@@ -22,12 +22,12 @@ export function searchCurves(history: readonly HistoryRecord[]): string[] {
     if (samples.some((s) => s.A_P !== null)) {
       series.push({ name: 'A_P (Parent val)', points: samples.map((s, i) => [idx[i], s.A_P ?? Number.NaN] as const), color: '#1f77b4', dashed: true });
     }
-    charts.push(lineChart(series, { title: 'Search: accuracy of each sampled architecture', xLabel: 'sampled architecture', yLabel: 'accuracy', yFormat: pctAxis }));
+    charts.push({ series, options: { title: 'Search: accuracy of each sampled architecture', xLabel: 'sampled architecture', yLabel: 'accuracy', yFormat: pctAxis } });
     const losses: Series[] = [{ name: 'Child loss', points: samples.map((s, i) => [idx[i], s.childLoss] as const), color: '#d62728' }];
     if (samples.some((s) => s.parentLoss !== null)) {
       losses.push({ name: 'Parent loss', points: samples.map((s, i) => [idx[i], s.parentLoss ?? Number.NaN] as const), color: '#1f77b4' });
     }
-    charts.push(lineChart(losses, { title: 'Search: training loss of each sampled architecture', xLabel: 'sampled architecture', yLabel: 'loss' }));
+    charts.push({ series: losses, options: { title: 'Search: training loss of each sampled architecture', xLabel: 'sampled architecture', yLabel: 'loss' } });
   }
   const epochs = epochsOf(history, 'search');
   if (epochs.length) charts.push(...epochCharts(epochs, 'Search'));
@@ -35,7 +35,7 @@ export function searchCurves(history: readonly HistoryRecord[]): string[] {
 }
 
 /** Charts of the training stage (Parent and Child). */
-export function trainingCurves(history: readonly HistoryRecord[]): string[] {
+export function trainingCurves(history: readonly HistoryRecord[]): ChartSpec[] {
   const parent = epochsOf(history, 'parent');
   const child = epochsOf(history, 'child');
   if (!parent.length && !child.length) return [];
@@ -59,8 +59,8 @@ export function trainingCurves(history: readonly HistoryRecord[]): string[] {
     }
   }
   return [
-    lineChart(acc, { title: 'Training: accuracy per epoch', xLabel: 'epoch', yLabel: 'accuracy', yFormat: pctAxis }),
-    lineChart(loss, { title: 'Training: loss per epoch', xLabel: 'epoch', yLabel: 'loss' }),
+    { series: acc, options: { title: 'Training: accuracy per epoch', xLabel: 'epoch', yLabel: 'accuracy', yFormat: pctAxis } },
+    { series: loss, options: { title: 'Training: loss per epoch', xLabel: 'epoch', yLabel: 'loss' } },
   ];
 }
 
@@ -68,15 +68,15 @@ function epochsOf(history: readonly HistoryRecord[], phase: EpochRecord['phase']
   return history.filter((r): r is EpochRecord => r.type === 'epoch' && r.phase === phase).sort((a, b) => a.epoch - b.epoch);
 }
 
-function epochCharts(epochs: EpochRecord[], what: string): string[] {
+function epochCharts(epochs: EpochRecord[], what: string): ChartSpec[] {
   return [
-    lineChart(
-      [
+    {
+      series: [
         { name: 'train', points: epochs.map((r) => [r.epoch, r.trainAccuracy] as const), dashed: true },
         { name: 'val', points: epochs.map((r) => [r.epoch, r.valAccuracy] as const) },
       ],
-      { title: `${what}: accuracy per epoch`, xLabel: 'epoch', yLabel: 'accuracy', yFormat: pctAxis },
-    ),
-    lineChart([{ name: 'loss', points: epochs.map((r) => [r.epoch, r.loss] as const) }], { title: `${what}: loss per epoch`, xLabel: 'epoch', yLabel: 'loss' }),
+      options: { title: `${what}: accuracy per epoch`, xLabel: 'epoch', yLabel: 'accuracy', yFormat: pctAxis },
+    },
+    { series: [{ name: 'loss', points: epochs.map((r) => [r.epoch, r.loss] as const) }], options: { title: `${what}: loss per epoch`, xLabel: 'epoch', yLabel: 'loss' } },
   ];
 }

@@ -4,8 +4,9 @@
  * over the rounds, the learning curves of the search and of the training, and the settings.
  */
 import type { CellType, Genotype, HistoryRecord, RunResult, SearchSettings, TrainSettings } from '../types.js';
+import { chartsCsv, renderChart, type ChartSpec } from './chart.js';
 import { searchCurves, trainingCurves } from './curves.js';
-import { abandonmentTable, indicatorSeries, indicatorSmallMultiples, opLegend, opsOf } from './indicator.js';
+import { abandonmentTable, indicatorCharts, indicatorSeries, indicatorSmallMultiples, opLegend, opsOf } from './indicator.js';
 import { cellSvg, edgesFromPairs } from './svg.js';
 import { bytes, count, duration, esc, pct } from './xml.js';
 
@@ -23,6 +24,28 @@ export interface ReportInput {
   searchSeconds?: number;
   /** ISO time stamp shown in the header (default: none, so that reports are reproducible). */
   createdAt?: string;
+  /** Name of the CSV with every curve's points, written beside the page (linked when given). */
+  csvFile?: string;
+}
+
+/** The CSV of every curve the report draws: `section,chart,series,x,y`, one row per point. */
+export function reportCurvesCsv(input: Pick<ReportInput, 'genotype' | 'history'>): string {
+  const charts: { section: string; spec: ChartSpec }[] = [];
+  const ind = indicatorSeries(input.history);
+  if (ind) {
+    const kept = keptOps(input.genotype);
+    for (const cell of ['normal', 'reduce'] as const) {
+      for (const c of indicatorCharts(ind, cell, kept)) {
+        charts.push({ section: `indicator ${cell} ${ind.centredLabel}`, spec: c.spec });
+        // the raw quantity too, for whoever wants e(o) itself
+        const raw = c.spec.series.map((s) => ({ ...s, points: ind.steps.map((st, i) => [st, ind.values[i][c.edge.key]?.[s.name] ?? Number.NaN] as const) }));
+        charts.push({ section: `indicator ${cell} ${ind.quantity}`, spec: { series: raw, options: c.spec.options } });
+      }
+    }
+  }
+  for (const spec of searchCurves(input.history)) charts.push({ section: 'search', spec });
+  for (const spec of trainingCurves(input.history)) charts.push({ section: 'training', spec });
+  return chartsCsv(charts);
 }
 
 /** The SVG of one cell of a genotype. */
@@ -68,8 +91,10 @@ export function renderReportHtml(input: ReportInput): string {
     const kept = keptOps(genotype);
     const intro =
       ind.unit === 'round'
-        ? '<p>The indicator e(o) of eq. 4.16 for every operation of every edge, after each round; a line ends when its operation is abandoned. The title names the operation the edge kept in the genotype (two per node).</p>'
-        : '<p>softmax(α) of every operation of every edge after each epoch of the differentiable search.</p>';
+        ? '<p>What ranks the operations of every edge after each round: the mean credit z̄(o) of eq. 4.16 minus the mean over the edge\'s operations that round, in percentage points ' +
+          '(the indicator e(o) = softmax(z̄) orders them the same way, but sits near 1/K for all of them; hover a point for its value, or see the CSV). ' +
+          'Above the dotted zero line an operation does better than the edge\'s average; the lowest one is abandoned, marked ✕, and its line ends there. The title names the operation the edge kept in the genotype (two per node).</p>'
+        : '<p>softmax(α) − 1/K of every operation of every edge after each epoch of the differentiable search, in percentage points: above the dotted line an operation weighs more than uniform.</p>';
     const body = (['normal', 'reduce'] as const)
       .map((cell) => {
         const table = abandonmentTable(ind, cell);
@@ -77,7 +102,7 @@ export function renderReportHtml(input: ReportInput): string {
           (table ? `<details><summary>Operation abandoned on each edge, per round</summary>${table}</details>` : '');
       })
       .join('');
-    sections.push(section(`Indicator per edge (${ind.quantity} per ${ind.unit})`, intro + opLegend(opsOf(ind.values)) + body));
+    sections.push(section(`Indicator per edge (${ind.quantity} per ${ind.unit})`, intro + opLegend(opsOf(ind.values), ind.unit === 'round') + body, 'indicator'));
   }
 
   const sc = searchCurves(history);
@@ -86,8 +111,9 @@ export function renderReportHtml(input: ReportInput): string {
     sections.push(
       section(
         'Learning curves',
-        (sc.length ? `<h3>Search</h3><div class="charts">${sc.join('')}</div>` : '') +
-          (tc.length ? `<h3>Training</h3><div class="charts">${tc.join('')}</div>` : ''),
+        (sc.length ? `<h3>Search</h3><div class="charts">${sc.map(renderChart).join('')}</div>` : '') +
+          (tc.length ? `<h3>Training</h3><div class="charts">${tc.map(renderChart).join('')}</div>` : '') +
+          (input.csvFile ? `<p>Every curve of this page, point by point: <a href="${esc(input.csvFile)}">${esc(input.csvFile)}</a>.</p>` : ''),
       ),
     );
   }
@@ -96,7 +122,10 @@ export function renderReportHtml(input: ReportInput): string {
   if (search) settings.push(`<div><h3>Search</h3>${kvTable(search as unknown as Record<string, unknown>)}</div>`);
   if (train) settings.push(`<div><h3>Training</h3>${kvTable(train as unknown as Record<string, unknown>)}</div>`);
   if (settings.length) sections.push(section('Settings', `<div class="cols">${settings.join('')}</div>`));
-  if (input.files?.length) sections.push(section('Files', `<ul>${input.files.map((f) => `<li><code>${esc(f)}</code></li>`).join('')}</ul>`));
+  if (input.files?.length) {
+    // relative links: they work wherever the run folder is opened from
+    sections.push(section('Files', `<ul>${input.files.map((f) => `<li><a href="${esc(f.split('/').map(encodeURIComponent).join('/'))}"><code>${esc(f)}</code></a></li>`).join('')}</ul>`));
+  }
 
   // The data behind the page, for whoever wants to re-plot it (JSON, `<` escaped so it cannot end the tag).
   const data = JSON.stringify({ result: result ?? null, genotype, history, searchSettings: search, trainSettings: train }).replace(/</g, '\\u003c');
@@ -149,8 +178,8 @@ function kvTable(obj: Record<string, unknown>): string {
   return `<table class="kv"><tbody>${rows.join('')}</tbody></table>`;
 }
 
-function section(title: string, body: string): string {
-  return `<section><h2>${esc(title)}</h2>${body}</section>`;
+function section(title: string, body: string, id?: string): string {
+  return `<section${id ? ` id="${id}"` : ''}><h2>${esc(title)}</h2>${body}</section>`;
 }
 
 /** SVG placed inside HTML needs no namespace declaration; dropping it keeps the page free of URLs. */
@@ -168,5 +197,6 @@ table.results td { text-align: right; } table.kv th { font-weight: normal; color
 .grid { display: grid; grid-template-columns: repeat(auto-fill, minmax(224px, 1fr)); gap: 6px; }
 figure { margin: 0; } pre { background: #f6f6f6; padding: 8px; font-size: 12px; overflow: auto; }
 .legend span { margin-right: 12px; font-size: 12px; white-space: nowrap; } .legend i { display: inline-block; width: 12px; height: 12px; margin-right: 4px; vertical-align: -1px; }
+.legend b.x { margin-right: 4px; }
 table.abandon td { font-size: 12px; }
 `;

@@ -1,10 +1,16 @@
 /**
  * The indicator of every edge over the rounds, as small multiples (one line chart per edge, one line
- * per operation, ending when the operation is abandoned) and as a table of what each round abandoned.
- * For darts the same charts show softmax(alpha) per epoch.
+ * per operation, ending with a cross in the round that abandoned it) and as a table of what each
+ * round abandoned. For darts the same charts show softmax(alpha) per epoch.
+ *
+ * What is plotted is what ranks the operations, centred on the edge: for cp / bnas the mean credit
+ * z̄(o) of eq. 4.16 minus the mean over the edge's operations that round, in percentage points. The
+ * softmax e(o) is monotone in z̄(o), so the order is the same, but e(o) itself sits at about 1/K for
+ * every operation (0.3350 against 0.3314) and would draw K lines on top of each other. For darts it is
+ * softmax(α) − 1/K. The raw e(o) stays in the tooltips, the abandonment table and the CSV.
  */
 import type { ArchWeightsRecord, CellType, EdgeOpValues, HistoryRecord, RoundRecord } from '../types.js';
-import { lineChart, type Series } from './chart.js';
+import { renderChart, type ChartSpec, type Series } from './chart.js';
 import { colorOf, esc } from './xml.js';
 
 export interface ParsedEdge {
@@ -44,6 +50,10 @@ export interface IndicatorSeries {
   quantity: string;
   steps: number[];
   values: EdgeOpValues[];
+  /** Per step, what ranks the operations, centred on the edge (see the file's header). */
+  centred: EdgeOpValues[];
+  /** Axis title of `centred`. */
+  centredLabel: string;
   /** Per step, the operation abandoned on each edge (cp / bnas only). */
   abandoned: ({ [edge: string]: string } | null)[];
 }
@@ -52,19 +62,37 @@ export interface IndicatorSeries {
 export function indicatorSeries(history: readonly HistoryRecord[]): IndicatorSeries | null {
   const rounds = history.filter((r): r is RoundRecord => r.type === 'round').sort((a, b) => a.round - b.round);
   if (rounds.length) {
+    // Histories written before meanCredit was recorded fall back to e(o) − 1/K.
+    const credit = rounds.every((r) => r.meanCredit && Object.keys(r.meanCredit).length);
     return {
       unit: 'round',
       quantity: rounds[0].strategy === 'bnas' ? 'UCB score m + c·sqrt(2 ln N / n)' : 'e(o)',
       steps: rounds.map((r) => r.round),
       values: rounds.map((r) => r.indicator),
+      centred: rounds.map((r) => centre(credit ? r.meanCredit : r.indicator)),
+      centredLabel: credit ? 'z̄ − edge mean (pp)' : 'e(o) − 1/K (pp)',
       abandoned: rounds.map((r) => r.abandoned),
     };
   }
   const alphas = history.filter((r): r is ArchWeightsRecord => r.type === 'alpha').sort((a, b) => a.epoch - b.epoch);
   if (alphas.length) {
-    return { unit: 'epoch', quantity: 'softmax(α)', steps: alphas.map((r) => r.epoch), values: alphas.map((r) => r.weights), abandoned: alphas.map(() => null) };
+    return {
+      unit: 'epoch', quantity: 'softmax(α)', steps: alphas.map((r) => r.epoch), values: alphas.map((r) => r.weights),
+      centred: alphas.map((r) => centre(r.weights)), centredLabel: 'softmax(α) − 1/K (pp)', abandoned: alphas.map(() => null),
+    };
   }
   return null;
+}
+
+/** Each edge's values minus their mean over the edge, in percentage points (x 100). */
+export function centre(values: EdgeOpValues): EdgeOpValues {
+  const out: EdgeOpValues = {};
+  for (const [edge, perOp] of Object.entries(values)) {
+    const ops = Object.keys(perOp);
+    const mean = ops.reduce((a, o) => a + perOp[o], 0) / Math.max(1, ops.length);
+    out[edge] = Object.fromEntries(ops.map((o) => [o, (perOp[o] - mean) * 100]));
+  }
+  return out;
 }
 
 /** The operation names that appear in the snapshots, in first-seen order. */
@@ -74,29 +102,39 @@ export function opsOf(values: readonly EdgeOpValues[]): string[] {
   return ops;
 }
 
-/** Small multiples for one cell type: a grid of compact line charts, one per edge. */
-export function indicatorSmallMultiples(ind: IndicatorSeries, cell: CellType, kept?: Map<string, string>): string {
-  const edges = edgesOf(cell, ind.values);
-  if (!edges.length) return '<p class="muted">No indicator recorded for this cell.</p>';
+/** The chart of every edge of one cell type: one line per operation, a cross where it was abandoned. */
+export function indicatorCharts(ind: IndicatorSeries, cell: CellType, kept?: Map<string, string>): { edge: ParsedEdge; spec: ChartSpec }[] {
   const ops = opsOf(ind.values);
-  const charts = edges.map((edge) => {
+  return edgesOf(cell, ind.values).map((edge) => {
     const series: Series[] = ops
-      .filter((op) => ind.values.some((v) => v[edge.key]?.[op] !== undefined))
+      .filter((op) => ind.centred.some((v) => v[edge.key]?.[op] !== undefined))
       .map((op) => ({
         name: op,
         color: colorOf(op),
-        points: ind.steps.map((s, i) => [s, ind.values[i][edge.key]?.[op] ?? Number.NaN] as const),
+        points: ind.steps.map((s, i) => [s, ind.centred[i][edge.key]?.[op] ?? Number.NaN] as const),
+        crosses: ind.steps.filter((_, i) => ind.abandoned[i]?.[edge.key] === op),
       }));
     const keptOp = kept?.get(edge.key);
     const title = `${edgeTitle(edge)}${keptOp ? `: ${keptOp}` : ''}`;
-    return `<figure class="multiple">${lineChart(series, { compact: true, legend: false, title, width: 220, height: 130 })}</figure>`;
+    return {
+      edge,
+      spec: { series, options: { compact: true, legend: false, title, width: 236, height: 150, xLabel: ind.unit, yLabel: ind.centredLabel, yRule: 0, markers: true } },
+    };
   });
-  return `<div class="grid">${charts.join('')}</div>`;
 }
 
-/** The legend shared by the small multiples: one colour per operation. */
-export function opLegend(ops: readonly string[]): string {
-  return `<p class="legend">${ops.map((op) => `<span><i style="background:${colorOf(op)}"></i>${esc(op)}</span>`).join(' ')}</p>`;
+/** Small multiples for one cell type: a grid of compact line charts, one per edge. */
+export function indicatorSmallMultiples(ind: IndicatorSeries, cell: CellType, kept?: Map<string, string>): string {
+  const charts = indicatorCharts(ind, cell, kept);
+  if (!charts.length) return '<p class="muted">No indicator recorded for this cell.</p>';
+  return `<div class="grid">${charts.map((c) => `<figure class="multiple">${renderChart(c.spec)}</figure>`).join('')}</div>`;
+}
+
+/** The legend shared by the small multiples: one colour per operation, and the abandonment cross. */
+export function opLegend(ops: readonly string[], crosses = true): string {
+  const items = ops.map((op) => `<span><i style="background:${colorOf(op)}"></i>${esc(op)}</span>`);
+  if (crosses) items.push('<span><b class="x">✕</b>abandoned in that round</span>');
+  return `<p class="legend">${items.join(' ')}</p>`;
 }
 
 /** Table: rows are the edges of a cell, columns the rounds, each cell the operation abandoned then. */

@@ -4,6 +4,7 @@
  * one arrow per kept edge with its operation name on it. Pure string building: no DOM, no fonts read.
  */
 import { CpnasError } from '../../core/index.js';
+import { placeLabels, samplePath, type PathPiece, type Point } from './labels.js';
 import { colorOf, esc, num } from './xml.js';
 
 /**
@@ -169,36 +170,51 @@ export function cellSvg(edges: readonly CellEdge[], options: CellDrawingOptions 
   if (title) parts.push(`<text x="${num(width / 2)}" y="${num(MARGIN + 12)}" text-anchor="middle" font-size="14" font-weight="bold">${esc(title)}</text>`);
 
   const R = 12; // corner radius of the arcs
-  const labels: string[] = [];
-  all.forEach((e, i) => {
+  const P = (x: number, y: number): Point => ({ x, y });
+  const paths: { d: string; samples: Point[] }[] = all.map((e, i) => {
     const a = point(i, true);
     const b = point(i, false);
-    let d: string;
-    let label: { x: number; y: number; anchor: string };
+    const pieces: PathPiece[] = [];
     if (e.side === 'direct') {
       const dx = (b.x - a.x) * 0.45;
-      d = `M${num(a.x)},${num(a.y)} C${num(a.x + dx)},${num(a.y)} ${num(b.x - dx)},${num(b.y)} ${num(b.x)},${num(b.y)}`;
-      // the label sits at the arriving end, where the edges into one node are already spread apart
-      label = { x: b.x - 10, y: b.y - 3, anchor: 'end' };
+      pieces.push([P(a.x, a.y), P(a.x + dx, a.y), P(b.x - dx, b.y), P(b.x, b.y)]);
     } else {
       const up = e.side === 'above';
       const y = up ? midY + rowTop - 6 - (e.level - 0.5) * LEVEL_H : midY + rowBottom + 6 + (e.level - 0.5) * LEVEL_H;
       const g = COL_GAP / 2;
-      const start = a.face === 'right'
-        ? `M${num(a.x)},${num(a.y)} C${num(a.x + g * 0.8)},${num(a.y)} ${num(a.x + g * 0.2)},${num(y)} ${num(a.x + g)},${num(y)}`
-        : `M${num(a.x)},${num(a.y)} C${num(a.x)},${num(y)} ${num(a.x)},${num(y)} ${num(a.x + R)},${num(y)}`;
-      const end = b.face === 'left'
-        ? `L${num(b.x - g)},${num(y)} C${num(b.x - g * 0.2)},${num(y)} ${num(b.x - g * 0.8)},${num(b.y)} ${num(b.x)},${num(b.y)}`
-        : `L${num(b.x - R)},${num(y)} C${num(b.x)},${num(y)} ${num(b.x)},${num(y)} ${num(b.x)},${num(b.y)}`;
-      d = `${start} ${end}`;
-      label = { x: (a.x + b.x) / 2, y: up ? y - 4 : y + 12, anchor: 'middle' };
+      const startEnd = a.face === 'right' ? a.x + g : a.x + R;
+      pieces.push(a.face === 'right'
+        ? [P(a.x, a.y), P(a.x + g * 0.8, a.y), P(a.x + g * 0.2, y), P(startEnd, y)]
+        : [P(a.x, a.y), P(a.x, y), P(a.x, y), P(startEnd, y)]);
+      const endStart = b.face === 'left' ? b.x - g : b.x - R;
+      pieces.push([P(startEnd, y), P(endStart, y)]);
+      pieces.push(b.face === 'left'
+        ? [P(endStart, y), P(b.x - g * 0.2, y), P(b.x - g * 0.8, b.y), P(b.x, b.y)]
+        : [P(endStart, y), P(b.x, y), P(b.x, y), P(b.x, b.y)]);
     }
+    const d = pieces.map((p, k) => (k === 0 ? `M${num(p[0].x)},${num(p[0].y)} ` : '') + (p.length === 4
+      ? `C${num(p[1].x)},${num(p[1].y)} ${num(p[2].x)},${num(p[2].y)} ${num(p[3].x)},${num(p[3].y)}`
+      : `L${num(p[1].x)},${num(p[1].y)}`)).join(' ');
+    return { d, samples: samplePath(pieces) };
+  });
+  // Labels go where they touch no edge, node or other label (labels.ts).
+  const labelled = all.map((e, i) => ({ e, i })).filter(({ e }) => e.op !== null);
+  const nodeBoxes = range(OUT + 1).map((n) => ({ ...pos(n), w: NODE_W, h: NODE_H }));
+  const at = placeLabels(
+    labelled.map(({ e, i }) => ({ text: e.op as string, path: paths[i].samples })),
+    paths.map((p) => p.samples),
+    nodeBoxes,
+    { x: 0, y: title ? MARGIN + 14 : 0, w: width, h: height - (title ? MARGIN + 14 : 0) },
+  );
+  const labels: string[] = [];
+  all.forEach((e, i) => {
     const color = e.op === null ? '#aaaaaa' : colorOf(e.op);
     const dash = e.op === null ? ' stroke-dasharray="4 3"' : '';
-    parts.push(`<path class="edge" d="${d}" fill="none" stroke="${color}" stroke-width="1.6"${dash} marker-end="url(#${prefix}-arrow)"><title>${esc(nodeName(e.from, OUT))} → ${esc(nodeName(e.to, OUT))}${e.op ? `: ${esc(e.op)}` : ''}</title></path>`);
-    if (e.op !== null) {
-      labels.push(`<text class="op" x="${num(label.x)}" y="${num(label.y)}" text-anchor="${label.anchor}" font-size="11" fill="${color}" stroke="#ffffff" stroke-width="3" paint-order="stroke">${esc(e.op)}</text>`);
-    }
+    parts.push(`<path class="edge" d="${paths[i].d}" fill="none" stroke="${color}" stroke-width="1.6"${dash} marker-end="url(#${prefix}-arrow)"><title>${esc(nodeName(e.from, OUT))} → ${esc(nodeName(e.to, OUT))}${e.op ? `: ${esc(e.op)}` : ''}</title></path>`);
+  });
+  labelled.forEach(({ e }, k) => {
+    const color = colorOf(e.op as string);
+    labels.push(`<text class="op" x="${num(at[k].x)}" y="${num(at[k].y)}" text-anchor="middle" font-size="11" fill="${color}" stroke="#ffffff" stroke-width="3" paint-order="stroke">${esc(e.op as string)}</text>`);
   });
   parts.push(...labels);
 
@@ -229,11 +245,6 @@ function nodeLabel(n: number, out: number): string {
   if (n === 1) return sub('k-1');
   if (n === out) return sub('k');
   return String(n - 2);
-}
-
-function bezier(p0: number, p1: number, p2: number, p3: number, t: number): number {
-  const u = 1 - t;
-  return u * u * u * p0 + 3 * u * u * t * p1 + 3 * u * t * t * p2 + t * t * t * p3;
 }
 
 function pushTo<K>(map: Map<K, number[]>, key: K, value: number): void {

@@ -1,16 +1,18 @@
 /**
  * Writes the reports of a run folder, each file atomically: cell-normal.svg, cell-reduce.svg,
- * report.html and (when the training stage ran) result.json.
+ * report.html, report-curves.csv (every curve of the page) and (when the training stage ran)
+ * result.json.
  */
 import { getStorage, joinPath as join } from '../../core/storage.js';
 import { writeFileAtomic, writeJsonAtomic } from '../io.js';
 import { RUN_FILES } from '../types.js';
-import { genotypeCellSvg, renderReportHtml, type ReportInput } from './html.js';
+import { genotypeCellSvg, renderReportHtml, reportCurvesCsv, type ReportInput } from './html.js';
 
 export const REPORT_FILES = {
   normalCell: 'cell-normal.svg',
   reduceCell: 'cell-reduce.svg',
   html: 'report.html',
+  curves: 'report-curves.csv',
 } as const;
 
 /** Writes the reports into `dir`; returns the run folder's listing afterwards (see listRunFiles). */
@@ -18,8 +20,9 @@ export function writeRunReports(dir: string, input: Omit<ReportInput, 'files'>):
   writeFileAtomic(join(dir, REPORT_FILES.normalCell), genotypeCellSvg(input.genotype, 'normal'));
   writeFileAtomic(join(dir, REPORT_FILES.reduceCell), genotypeCellSvg(input.genotype, 'reduce'));
   if (input.result) writeJsonAtomic(join(dir, RUN_FILES.result), input.result);
+  writeFileAtomic(join(dir, REPORT_FILES.curves), reportCurvesCsv(input));
   const files = [...new Set([...listRunFiles(dir), REPORT_FILES.html])].sort();
-  writeFileAtomic(join(dir, REPORT_FILES.html), renderReportHtml({ ...input, files }));
+  writeFileAtomic(join(dir, REPORT_FILES.html), renderReportHtml({ ...input, files, csvFile: REPORT_FILES.curves }));
   return files;
 }
 

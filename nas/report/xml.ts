@@ -52,12 +52,16 @@ export function count(n: number | null | undefined): string {
   return String(Math.round(n));
 }
 
-/** Colours of the DARTS primitives; an operation added through the registry gets one from its name. */
+/**
+ * Colours of the DARTS primitives, eight distinct hues (Tableau 10 minus the greys, and black for
+ * `none`, so that `none` and `skip_connect` never look alike); an operation added through the registry
+ * gets one from its name.
+ */
 const OP_COLORS: Record<string, string> = {
-  none: '#9e9e9e',
+  none: '#222222',
   max_pool_3x3: '#1f77b4',
   avg_pool_3x3: '#17becf',
-  skip_connect: '#7f7f7f',
+  skip_connect: '#e377c2',
   sep_conv_3x3: '#d62728',
   sep_conv_5x5: '#ff7f0e',
   dil_conv_3x3: '#2ca02c',

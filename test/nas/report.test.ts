@@ -4,15 +4,16 @@ import { join } from 'node:path';
 import fc from 'fast-check';
 import { afterEach, describe, expect, it } from 'vitest';
 import { CpnasError } from '../../core/index.js';
-import { lineChart, niceTicks } from '../../nas/report/chart.js';
-import { genotypeCellSvg, keptOps, renderReportHtml } from '../../nas/report/html.js';
-import { indicatorSeries, parseEdge } from '../../nas/report/indicator.js';
+import { decimalsOf, lineChart, niceTicks, percentTick } from '../../nas/report/chart.js';
+import { genotypeCellSvg, keptOps, renderReportHtml, reportCurvesCsv } from '../../nas/report/html.js';
+import { indicatorCharts, indicatorSeries, parseEdge } from '../../nas/report/indicator.js';
+import { labelBox, placeLabels, samplePath, type PathPiece, type Point } from '../../nas/report/labels.js';
 import { cellSvg, edgesFromPairs } from '../../nas/report/svg.js';
 import { ablationMarkdown, pctStat, stat, summarizeAblation, type AblationRun } from '../../nas/report/table.js';
 import { listRunFiles, writeRunReports } from '../../nas/report/write.js';
-import { esc } from '../../nas/report/xml.js';
+import { colorOf, esc } from '../../nas/report/xml.js';
 import type { ArchWeightsRecord, HistoryRecord } from '../../nas/types.js';
-import { GENOTYPE, cpHistory, edgeKeys, result } from './report-fixtures.js';
+import { GENOTYPE, PRIMITIVES, cpHistory, edgeKeys, result } from './report-fixtures.js';
 import { checkWellFormed } from './report-xml.js';
 
 describe('cell SVG', () => {
@@ -71,7 +72,7 @@ describe('line chart', () => {
     ], { title: 'acc', xLabel: 'epoch', yLabel: 'accuracy' });
     expect(checkWellFormed(svg)).toEqual([]);
     expect(svg.match(/<polyline/g)?.length).toBe(1); // the NaN splits 'val' into two single points
-    expect(svg.match(/<circle/g)?.length).toBe(2);
+    expect(svg.match(/<circle class="point"/g)?.length).toBe(5); // short curves get markers, and the lone points too
     expect(svg).toContain('val &lt;b&gt;');
   });
 
@@ -94,7 +95,104 @@ describe('line chart', () => {
   });
 });
 
+describe('chart ticks, markers and labels', () => {
+  it('labels ticks at the precision of their step', () => {
+    expect(decimalsOf(0.025)).toBe(3);
+    expect(decimalsOf(2.5)).toBe(1);
+    expect(decimalsOf(20)).toBe(0);
+    expect(percentTick(0.225, 0.025)).toBe('22.5%');
+    expect(percentTick(0.25, 0.025)).toBe('25.0%');
+    const svg = lineChart([{ name: 'acc', points: [[1, 0.19], [2, 0.2], [3, 0.3]] }], { yFormat: percentTick });
+    const labels = [...svg.matchAll(/text-anchor="end" fill="#555">([^<]+)</g)].map((m) => m[1]);
+    expect(labels).toContain('22.5%');
+    expect(labels.every((l) => /^\d+\.\d%$/.test(l))).toBe(true);
+    // distinct labels for distinct ticks
+    expect(new Set(labels).size).toBe(labels.length);
+  });
+
+  it('gives a one-epoch curve whole-number x ticks and a marker, and labels both axes', () => {
+    const svg = lineChart([{ name: 'val', points: [[1, 0.5]] }], { xLabel: 'epoch', yLabel: 'accuracy', compact: true });
+    const xLabels = [...svg.matchAll(/text-anchor="middle" fill="#555">([^<]+)</g)].map((m) => m[1]);
+    expect(xLabels).toEqual(['0', '1', '2']);
+    expect(svg.match(/<circle class="point"/g)).toHaveLength(1);
+    expect(svg).toContain('>epoch</text>');
+    expect(svg).toContain('>accuracy</text>');
+  });
+
+  it('draws markers on short curves only, and a cross where asked', () => {
+    const short = lineChart([{ name: 's', points: [[1, 1], [2, 2], [3, 1.5]], crosses: [3] }]);
+    expect(short.match(/<circle class="point"/g)).toHaveLength(3);
+    expect(short.match(/<path class="cross"/g)).toHaveLength(1);
+    const long = lineChart([{ name: 'l', points: Array.from({ length: 40 }, (_, i) => [i, Math.sin(i)] as const) }]);
+    expect(long).not.toContain('class="point"');
+  });
+
+  it('gives every DARTS primitive its own colour (none is not grey like skip_connect)', () => {
+    expect(new Set(PRIMITIVES.map(colorOf)).size).toBe(PRIMITIVES.length);
+    expect(colorOf('none')).not.toBe(colorOf('skip_connect'));
+  });
+
+  it('places edge labels where no line, node or other label is', () => {
+    // a horizontal line through the middle: the label goes above or below it, not on it
+    const line: PathPiece[] = [[{ x: 0, y: 50 }, { x: 200, y: 50 }]];
+    const samples = samplePath(line);
+    const [at] = placeLabels([{ text: 'sep_conv_3x3', path: samples }], [samples], [], { x: 0, y: 0, w: 200, h: 100 });
+    const box = labelBox('sep_conv_3x3', at.x, at.y);
+    expect(box.y + box.h < 50 || box.y > 50).toBe(true);
+    // the real drawings: no label box holds a point of any edge
+    for (const cell of ['normal', 'reduce'] as const) {
+      const svg = genotypeCellSvg(GENOTYPE, cell);
+      const edges = [...svg.matchAll(/<path class="edge" d="([^"]+)"/g)].map((m) => samplePath(parsePath(m[1])));
+      const texts = [...svg.matchAll(/<text class="op" x="([\d.-]+)" y="([\d.-]+)"[^>]*>([^<]+)</g)];
+      expect(texts).toHaveLength(8);
+      for (const [, x, y, text] of texts) {
+        const b = labelBox(text, Number(x), Number(y));
+        const hits = edges.flat().filter((p) => p.x >= b.x && p.x <= b.x + b.w && p.y >= b.y && p.y <= b.y + b.h);
+        expect(hits, `${cell}: ${text} at ${x},${y}`).toEqual([]);
+      }
+    }
+  });
+});
+
+/** Reads the M / C / L path data that cellSvg writes. */
+function parsePath(d: string): PathPiece[] {
+  const nums = (s: string) => s.trim().split(/[ ,]+/).map(Number);
+  const pieces: PathPiece[] = [];
+  let cur: Point = { x: 0, y: 0 };
+  for (const m of d.matchAll(/([MCL])([^MCL]*)/g)) {
+    const v = nums(m[2]);
+    if (m[1] === 'M') cur = { x: v[0], y: v[1] };
+    else if (m[1] === 'L') { pieces.push([cur, { x: v[0], y: v[1] }]); cur = { x: v[0], y: v[1] }; }
+    else { const end = { x: v[4], y: v[5] }; pieces.push([cur, { x: v[0], y: v[1] }, { x: v[2], y: v[3] }, end]); cur = end; }
+  }
+  return pieces;
+}
+
 describe('indicator', () => {
+  it('plots the mean credit centred on each edge, with a cross in the round that abandoned an operation', () => {
+    const history = cpHistory();
+    const ind = indicatorSeries(history)!;
+    const round1 = history.find((r) => r.type === 'round' && r.round === 1);
+    if (round1?.type !== 'round') throw new Error('fixture');
+    const credit = round1.meanCredit['normal:0-2'];
+    const mean = Object.values(credit).reduce((a, b) => a + b, 0) / Object.keys(credit).length;
+    for (const [op, z] of Object.entries(credit)) expect(ind.centred[0]['normal:0-2'][op]).toBeCloseTo((z - mean) * 100, 9);
+    expect(ind.centredLabel).toMatch(/z̄/);
+    const charts = indicatorCharts(ind, 'normal', keptOps(GENOTYPE));
+    expect(charts).toHaveLength(14);
+    const chart = charts.find((c) => c.edge.key === 'normal:0-2')!;
+    // 7 rounds abandon 7 of the 8 operations: 7 crosses, each on the last point of its line
+    const crossed = chart.spec.series.filter((s) => s.crosses?.length);
+    expect(crossed).toHaveLength(7);
+    for (const s of crossed) {
+      const last = s.points.filter(([, y]) => Number.isFinite(y)).at(-1)!;
+      expect(s.crosses).toEqual([last[0]]);
+    }
+    expect(chart.spec.options.xLabel).toBe('round');
+    expect(chart.spec.options.yLabel).toBe(ind.centredLabel);
+  });
+
+
   it('reads edge keys and gathers one snapshot per round', () => {
     expect(parseEdge('reduce:1-4')).toEqual({ key: 'reduce:1-4', cell: 'reduce', from: 1, to: 4 });
     expect(parseEdge('bogus')).toBeNull();
@@ -175,7 +273,12 @@ describe('writeRunReports', () => {
     writeFileSync(join(dir, 'child', 'model.json'), '{}');
     mkdirSync(join(dir, 'checkpoints', 'search'), { recursive: true });
     const files = writeRunReports(dir, { genotype: GENOTYPE, history: cpHistory(), result: result() });
-    expect(files).toEqual(['cell-normal.svg', 'cell-reduce.svg', 'checkpoints/', 'child/model.json', 'genotype.json', 'report.html', 'result.json']);
+    expect(files).toEqual(['cell-normal.svg', 'cell-reduce.svg', 'checkpoints/', 'child/model.json', 'genotype.json', 'report-curves.csv', 'report.html', 'result.json']);
+    const csv = readFileSync(join(dir, 'report-curves.csv'), 'utf8');
+    expect(csv).toBe(reportCurvesCsv({ genotype: GENOTYPE, history: cpHistory() }));
+    const page = readFileSync(join(dir, 'report.html'), 'utf8');
+    expect(page).toContain('<a href="report-curves.csv">');
+    expect(page).toContain('<a href="child/model.json">');
     expect(listRunFiles(dir)).toEqual(files);
     expect(readdirSync(dir).some((f) => f.endsWith('.tmp'))).toBe(false);
     const res = JSON.parse(readFileSync(join(dir, 'result.json'), 'utf8'));
