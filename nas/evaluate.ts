@@ -9,7 +9,7 @@
  */
 import { CpnasError, enableGrad, noGrad, type Tensor } from '../core/index.js';
 import { getStorage, joinPath as join } from '../core/storage.js';
-import { nonFiniteEntry, readStateFiles, type StateJson } from '../ops/state.js';
+import { nonFiniteEntry, readModelState } from '../ops/state.js';
 import { validateGenotype } from './genotype.js';
 import { firstSamples, predictions } from './loop.js';
 import { GenotypeNetwork } from './network.js';
@@ -20,29 +20,31 @@ import { ChildModel } from '../binary/runtime/index.js';
 import type { ModelMeta } from './train.js';
 import type { EvaluationResult, NasDataset, RunEvaluationOptions } from './types.js';
 
-/** The model file of a model folder (`run/child`), or of a run folder's Child (`run`). */
+/**
+ * The model of a model folder (`run/child`), or of a run folder's Child (`run`): `model.safetensors`,
+ * or the `model.json` + `model.bin` of earlier versions. Returns the path without extension.
+ */
 export function modelPath(dir: string): string {
   for (const candidate of [join(dir, 'model'), join(dir, 'child', 'model')]) {
-    if (getStorage().exists(candidate + '.json')) return candidate;
+    if (getStorage().exists(candidate + '.safetensors') || getStorage().exists(candidate + '.json')) return candidate;
   }
-  throw new CpnasError('evaluate', `no saved model in ${dir} (expected ${join(dir, 'model.json')} or ${join(dir, 'child', 'model.json')}: train first)`);
+  throw new CpnasError('evaluate', `no saved model in ${dir} (expected ${join(dir, 'model.safetensors')} or ${join(dir, 'child', 'model.safetensors')}: train first)`);
 }
 
 /** Rebuilds a saved Child or Parent from its folder, weights loaded, in eval mode. */
 export function loadModel(dir: string): { net: GenotypeNetwork; meta: ModelMeta } {
-  const path = modelPath(dir);
-  const { json, blob } = readStateFiles(path, 'evaluate');
-  const meta = (json as StateJson).meta as unknown as ModelMeta | undefined;
-  if (!meta || !meta.genotype || !meta.config) throw new CpnasError('evaluate', `${path}.json has no model description (genotype, config): not a model saved by cpnas training`);
+  const { state, file } = readModelState(modelPath(dir), 'evaluate');
+  const meta = state.json.meta as unknown as ModelMeta | undefined;
+  if (!meta || !meta.genotype || !meta.config) throw new CpnasError('evaluate', `${file} has no model description (genotype, config): not a model saved by cpnas training`);
   // models saved before the Child forms existed were Bi-Real Children
   const childBlock = meta.config.childBlock ?? 'bireal';
   if (!CHILD_BLOCKS.includes(childBlock)) {
-    throw new CpnasError('evaluate', `${path}.json names an unknown Child form ${JSON.stringify(childBlock)} (known: ${CHILD_BLOCKS.join(', ')})`);
+    throw new CpnasError('evaluate', `${file} names an unknown Child form ${JSON.stringify(childBlock)} (known: ${CHILD_BLOCKS.join(', ')})`);
   }
-  const bad = nonFiniteEntry({ json: json as StateJson, blob });
-  if (bad) throw new CpnasError('evaluate', `${path}.json: ${bad}; the model cannot be evaluated (train it again with a lower learning rate)`);
+  const bad = nonFiniteEntry(state);
+  if (bad) throw new CpnasError('evaluate', `${file}: ${bad}; the model cannot be evaluated (train it again with a lower learning rate)`);
   const net = new GenotypeNetwork(validateGenotype(meta.genotype), { ...meta.config, childBlock });
-  net.loadStateDict({ json: json as StateJson, blob });
+  net.loadStateDict(state);
   net.eval();
   return { net, meta };
 }
@@ -103,7 +105,11 @@ export function runEvaluation(opts: RunEvaluationOptions): EvaluationResult {
   const test = opts.limit !== undefined ? firstSamples(opts.data.test, opts.limit) : opts.data.test;
   const shape = test.shape;
   if (shape.join(',') !== meta.inputShape.join(',')) {
-    throw new CpnasError('evaluate', `the model takes images [${meta.inputShape.join(',')}] but the test images are [${shape.join(',')}]: load the dataset with imageSize ${meta.inputShape[1]}`);
+    // Say which part differs: channels mean another dataset, the size only another --image-size.
+    const hint = shape[0] !== meta.inputShape[0]
+      ? `the model was trained on ${meta.inputShape[0]}-channel images and these have ${shape[0]}: evaluate on the dataset it was trained on (digits and fashion-mnist have 1 channel, cifar10 and cifar100 have 3)`
+      : `load the dataset at the model's image size ${meta.inputShape[1]} (--image-size ${meta.inputShape[1]})`;
+    throw new CpnasError('evaluate', `the model takes images [${meta.inputShape.join(',')}] but the test images are [${shape.join(',')}]: ${hint}`);
   }
   if (test.length === 0) throw new CpnasError('evaluate', 'the test split is empty');
   const batchSize = opts.batchSize ?? 100;

@@ -32,7 +32,7 @@ import { BatchNorm2d, Conv2d } from '../ops/layers.js';
 import { clipGradNorm } from '../ops/optim/clip.js';
 import type { Optimizer } from '../ops/optim/optimizer.js';
 import { CosineAnnealingLR } from '../ops/optim/schedule.js';
-import { saveModule } from '../ops/state.js';
+import { saveSafetensors } from '../ops/state.js';
 import { validateGenotype } from './genotype.js';
 import { checkGradients, checkLoss, checkModule, type HealthWhere } from './health.js';
 import { HistoryLog } from './history.js';
@@ -349,7 +349,8 @@ function trainIn(run: RunContext, opts: RunTrainingOptions, settings: ReturnType
       kind, genotype, config: { ...plain, binary: kind === 'child' }, classNames: [...train.classNames], inputShape, testAccuracy,
     };
     checkModule(net, kind === 'parent' ? 'Parent' : 'Child', { phase: `${kind} training`, epoch: state.epoch, flags: flagsOf(kind) });
-    saveModule(net, join(outDir, kind, 'model'), { ...meta });
+    // one safetensors file per model: the weights for any tool, the description in its __metadata__
+    saveSafetensors(net, join(outDir, kind, 'model.safetensors'), { ...meta });
     return kind;
   };
 

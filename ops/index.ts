@@ -18,6 +18,7 @@ export {
   type BatchNorm2dOptions, type Conv2dOptions as Conv2dLayerOptions, type PoolOptions,
 } from './layers.js';
 export * from './state.js';
+export { encodeSafetensors, decodeSafetensors } from './safetensors.js';
 export * from './optim/optimizer.js';
 export * from './optim/sgd.js';
 export * from './optim/adam.js';

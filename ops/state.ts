@@ -16,6 +16,7 @@
  */
 import { CpnasError, shapeStr, sizeOf } from '../core/index.js';
 import { basenameOf, getStorage, joinPath } from '../core/storage.js';
+import { decodeSafetensors, encodeSafetensors } from './safetensors.js';
 
 export type StateArray = Float32Array | Uint32Array;
 export type StateDtype = 'f32' | 'u32';
@@ -312,6 +313,43 @@ export function loadModule(module: Stateful, path: string, opts: { strict?: bool
   }
   module.loadStateDict({ json, blob }, opts);
   return json.meta;
+}
+
+/** `runs/a/child` (a folder) -> `runs/a/child/model.safetensors`; a path with the extension stays. */
+export function safetensorsPath(path: string): string {
+  if (path.endsWith('.safetensors')) return path;
+  const { json } = statePaths(path);
+  return json.replace(/\.json$/, '.safetensors');
+}
+
+/**
+ * Saves a module as one safetensors file (ops/safetensors.ts): the weights for any tool that reads
+ * the format, `meta` in the header's `__metadata__`. Written atomically. Returns the file's path.
+ */
+export function saveSafetensors(module: Stateful, path: string, meta?: Record<string, unknown>): string {
+  const file = safetensorsPath(path);
+  getStorage().write(file, encodeSafetensors(module.stateDict(meta)));
+  return file;
+}
+
+/**
+ * Reads a saved module state: `<path>.safetensors` when there is one, else the JSON + blob pair of
+ * saveModule (the format of earlier versions). `path` may be a folder (its `model` inside).
+ */
+export function readModelState(path: string, where = 'load'): { state: StateDict; file: string } {
+  const file = safetensorsPath(path);
+  const bytes = getStorage().read(file);
+  if (bytes) return { state: decodeSafetensors(bytes, file, where), file };
+  const { json, blob } = readStateFiles(path, where);
+  if (json.format !== FORMAT) throw new CpnasError(where, `${statePaths(path).json} holds a ${JSON.stringify(json.format)} document, not a module state`);
+  return { state: { json, blob }, file: statePaths(path).json };
+}
+
+/** Loads what saveSafetensors (or saveModule) wrote into `module`; returns the saved meta. */
+export function loadSafetensors(module: Stateful, path: string, opts: { strict?: boolean } = {}): Record<string, unknown> | undefined {
+  const { state } = readModelState(path, 'loadModule');
+  module.loadStateDict(state, opts);
+  return state.json.meta;
 }
 
 /** Saves any tree (optimizer state, scheduler, counters...) to `<path>.json` + `<path>.bin`. */

@@ -19,7 +19,7 @@ it('cpnas search --preset tiny --dataset synthetic finishes in seconds and write
   const seconds = (Date.now() - t0) / 1000;
   expect(r.code, r.stderr).toBe(0);
   expect(seconds).toBeLessThan(30);
-  for (const f of ['run.json', 'genotype.json', 'history.jsonl', 'result.json', 'cell-normal.svg', 'cell-reduce.svg', 'report.html', 'child/model.json', 'parent/model.json']) {
+  for (const f of ['run.json', 'genotype.json', 'history.jsonl', 'result.json', 'cell-normal.svg', 'cell-reduce.svg', 'report.html', 'child/model.safetensors', 'parent/model.safetensors']) {
     expect(existsSync(join(out, f)), f).toBe(true);
   }
   const result = JSON.parse(readFileSync(join(out, 'result.json'), 'utf8'));

@@ -66,8 +66,8 @@ describe('runTraining', () => {
     expect(r.child.bops).toBeGreaterThan(0);
     expect(r.child.ops).toBeCloseTo(r.child.bops / 64 + r.child.flops, 6);
     expect(r.child.sizeBytes).toBeLessThan(r.parent.sizeBytes);
-    expect(existsSync(join(outDir, 'child', 'model.json'))).toBe(true);
-    expect(existsSync(join(outDir, 'parent', 'model.bin'))).toBe(true);
+    expect(existsSync(join(outDir, 'child', 'model.safetensors'))).toBe(true);
+    expect(existsSync(join(outDir, 'parent', 'model.safetensors'))).toBe(true);
 
     const epochs = readJsonl<HistoryRecord>(join(outDir, 'history.jsonl')).filter((h): h is EpochRecord => h.type === 'epoch');
     expect(epochs.map((e) => `${e.phase}${e.epoch}`)).toEqual(['parent1', 'child1', 'child2']);

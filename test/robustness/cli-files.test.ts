@@ -10,7 +10,7 @@ import { cpSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } fr
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { cpnas, expectCleanError, GENOTYPE, listFiles, tempRoot, TINY, TINY_TRAIN } from './helpers.js';
-import { checksum } from '../../ops/state.js';
+import { fnv1a } from '../../ops/safetensors.js';
 
 const root = tempRoot('files');
 afterAll(() => rmSync(root, { recursive: true, force: true }));
@@ -231,18 +231,27 @@ describe('a trained run folder with missing or damaged files (eval --model, trai
     change(join(dir, 'child'));
     return join(dir, 'child');
   };
-  type Doc = { entries: { name: string; shape: number[]; length: number }[]; meta?: Record<string, any> } & Record<string, unknown>;
-  /** Edits model.json; with `resign`, its checksum is made again so that the checks behind it are reached. */
-  const editJson = (child: string, fn: (doc: Doc) => void, resign = false) => {
-    const p = join(child, 'model.json');
-    const doc = JSON.parse(readFileSync(p, 'utf8'));
-    fn(doc);
+  /** Rewrites the header of the Child's model.safetensors (the data stays as it is); with `resign`, its
+   * header checksum is made again so that the checks behind it are reached. */
+  type Header = Record<string, { dtype: string; shape: number[]; data_offsets: [number, number] }> & { __metadata__: Record<string, string> };
+  const editHeader = (child: string, fn: (h: Header, meta: Record<string, any>) => void, resign = true) => {
+    const p = join(child, 'model.safetensors');
+    const bytes = readFileSync(p);
+    const n = Number(bytes.readBigUInt64LE(0));
+    const header = JSON.parse(bytes.subarray(8, 8 + n).toString('utf8')) as Header;
+    const meta = JSON.parse(header.__metadata__['cpnas.meta']);
+    fn(header, meta);
+    if (header.__metadata__['cpnas.meta'] !== undefined) header.__metadata__['cpnas.meta'] = JSON.stringify(meta);
     if (resign) {
-      delete doc.jsonChecksum;
-      doc.jsonChecksum = checksum(new TextEncoder().encode(JSON.stringify(doc)));
+      delete header.__metadata__['cpnas.header-checksum'];
+      header.__metadata__['cpnas.header-checksum'] = fnv1a(new TextEncoder().encode(JSON.stringify(header)));
     }
-    writeFileSync(p, JSON.stringify(doc));
+    const head = Buffer.from(JSON.stringify(header));
+    const len = Buffer.alloc(8);
+    len.writeBigUInt64LE(BigInt(head.length));
+    writeFileSync(p, Buffer.concat([len, head, bytes.subarray(8 + n)]));
   };
+  const first = (h: Header) => Object.keys(h).find((k) => k !== '__metadata__')!;
 
   it('the intact model evaluates (the fixture is sound)', async () => {
     const r = await cpnas(['eval', '--model', join(run, 'child'), '--json', '--quiet']);
@@ -250,34 +259,32 @@ describe('a trained run folder with missing or damaged files (eval --model, trai
     expect(JSON.parse(r.stdout).kind).toBe('child');
   });
 
+  const MODEL = 'model.safetensors';
   const cases: [string, (child: string) => void, string[]][] = [
-    ['a truncated model.bin', (c) => writeFileSync(join(c, 'model.bin'), readFileSync(join(c, 'model.bin')).subarray(0, 100)), ['model.bin']],
-    ['a model.bin with one byte changed', (c) => {
-      const b = readFileSync(join(c, 'model.bin'));
-      b[b.length >> 1] ^= 0xff;
-      writeFileSync(join(c, 'model.bin'), b);
-    }, ['model.bin']],
-    ['a missing model.bin', (c) => rmSync(join(c, 'model.bin')), ['model.bin']],
-    ['a missing model.json', (c) => rmSync(join(c, 'model.json')), ['model.json']],
-    ['an empty model.json', (c) => writeFileSync(join(c, 'model.json'), ''), ['model.json', 'not valid JSON']],
-    ['a cut-off model.json', (c) => writeFileSync(join(c, 'model.json'), readFileSync(join(c, 'model.json'), 'utf8').slice(0, 200)), ['model.json', 'not valid JSON']],
+    ['a truncated model.safetensors', (c) => writeFileSync(join(c, MODEL), readFileSync(join(c, MODEL)).subarray(0, 100)), [MODEL]],
+    ['a model.safetensors cut inside its data', (c) => { const b = readFileSync(join(c, MODEL)); writeFileSync(join(c, MODEL), b.subarray(0, b.length - 10)); }, [MODEL]],
+    ['a model.safetensors with one data byte changed', (c) => {
+      const b = readFileSync(join(c, MODEL));
+      b[b.length - 20] ^= 0xff;
+      writeFileSync(join(c, MODEL), b);
+    }, [MODEL, 'checksum']],
+    ['a missing model.safetensors', (c) => rmSync(join(c, MODEL)), [MODEL, 'no saved model']],
+    ['an empty model.safetensors', (c) => writeFileSync(join(c, MODEL), ''), [MODEL, 'too short']],
+    ['a model.safetensors whose header is not JSON', (c) => { const b = readFileSync(join(c, MODEL)); b[8] = 0x78 /* 'x' for the opening brace */; writeFileSync(join(c, MODEL), b); }, [MODEL, 'not valid JSON']],
     // edits behind the checksum's back: refused by it, naming the file
-    ['a model.json with max_pool changed to avg_pool', (c) => editJson(c, (d) => {
-      const g = d.meta!.genotype;
-      const i = g.normal.findIndex((e: [string, number]) => e[0] !== 'avg_pool_3x3');
-      g.normal[i][0] = g.normal[i][0] === 'max_pool_3x3' ? 'avg_pool_3x3' : 'max_pool_3x3';
-    }), ['model.json', 'fails its checksum']],
-    ['a model.json without its checksum', (c) => editJson(c, (d) => void delete d.jsonChecksum), ['model.json', 'carries no checksum']],
-    ['a model.json with one value edited', (c) => editJson(c, (d) => void (d.meta!.testAccuracy = 0.99)), ['model.json', 'fails its checksum']],
-    ['a model.json with a wrong shape (same size)', (c) => editJson(c, (d) => void (d.entries[0].shape = [d.entries[0].length]), true), ['stem.weight', 'shape']],
-    ['a model.json with a wrong shape (other size)', (c) => editJson(c, (d) => {
-      d.entries[0].shape = [d.entries[0].shape[0] * 2, ...d.entries[0].shape.slice(1)];
-      d.entries[0].length *= 2;
-    }, true), ['stem.weight', 'shape']],
-    ['a model.json of another format', (c) => editJson(c, (d) => void (d.format = 'onnx'), true), ['format']],
-    ['a model.json without its description', (c) => editJson(c, (d) => void delete d.meta, true), ['model.json', 'not a model saved by cpnas']],
-    ['a model.json with an unknown operation', (c) => editJson(c, (d) => void (d.meta!.genotype.normal[0][0] = 'conv_9x9'), true), ['conv_9x9']],
-    ['a model.json for other images', (c) => editJson(c, (d) => void (d.meta!.inputShape = [1, 8, 8]), true), ['[1,8,8]', '[3,8,8]']],
+    ['a model.safetensors with max_pool changed to avg_pool', (c) => editHeader(c, (_h, m) => {
+      const i = m.genotype.normal.findIndex((e: [string, number]) => e[0] !== 'avg_pool_3x3');
+      m.genotype.normal[i][0] = m.genotype.normal[i][0] === 'max_pool_3x3' ? 'avg_pool_3x3' : 'max_pool_3x3';
+    }, false), [MODEL, 'fails its checksum']],
+    ['a model.safetensors with one value edited', (c) => editHeader(c, (_h, m) => void (m.testAccuracy = 0.99), false), [MODEL, 'fails its checksum']],
+    // edits with the checksum made again: the checks behind it
+    ['a model.safetensors with a wrong shape (same size)', (c) => editHeader(c, (h) => { const t = h[first(h)]; t.shape = [t.shape.reduce((a, b) => a * b, 1)]; }), ['stem.weight', 'shape']],
+    ['a model.safetensors with a wrong shape (other size)', (c) => editHeader(c, (h) => { const t = h[first(h)]; t.shape = [t.shape[0] * 2, ...t.shape.slice(1)]; }), ['stem.weight', 'bytes']],
+    ['a model.safetensors of another format', (c) => editHeader(c, (h) => void (h.__metadata__.format = 'onnx')), ['format']],
+    ['a model.safetensors with a float16 tensor', (c) => editHeader(c, (h) => void (h[first(h)].dtype = 'F16')), ['stem.weight', 'F16']],
+    ['a model.safetensors without its description', (c) => editHeader(c, (h) => void delete h.__metadata__['cpnas.meta']), [MODEL, 'not a model saved by cpnas']],
+    ['a model.safetensors with an unknown operation', (c) => editHeader(c, (_h, m) => void (m.genotype.normal[0][0] = 'conv_9x9')), ['conv_9x9']],
+    ['a model.safetensors for other images', (c) => editHeader(c, (_h, m) => void (m.inputShape = [1, 8, 8])), ['[1,8,8]', '[3,8,8]', 'channel']],
   ];
   for (const [what, change, names] of cases) {
     it(what, async () => {

@@ -150,7 +150,7 @@ export const BUDGET = [...TINY, '--epochs', '2', '--cells', '2', '--train-cells'
 export function expectSameRun(dir: string, reference: string): void {
   expect(readFileSync(join(dir, 'genotype.json'), 'utf8')).toBe(readFileSync(join(reference, 'genotype.json'), 'utf8'));
   expect(historyWithoutTimes(dir)).toEqual(historyWithoutTimes(reference));
-  for (const f of ['child/model.bin', 'parent/model.bin']) {
+  for (const f of ['child/model.safetensors', 'parent/model.safetensors']) {
     expect(readFileSync(join(dir, f)).equals(readFileSync(join(reference, f))), `${f} is the same to the bit`).toBe(true);
   }
   const result = (d: string) => JSON.parse(readFileSync(join(d, 'result.json'), 'utf8'));
