@@ -28,7 +28,7 @@ type FlagTable = Record<string, FlagSpec>;
 const DATA_FLAGS: FlagTable = {
   dataset: { type: 'string', value: 'NAME', help: `dataset: ${DATASETS.join(' | ')} (default: the preset's)` },
   data: { type: 'string', value: 'DIR', help: 'folder holding the dataset files (default: ./data or $CPNAS_DATA)' },
-  limit: { type: 'string', value: 'N', help: 'use only the first N training images' },
+  limit: { type: 'string', value: 'N', help: 'use only the first N training images (the preset\'s other caps stay)' },
 };
 
 const RUN_FLAGS: FlagTable = {
@@ -91,7 +91,7 @@ export interface CommandSpec {
   examples: string[];
 }
 
-export const COMMAND_NAMES = ['search', 'train', 'eval', 'export', 'ablate'] as const;
+export const COMMAND_NAMES = ['search', 'train', 'eval', 'export', 'ablate', 'summary'] as const;
 export type CommandName = (typeof COMMAND_NAMES)[number];
 
 export const COMMANDS: Record<CommandName, CommandSpec> = {
@@ -136,6 +136,7 @@ export const COMMANDS: Record<CommandName, CommandSpec> = {
         flags: {
           model: { type: 'string', value: 'DIR|FILE', help: 'a saved model folder (run/child, run/parent), a run folder, or an exported Child file' },
           ...DATA_FLAGS,
+          limit: { type: 'string', value: 'N', help: 'evaluate only the first N test images' },
           'image-size': SHARED_BUDGET['image-size'],
           'batch-size': SHARED_BUDGET['batch-size'],
           backend: RUN_FLAGS.backend,
@@ -198,6 +199,22 @@ export const COMMANDS: Record<CommandName, CommandSpec> = {
       'cpnas ablate --collect runs/grid',
       'cpnas ablate --resume runs/ablate',
     ],
+  },
+  summary: {
+    name: 'summary',
+    summary: 'print the layers of a saved model: shapes, parameters, 1-bit or float, BOPs / FLOPs, bytes',
+    usage: 'cpnas summary --model DIR [--json]',
+    groups: [
+      {
+        title: 'Run',
+        flags: {
+          model: { type: 'string', value: 'DIR', help: 'a saved model folder (run/child, run/parent) or a run folder (its Child)' },
+          json: { type: 'boolean', help: 'print the table as JSON' },
+        },
+      },
+      { title: 'Output', flags: COMMON_FLAGS },
+    ],
+    examples: ['cpnas summary --model runs/tiny', 'cpnas summary --model runs/tiny/parent --json'],
   },
 };
 

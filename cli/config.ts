@@ -190,7 +190,8 @@ export function resolveConfig(command: ConfigCommand, values: FlagValues): RunCo
     preset: presetName,
     dataset,
     dataDir: absolute(dirFlag(values, 'data') ?? envDataDir()), // absolute, so that --resume works from any folder
-    limit: limitOf(values, dataset === preset.dataset ? preset.limit : undefined),
+    // a preset is a budget: its image caps hold on any dataset (presetNote tells the user)
+    limit: limitOf(values, preset.limit),
     seed,
     backend,
     gpuMode,
@@ -227,7 +228,19 @@ function checkBudget(values: FlagValues, command: string, search: SearchSettings
   }
 }
 
-/** --limit N caps the training images; the preset's caps apply while its dataset is used. */
+/**
+ * The line that tells a user a preset's image caps were kept on another dataset than the preset's
+ * own (`--preset tiny --dataset digits` uses 256 of the digits, not all 7,000); null otherwise.
+ */
+export function presetNote(cfg: RunConfig): string | null {
+  const preset = PRESETS[cfg.preset];
+  if (!preset.limit || cfg.dataset === preset.dataset) return null;
+  const l = cfg.limit ?? {};
+  const caps = (['train', 'val', 'test'] as const).filter((k) => l[k] !== undefined).map((k) => `${l[k]} ${k}`).join(', ');
+  return `preset ${cfg.preset}: its image limits apply to ${cfg.dataset} too (${caps} images); --limit N changes the training images, or choose another --preset for the whole dataset`;
+}
+
+/** --limit N caps the training images; the preset's caps apply on any dataset. */
 function limitOf(values: FlagValues, presetLimit: SplitLimits | undefined): SplitLimits | undefined {
   const train = intFlag(values, 'limit', 1);
   if (train === undefined) return presetLimit;

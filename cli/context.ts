@@ -1,5 +1,6 @@
 /** What every command receives: output streams, the engine, the progress display, the stop signal. */
 import type { Engine } from './engine.js';
+import type { RunProvenance } from './provenance.js';
 import type { OutStream, Progress } from './progress.js';
 
 export interface CliIO {
@@ -13,11 +14,17 @@ export interface CliIO {
   engine?: Engine;
   /** Wall clock in ms, for the progress display. */
   now?: () => number;
+  /** The script the bin was started as (process.argv[1]), for the commands messages tell users to type. */
+  script?: string;
 }
 
 export interface Ctx {
-  /** Loads the engine (on first call) and makes the backend active; call it once the flags are checked. */
-  start(backend: 'cpu' | 'gpu', gpuMode?: string): Promise<void>;
+  /**
+   * Loads the engine (on first call) and makes the backend active; call it once the flags are checked.
+   * Returns the backend's line for the run header (`gpu (gpu.js webgl2)`), and notes a warning when
+   * gpu.js only emulates a GPU on the CPU.
+   */
+  start(backend: 'cpu' | 'gpu', gpuMode?: string): Promise<string>;
   /** The engine, once `start` has run. */
   readonly engine: Engine;
   progress: Progress;
@@ -26,6 +33,10 @@ export interface Ctx {
   print(line: string): void;
   /** A status line on stderr (above the progress bar). */
   note(line: string): void;
+  /** cpnas as the user typed it: `npx cpnas`, `cpnas` or `node dist/cli/cpnas.js` (for hints). */
+  invocation: string;
+  /** The command line, package version and git commit, for run.json. */
+  provenance(): RunProvenance;
 }
 
 /** Raised when Ctrl-C stopped a run; `dir` holds its last checkpoint. */

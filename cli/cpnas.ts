@@ -31,7 +31,7 @@ process.on('SIGTERM', onSignal);
 if (process.env.CPNAS_NO_WORKER === '1') {
   const controller = new AbortController();
   stop = () => controller.abort();
-  const code = await main(argv, { stdout: process.stdout, stderr: process.stderr, signal: controller.signal });
+  const code = await main(argv, { stdout: process.stdout, stderr: process.stderr, signal: controller.signal, script: process.argv[1] });
   process.exit(code);
 } else {
   const flag = new SharedArrayBuffer(4);

@@ -22,8 +22,11 @@ export interface Engine {
   runSearch(options: RunSearchOptions): SearchOutcome | Promise<SearchOutcome>;
   runTraining(options: RunTrainingOptions): RunResult | Promise<RunResult>;
   runEvaluation(options: RunEvaluationOptions): EvaluationResult | Promise<EvaluationResult>;
-  /** Makes a backend active (`cpu`, or `gpu` with a gpu.js mode); `threads` sets its kernel threads (--threads). */
-  useBackend(name: 'cpu' | 'gpu', mode?: string, threads?: number): void | Promise<void>;
+  /**
+   * Makes a backend active (`cpu`, or `gpu` with a gpu.js mode); `threads` sets its kernel threads
+   * (--threads). May return the backend's description (`gpu.js (webgl2)`).
+   */
+  useBackend(name: 'cpu' | 'gpu', mode?: string, threads?: number): void | string | Promise<void | string>;
 }
 
 /** The real engine, loaded on first use (so `cpnas --help` starts fast). */
@@ -46,6 +49,7 @@ export async function defaultEngine(): Promise<Engine> {
         core.setBackend('cpu');
       }
       if (threads !== undefined) core.getBackend().threads?.(threads);
+      return core.getBackend().describe();
     },
   };
 }

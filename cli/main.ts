@@ -3,18 +3,20 @@
  * their own streams. Exit codes: 0 done, 1 a run failed, 2 bad input (flags, files, data), 130
  * interrupted by Ctrl-C (the last checkpoint is safe; the message says how to resume).
  */
-import { readFileSync } from 'node:fs';
 import { CpnasError } from '../core/index.js';
 import { COMMAND_NAMES, commandHelp, editDistance, mainHelp, parseCommandArgs, UsageError, type CommandName, type FlagValues } from './args.js';
 import { ablateCommand } from './commands/ablate.js';
 import { evalCommand } from './commands/eval.js';
 import { exportCommand } from './commands/export.js';
 import { searchCommand } from './commands/search.js';
+import { summaryCommand } from './commands/summary.js';
 import { trainCommand } from './commands/train.js';
 import { Interrupted, type CliIO, type Ctx } from './context.js';
 import { intFlag } from './config.js';
 import { defaultEngine, type Engine } from './engine.js';
 import { Progress } from './progress.js';
+import { cpnasCommand } from './commands/shared.js';
+import { packageVersion, runProvenance } from './provenance.js';
 import { useNodeStorage } from '../node/storage.js';
 
 // every file the CLI writes or reads back goes through the durable file-system storage
@@ -31,6 +33,7 @@ const HANDLERS: Record<CommandName, (ctx: Ctx, values: FlagValues) => Promise<nu
   eval: evalCommand,
   export: exportCommand,
   ablate: ablateCommand,
+  summary: summaryCommand,
 };
 
 export async function main(argv: readonly string[], io: CliIO): Promise<number> {
@@ -69,7 +72,10 @@ export async function main(argv: readonly string[], io: CliIO): Promise<number> 
       async start(backend, gpuMode) {
         const threads = intFlag(values, 'threads', 1, MAX_THREADS);
         engine ??= await defaultEngine();
-        await engine.useBackend(backend, gpuMode, threads);
+        const described = await engine.useBackend(backend, gpuMode, threads);
+        const line = backendLine(backend, described ?? undefined);
+        if (line.warning) (progress as Progress).log(line.warning);
+        return line.text;
       },
       get engine(): Engine {
         if (!engine) throw new Error('the engine was used before ctx.start()');
@@ -79,6 +85,8 @@ export async function main(argv: readonly string[], io: CliIO): Promise<number> 
       signal,
       print: (line) => io.stdout.write(line.endsWith('\n') ? line : `${line}\n`),
       note: (line) => (progress as Progress).log(line),
+      invocation: cpnasCommand(env, io.script),
+      provenance: () => runProvenance(cpnasCommand(env, io.script), argv),
     };
     return await HANDLERS[command](ctx, values);
   } catch (e) {
@@ -109,17 +117,23 @@ export async function main(argv: readonly string[], io: CliIO): Promise<number> 
   }
 }
 
-function isCommand(name: string): name is CommandName {
-  return (COMMAND_NAMES as readonly string[]).includes(name);
+/**
+ * The backend as the run header names it: `cpu`, or `gpu (gpu.js webgl2)`; with a warning when the
+ * gpu.js mode is one that runs on the CPU (webasm, cpu): "gpu" would otherwise hide a slow CPU run.
+ */
+export function backendLine(backend: 'cpu' | 'gpu', described?: string): { text: string; warning?: string } {
+  if (backend === 'cpu') return { text: 'cpu' };
+  const mode = /\((\w+)\)/.exec(described ?? '')?.[1];
+  const text = mode ? `gpu (gpu.js ${mode})` : 'gpu';
+  if (mode === 'webasm' || mode === 'cpu') {
+    return {
+      text,
+      warning: `cpnas: warning: no WebGL or headless GL here, so gpu.js runs in its ${mode} mode, which emulates the GPU on the CPU and is slower than --backend cpu`,
+    };
+  }
+  return { text };
 }
 
-/** The version in package.json (dist/cli/main.js and cli/main.ts sit at different depths). */
-function packageVersion(): string {
-  for (const rel of ['../../package.json', '../package.json']) {
-    try {
-      const pkg = JSON.parse(readFileSync(new URL(rel, import.meta.url), 'utf8')) as { name?: string; version?: string };
-      if (pkg.name === 'cpnas' && pkg.version) return pkg.version;
-    } catch { /* try the next location */ }
-  }
-  return 'unknown';
+function isCommand(name: string): name is CommandName {
+  return (COMMAND_NAMES as readonly string[]).includes(name);
 }

@@ -17,6 +17,8 @@ import { UsageError } from './args.js';
 import { applySamplesPerEpoch, checkStoredConfig, type RunConfig } from './config.js';
 import { Interrupted, type Ctx } from './context.js';
 import type { LoadedData } from './engine.js';
+import { searchPhase, trainingPhases } from './plan.js';
+import type { RunProvenance } from './provenance.js';
 
 /** The CLI's own record of a run folder: what to run again on `--resume`. */
 export const RUN_CONFIG_FILE = 'run.json';
@@ -24,6 +26,8 @@ export const RUN_CONFIG_FILE = 'run.json';
 export interface StoredRun {
   command: 'search' | 'train';
   config: RunConfig;
+  /** How the run was started: command line, package version, git commit (absent in older run folders). */
+  provenance?: RunProvenance;
 }
 
 export interface PipelineOutcome {
@@ -241,6 +245,7 @@ export async function runPipeline(ctx: Ctx, cfg: RunConfig, dir: string, opts: {
   const genotypePath = join(dir, RUN_FILES.genotype);
   let genotype: Genotype;
   let searchSeconds = 0;
+  let searched = false;
 
   if (existsSync(genotypePath)) {
     genotype = validateGenotype(readJson(genotypePath, RUN_FILES.genotype));
@@ -252,6 +257,9 @@ export async function runPipeline(ctx: Ctx, cfg: RunConfig, dir: string, opts: {
     applySamplesPerEpoch(cfg, searchTrain.length);
     const resume = existsSync(join(dir, RUN_FILES.searchCheckpoint));
     if (resume) ctx.note(`resuming the search from ${join(dir, RUN_FILES.searchCheckpoint)}`);
+    // the whole run's ETA: the search, then the training (same image count at any size)
+    ctx.progress.plan?.([searchPhase(cfg.search, searchTrain.length, searchVal.length), ...(cfg.noTrain ? [] : trainingPhases(cfg.train, d.train.length))]);
+    searched = true;
     const outcome = await stage(ctx, dir, opts.resumeCommand, resume ? join(dir, RUN_FILES.searchCheckpoint) : null, () => ctx.engine.runSearch({
       settings: cfg.search, data: { searchTrain, searchVal }, outDir: dir, resume,
       onProgress: ctx.progress.update, log: ctx.note, signal: ctx.signal,
@@ -262,14 +270,14 @@ export async function runPipeline(ctx: Ctx, cfg: RunConfig, dir: string, opts: {
   }
 
   let result: RunResult | null = null;
-  if (!cfg.noTrain) result = await trainStage(ctx, cfg, dir, genotype, { data, resumeCommand: opts.resumeCommand, searchSeconds, withSearch: true });
+  if (!cfg.noTrain) result = await trainStage(ctx, cfg, dir, genotype, { data, resumeCommand: opts.resumeCommand, searchSeconds, withSearch: true, planned: searched });
   return { genotype, result, searchSeconds, ...writeReports(dir, cfg, genotype, result, true) };
 }
 
 /** The training stage of a run folder (skipped when result.json is there). */
 export async function trainStage(
   ctx: Ctx, cfg: RunConfig, dir: string, genotype: Genotype,
-  opts: { data: DataCache; resumeCommand: string; searchSeconds: number; withSearch: boolean },
+  opts: { data: DataCache; resumeCommand: string; searchSeconds: number; withSearch: boolean; planned?: boolean },
 ): Promise<RunResult> {
   const resultPath = join(dir, RUN_FILES.result);
   if (existsSync(resultPath)) {
@@ -277,6 +285,7 @@ export async function trainStage(
     return readJson<RunResult>(resultPath, RUN_FILES.result);
   }
   const d = await opts.data.get(cfg.train.imageSize);
+  if (!opts.planned) ctx.progress.plan?.(trainingPhases(cfg.train, d.train.length));
   const resume = existsSync(join(dir, RUN_FILES.trainCheckpoint));
   if (resume) ctx.note(`resuming the training from ${join(dir, RUN_FILES.trainCheckpoint)}`);
   const result = await stage(ctx, dir, opts.resumeCommand, resume ? join(dir, RUN_FILES.trainCheckpoint) : null, () => ctx.engine.runTraining({

@@ -1,7 +1,13 @@
 /**
  * Progress display driven by the engine's onProgress events. On a terminal: one line on stderr,
- * redrawn with \r, with a bar, counts, the latest metrics and an ETA. Elsewhere (a pipe, a CI log) or
+ * redrawn with \r: a bar, counts, the ETA (right after the counts, so that a narrow terminal cuts the
+ * label and metrics, never the ETA), the label and the latest metrics. Elsewhere (a pipe, a CI log) or
  * with --quiet: a plain line when a round or an epoch ends and when a phase starts or finishes.
+ *
+ * With a plan (the phases still to come and their estimated work, from the pipeline), the ETA also
+ * gives the whole run's: `ETA 0:42 (run 3:10)`. Work is counted in units proportional to image passes
+ * times the network's cost; the rate is measured over everything done so far, so the estimate of the
+ * later phases improves as the run goes.
  */
 import type { ProgressEvent } from '../nas/types.js';
 
@@ -22,6 +28,14 @@ export interface ProgressOptions {
 
 const PHASE_NAMES: Record<string, string> = { search: 'search', parent: 'Parent', child: 'Child', evaluate: 'eval' };
 
+/** One phase of a run's plan: its work per step, and its steps when known before it starts. */
+export interface PlannedPhase {
+  phase: string;
+  unitsPerStep: number;
+  /** Steps of the phase; for the first phase the engine's own total is used. */
+  steps?: number;
+}
+
 export class Progress {
   private readonly bar: boolean;
   private readonly now: () => number;
@@ -33,11 +47,38 @@ export class Progress {
   private lastEvent: ProgressEvent | null = null;
   private lineShown = false;
   private completed = false;
+  private planned: PlannedPhase[] = [];
+  /** Work units of the plan's finished phases, and when the plan's first step began. */
+  private unitsDone = 0;
+  private planStart: number | null = null;
 
   constructor(private readonly out: OutStream, options: ProgressOptions = {}) {
     this.bar = Boolean(out.isTTY) && !options.quiet;
     this.now = options.now ?? (() => performance.now());
     this.redrawMs = options.redrawMs ?? 100;
+  }
+
+  /** Sets the phases to come (replacing any earlier plan); the overall ETA covers them. */
+  plan(phases: readonly PlannedPhase[]): void {
+    this.planned = phases.filter((p) => p.unitsPerStep > 0).map((p) => ({ ...p }));
+    this.unitsDone = 0;
+    this.planStart = null;
+  }
+
+  /** Seconds left for the whole plan, or null when it cannot be estimated yet. */
+  overallEta(ev: ProgressEvent, t: number): number | null {
+    const i = this.planned.findIndex((p) => p.phase === ev.phase);
+    if (i < 0 || this.planStart === null) return null;
+    const cur = this.planned[i];
+    const doneUnits = this.unitsDone + ev.done * cur.unitsPerStep;
+    const elapsed = (t - this.planStart) / 1000;
+    if (doneUnits <= 0 || elapsed <= 0) return null;
+    let left = Math.max(0, ev.total - ev.done) * cur.unitsPerStep;
+    for (const p of this.planned.slice(i + 1)) {
+      if (p.steps === undefined) return null;
+      left += p.steps * p.unitsPerStep;
+    }
+    return (left * elapsed) / doneUnits;
   }
 
   /** Whether the redrawn bar is used (otherwise plain lines). */
@@ -50,6 +91,15 @@ export class Progress {
     const t = this.now();
     // A new phase, or the same phase starting over (the Child after a resumed run), starts a new bar.
     if (ev.phase !== this.phase || (this.lastEvent !== null && ev.done < this.lastEvent.done)) {
+      // the plan's finished phase adds its work; a resumed phase counts from where it resumed
+      const prev = this.planned.find((p) => p.phase === this.phase);
+      if (prev && this.lastEvent) this.unitsDone += this.lastEvent.done * prev.unitsPerStep;
+      if (this.planStart === null && this.planned.some((p) => p.phase === ev.phase)) this.planStart = t;
+      const cur = this.planned.find((p) => p.phase === ev.phase);
+      if (cur) {
+        cur.steps = ev.total;
+        this.unitsDone -= ev.done * cur.unitsPerStep; // steps done before a resume took no time here
+      }
       this.finishPhase();
       this.phase = ev.phase;
       this.phaseStart = t;
@@ -105,6 +155,7 @@ export class Progress {
     const barW = 20;
     const filled = Math.round(frac * barW);
     const head = `${(PHASE_NAMES[ev.phase] ?? ev.phase).padEnd(6)} [${'#'.repeat(filled)}${'.'.repeat(barW - filled)}] ${String(Math.floor(frac * 100)).padStart(3)}%`;
+    // the label and metrics come last, so cutting the line to the terminal never cuts the ETA
     let line = `${head} ${this.tail(ev, t)}`;
     if (line.length > width) line = `${line.slice(0, width - 1)}…`;
     this.out.write(`\r${line}\x1b[K`);
@@ -118,11 +169,14 @@ export class Progress {
 
   private tail(ev: ProgressEvent, t: number): string {
     const parts = [`${ev.done}/${ev.total}`];
+    const elapsed = (t - this.phaseStart) / 1000;
+    const overall = this.overallEta(ev, t);
+    const last = this.planned.length > 0 && this.planned[this.planned.length - 1].phase === ev.phase;
+    const run = overall !== null && !last ? ` (run ${clock(overall)})` : '';
+    parts.push(ev.done >= ev.total ? `done in ${clock(elapsed)}${run}` : `ETA ${eta(ev.done - this.startDone, ev.total - ev.done, elapsed)}${run}`);
     if (ev.label) parts.push(ev.label);
     const metrics = formatMetrics(ev.metrics);
     if (metrics) parts.push(metrics);
-    const elapsed = (t - this.phaseStart) / 1000;
-    parts.push(ev.done >= ev.total ? `done in ${clock(elapsed)}` : `ETA ${eta(ev.done - this.startDone, ev.total - ev.done, elapsed)}`);
     return parts.join('  ');
   }
 }

@@ -22,7 +22,7 @@ import { Interrupted, type Ctx } from '../context.js';
 import {
   checkOutFolder, checkSearchSplit, DataCache, makeFolder, removeStaleTempFiles, runPipeline, RUN_CONFIG_FILE, writeStoredRun,
 } from '../pipeline.js';
-import { defaultOutDir, resumeOverrides } from './shared.js';
+import { defaultOutDir, resumeHint, resumeOverrides } from './shared.js';
 
 export const ABLATION_FILES = { config: 'ablation-config.json', ...EXPERIMENT_FILES } as const;
 

@@ -1,11 +1,11 @@
 /** `cpnas search`: search a cell, then train its Child and Parent (unless --no-train). */
 import { UsageError, type FlagValues } from '../args.js';
-import { resolveConfig, type RunConfig } from '../config.js';
+import { presetNote, resolveConfig, type RunConfig } from '../config.js';
 import type { Ctx } from '../context.js';
 import type { LockHandle } from '../../core/storage.js';
 import { checkSearchSplit, createRunFolder, DataCache, lockRunFolder, readStoredRun, removeStaleTempFiles, runPipeline, writeStoredRun } from '../pipeline.js';
 import { runSummary } from '../summary.js';
-import { defaultOutDir, resumeOverrides } from './shared.js';
+import { defaultOutDir, resumeHint, resumeOverrides } from './shared.js';
 
 export async function searchCommand(ctx: Ctx, values: FlagValues): Promise<number> {
   let lock: LockHandle | null = null;
@@ -34,7 +34,7 @@ async function search(ctx: Ctx, values: FlagValues, locked: (l: LockHandle) => v
     dir = typeof values.out === 'string' ? values.out : defaultOutDir('search', cfg.dataset, cfg.search.strategy);
     createRunFolder(dir, 'search', { check: true });
   }
-  await ctx.start(cfg.backend, cfg.gpuMode);
+  const backend = await ctx.start(cfg.backend, cfg.gpuMode);
   // Load the data before making the folder: a missing dataset is reported without leaving a run behind.
   const data = new DataCache(ctx, cfg);
   const searchData = await data.get(cfg.search.imageSize);
@@ -42,13 +42,15 @@ async function search(ctx: Ctx, values: FlagValues, locked: (l: LockHandle) => v
     checkSearchSplit(ctx, cfg, searchData);
     createRunFolder(dir, 'search');
     locked(lockRunFolder(ctx, dir, 'search', '--out'));
-    writeStoredRun(dir, { command: 'search', config: cfg });
+    writeStoredRun(dir, { command: 'search', config: cfg, provenance: ctx.provenance() });
+    const note = presetNote(cfg);
+    if (note) ctx.note(note);
   }
   ctx.note(
-    `cpnas search: strategy ${cfg.search.strategy} on ${cfg.dataset} (preset ${cfg.preset}, seed ${cfg.seed}, backend ${cfg.backend})` +
+    `cpnas search: strategy ${cfg.search.strategy} on ${cfg.dataset} (preset ${cfg.preset}, seed ${cfg.seed}, backend ${backend})` +
       `${cfg.noTrain ? ', no training' : ''} -> ${dir}`,
   );
-  const out = await runPipeline(ctx, cfg, dir, { data, resumeCommand: `cpnas search --resume ${dir}` });
+  const out = await runPipeline(ctx, cfg, dir, { data, resumeCommand: resumeHint(ctx.invocation, 'search', dir) });
   ctx.print(runSummary(dir, out.genotype, out.result, out.searchSeconds, out.files));
   return 0;
 }

@@ -1,5 +1,6 @@
 /** Pieces the commands share: default run folders and what may change when a run is resumed. */
 import { existsSync } from 'node:fs';
+import { relative } from 'node:path';
 import { UsageError, type FlagValues } from '../args.js';
 import { BACKENDS, enumFlag, GPU_MODES, type RunConfig } from '../config.js';
 
@@ -11,6 +12,25 @@ export function defaultOutDir(command: string, dataset: string, strategy?: strin
   let dir = base;
   for (let i = 2; existsSync(dir); i++) dir = `${base}-${i}`;
   return dir;
+}
+
+/**
+ * How the user started cpnas, for the commands a message tells them to type: `npx cpnas` under npx or
+ * an npm script (npm sets npm_command / npm_lifecycle_event; the bin is not on PATH there), `cpnas`
+ * for the bin on PATH, else `node <script>` as typed.
+ */
+export function cpnasCommand(env: Record<string, string | undefined>, script: string | undefined): string {
+  if (env.npm_command === 'exec' || env.npm_lifecycle_event || env.npm_execpath) return 'npx cpnas';
+  if (!script) return 'cpnas';
+  const base = script.split(/[\\/]/).pop() ?? '';
+  if (base === 'cpnas' || base === 'cpnas.cmd') return 'cpnas';
+  const rel = relative(process.cwd(), script);
+  return `node ${rel && !rel.startsWith('..') ? rel : script}`;
+}
+
+/** The command that resumes a run folder, as the user would type it (`invocation`: Ctx.invocation). */
+export function resumeHint(invocation: string, command: string, dir: string): string {
+  return `${invocation} ${command} --resume ${/\s/.test(dir) ? JSON.stringify(dir) : dir}`;
 }
 
 /** Flags that may accompany --resume: they do not change what is computed. */

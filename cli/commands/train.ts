@@ -1,18 +1,19 @@
 /** `cpnas train --genotype FILE`: train the Parent, then the 1-bit Child, of a given genotype. */
 import { existsSync } from 'node:fs';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { CpnasError } from '../../core/index.js';
 import { genotypeToJSON, validateGenotype } from '../../nas/genotype.js';
 import { isNamedGenotype, listNamedGenotypes, namedGenotype } from '../../nas/named-genotypes.js';
 import { readJson, writeFileAtomic } from '../../nas/io.js';
 import { RUN_FILES, type Genotype } from '../../nas/types.js';
 import { UsageError, type FlagValues } from '../args.js';
-import { fileFlag, resolveConfig, type RunConfig } from '../config.js';
+import { fileFlag, presetNote, resolveConfig, type RunConfig } from '../config.js';
 import type { Ctx } from '../context.js';
 import type { LockHandle } from '../../core/storage.js';
-import { createRunFolder, DataCache, lockRunFolder, readStoredRun, removeStaleTempFiles, trainStage, writeReports, writeStoredRun } from '../pipeline.js';
+import { createRunFolder, DataCache, lockRunFolder, readStoredRun, removeStaleTempFiles, RUN_CONFIG_FILE, trainStage, writeReports, writeStoredRun } from '../pipeline.js';
+import { DATASETS } from '../presets.js';
 import { runSummary } from '../summary.js';
-import { defaultOutDir, resumeOverrides } from './shared.js';
+import { defaultOutDir, resumeHint, resumeOverrides } from './shared.js';
 
 /**
  * Reads a genotype from a genotype.json, a result.json or any JSON object with a `genotype` field.
@@ -41,6 +42,21 @@ function genotypeFlag(values: FlagValues): Genotype {
     throw new UsageError('--genotype', `is required: the genotype.json of a search (or a result.json), or a published genotype (${listNamedGenotypes().join(', ')})`);
   }
   return readGenotypeFile(file);
+}
+
+/** The dataset (and data folder) recorded in the run.json beside a genotype file; null when there is none. */
+export function datasetOfGenotypeRun(genotypeFile: string): { dataset: string; dataDir?: string; file: string } | null {
+  const file = join(dirname(genotypeFile), RUN_CONFIG_FILE);
+  if (!existsSync(file)) return null;
+  try {
+    const stored = readJson<{ config?: { dataset?: unknown; dataDir?: unknown } }>(file, RUN_CONFIG_FILE);
+    const dataset = stored?.config?.dataset;
+    if (typeof dataset !== 'string' || !(DATASETS as readonly string[]).includes(dataset)) return null;
+    const dataDir = typeof stored.config?.dataDir === 'string' && existsSync(stored.config.dataDir) ? stored.config.dataDir : undefined;
+    return { dataset, dataDir, file };
+  } catch {
+    return null; // a damaged run.json beside the genotype: the genotype itself is what was asked for
+  }
 }
 
 export async function trainCommand(ctx: Ctx, values: FlagValues): Promise<number> {
@@ -73,21 +89,27 @@ async function trainRun(ctx: Ctx, values: FlagValues, locked: (l: LockHandle) =>
     removeStaleTempFiles(dir); // no other writer: the lock is ours
   } else {
     genotype = genotypeFlag(values);
-    cfg = { ...resolveConfig('train', values), noTrain: false };
+    // Without --dataset, train on the dataset the genotype was searched on (its run's run.json).
+    const named = typeof values.genotype === 'string' && existsSync(values.genotype) ? values.genotype : null;
+    const from = values.dataset === undefined && named ? datasetOfGenotypeRun(named) : null;
+    cfg = { ...resolveConfig('train', from ? { ...values, dataset: from.dataset, data: values.data ?? from.dataDir } : values), noTrain: false };
+    if (from) ctx.note(`cpnas train: dataset ${from.dataset}, as in ${from.file} (the genotype's run); --dataset NAME to train on another`);
     dir = typeof values.out === 'string' ? values.out : defaultOutDir('train', cfg.dataset);
     createRunFolder(dir, 'train', { check: true });
   }
-  await ctx.start(cfg.backend, cfg.gpuMode);
+  const backend = await ctx.start(cfg.backend, cfg.gpuMode);
   const data = new DataCache(ctx, cfg);
   await data.get(cfg.train.imageSize); // before the folder is made: a data error leaves nothing behind
   if (typeof values.resume !== 'string') {
     createRunFolder(dir, 'train');
     locked(lockRunFolder(ctx, dir, 'train', '--out'));
     writeFileAtomic(join(dir, RUN_FILES.genotype), genotypeToJSON(genotype));
-    writeStoredRun(dir, { command: 'train', config: cfg });
+    writeStoredRun(dir, { command: 'train', config: cfg, provenance: ctx.provenance() });
+    const note = presetNote(cfg);
+    if (note) ctx.note(note);
   }
-  ctx.note(`cpnas train: ${cfg.train.cells} cells, C = ${cfg.train.channels} on ${cfg.dataset} (preset ${cfg.preset}, seed ${cfg.seed}, backend ${cfg.backend}) -> ${dir}`);
-  const result = await trainStage(ctx, cfg, dir, genotype, { data, resumeCommand: `cpnas train --resume ${dir}`, searchSeconds: 0, withSearch: false });
+  ctx.note(`cpnas train: ${cfg.train.cells} cells, C = ${cfg.train.channels} on ${cfg.dataset} (preset ${cfg.preset}, seed ${cfg.seed}, backend ${backend}) -> ${dir}`);
+  const result = await trainStage(ctx, cfg, dir, genotype, { data, resumeCommand: resumeHint(ctx.invocation, 'train', dir), searchSeconds: 0, withSearch: false });
   const { files } = writeReports(dir, cfg, genotype, result, false);
   ctx.print(runSummary(dir, genotype, result, 0, files));
   return 0;

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { commandHelp, COMMAND_NAMES, editDistance, flagsOf, mainHelp, parseCommandArgs, UsageError } from '../../cli/args.js';
-import { applySamplesPerEpoch, resolveConfig } from '../../cli/config.js';
+import { applySamplesPerEpoch, presetNote, resolveConfig } from '../../cli/config.js';
 import { PRESETS, PRESET_NAMES } from '../../cli/presets.js';
 
 describe('parseCommandArgs', () => {
@@ -85,9 +85,13 @@ describe('resolveConfig', () => {
     expect([cfg.train.cells, cfg.train.channels]).toEqual([6, 10]);
   });
 
-  it('--limit caps the training images; the preset caps apply only to its own dataset', () => {
+  it('--limit caps the training images; the preset caps hold on another dataset too, with a note', () => {
     expect(resolveConfig('search', { preset: 'tiny', limit: '50' }).limit).toEqual({ ...PRESETS.tiny.limit, train: 50 });
-    expect(resolveConfig('search', { preset: 'tiny', dataset: 'digits' }).limit).toBeUndefined();
+    const digits = resolveConfig('search', { preset: 'tiny', dataset: 'digits' });
+    expect(digits.limit).toEqual(PRESETS.tiny.limit);
+    expect(presetNote(digits)).toBe('preset tiny: its image limits apply to digits too (256 train, 64 val, 64 test images); --limit N changes the training images, or choose another --preset for the whole dataset');
+    expect(presetNote(resolveConfig('search', { preset: 'tiny' }))).toBeNull();
+    expect(presetNote(resolveConfig('search', { preset: 'default', dataset: 'synthetic' }))).toBeNull();
   });
 
   it('--samples-per-epoch becomes a sample fraction once the split size is known', () => {
