@@ -132,6 +132,13 @@ describe('safetensors', () => {
     const flipped = good.slice();
     flipped[flipped.length - 3] ^= 1;
     expect(() => decodeSafetensors(flipped, 'm.safetensors')).toThrow(/checksum/);
+    // an edit inside the header (a shape, the model description) breaks the header's checksum
+    const n = Number(new DataView(good.buffer, good.byteOffset).getBigUint64(0, true));
+    const text = new TextDecoder().decode(good.subarray(8, 8 + n)).replace('"stem.weight"', '"stem.weighT"');
+    const edited = new Uint8Array(good.length);
+    edited.set(good);
+    edited.set(new TextEncoder().encode(text), 8);
+    expect(() => decodeSafetensors(edited, 'm.safetensors')).toThrow(/m\.safetensors: the header fails its checksum/);
   });
 
   // Python checks, when python3 (and its packages) are there: the format as other tools read it.
