@@ -53,14 +53,14 @@ export function loadModel(dir: string): { net: GenotypeNetwork; meta: ModelMeta 
 function predictAll(forward: (x: Tensor) => Tensor | Float32Array, ds: NasDataset, batchSize: number): { pred: Int32Array; labels: Int32Array; seconds: number } {
   const pred = new Int32Array(ds.length), labels = new Int32Array(ds.length);
   let i = 0;
-  const t0 = process.hrtime.bigint();
+  const t0 = performance.now();
   for (const b of ds.batches(batchSize, { shuffle: false })) {
     const out = forward(b.x), n = b.y.length;
     pred.set(out instanceof Float32Array ? argmaxRows(out, n) : predictions(out), i);
     labels.set(b.y, i);
     i += b.y.length;
   }
-  return { pred, labels, seconds: Number(process.hrtime.bigint() - t0) / 1e9 };
+  return { pred, labels, seconds: (performance.now() - t0) / 1000 };
 }
 
 function argmaxRows(logits: Float32Array, n: number): Int32Array {

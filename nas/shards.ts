@@ -11,9 +11,6 @@
  * step through shared memory; whatever the replica changes in them (running statistics, centers) is
  * dropped, the main network's copies being the ones that count.
  */
-import { existsSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
-import { Worker } from 'node:worker_threads';
 import { CenterLoss } from '../binary/center-loss.js';
 import { CpnasError, Random, Tensor, enableGrad, getBackend, noGrad } from '../core/index.js';
 import { add, mul } from '../ops/arithmetic.js';
@@ -23,6 +20,7 @@ import type { Module } from '../ops/module.js';
 import { distillationLoss } from './distill.js';
 import { countCorrect } from './loop.js';
 import { GenotypeNetwork } from './network.js';
+import { startShardThread, type ShardThread } from './shard-thread.js';
 import type { NetworkConfig } from './supernet.js';
 import type { Genotype } from './types.js';
 
@@ -256,7 +254,7 @@ function runStep(replica: Replica, v: ReturnType<typeof viewsOf>, inputShape: nu
 export class ShardRunner {
   private readonly v: ReturnType<typeof viewsOf>;
   private readonly buffers: SharedBuffers;
-  private readonly worker: Worker | null;
+  private readonly worker: ShardThread | null;
   /** The in-thread replica when no worker runs. */
   private readonly local: Replica | null;
   private seq = 0;
@@ -277,11 +275,11 @@ export class ShardRunner {
       x: sab(maxShard * per * 4), y: sab(maxShard * 4), numbers: sab(8 * 8), error: sab(ERROR_BYTES),
     };
     this.v = viewsOf(this.buffers);
-    const url = new URL('./shard-worker.js', import.meta.url);
-    // the worker needs the compiled file (under a TypeScript test runner there is none) and runs the cpu
-    // backend (a gpu context belongs to this thread); otherwise the same numbers come from one thread
-    const canSpawn = useWorker && getBackend().name === 'cpu' && url.protocol === 'file:' && existsSync(fileURLToPath(url));
-    this.worker = canSpawn ? new Worker(url, { workerData: { init, buffers: this.buffers, inputShape } }) : null;
+    // the worker runs the cpu backend (a gpu context belongs to this thread), and needs the compiled
+    // file (shard-thread.ts); otherwise the same numbers come from one thread
+    this.worker = useWorker && getBackend().name === 'cpu'
+      ? startShardThread(new URL('./shard-worker.js', import.meta.url), { init, buffers: this.buffers, inputShape })
+      : null;
     this.worker?.unref();
     this.local = this.worker ? null : probe;
     this.parallel = this.worker !== null;

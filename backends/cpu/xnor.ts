@@ -49,12 +49,14 @@ export function packWeights(w: Float32Array, packed: Uint32Array, g: XnorConv2dG
 const PARALLEL_MIN_WORK = 1 << 20;
 
 // ---- grow-only scratch (SharedArrayBuffers where the worker thread reads them) --------------------
+/** SharedArrayBuffer where there is one (a web page that is not cross-origin isolated has none). */
+const SharedBuffer: typeof ArrayBuffer = typeof SharedArrayBuffer !== 'undefined' ? (SharedArrayBuffer as unknown as typeof ArrayBuffer) : ArrayBuffer;
 let xbits: Uint32Array = new Uint32Array(0);
 let cols: Int32Array = sharedI32(0);
 let wrows: Int32Array = sharedI32(0);
 let base: Int32Array = sharedI32(0);
-let scales: Float32Array = new Float32Array(new SharedArrayBuffer(0));
-let yShared: Float32Array = new Float32Array(new SharedArrayBuffer(0));
+let scales: Float32Array = new Float32Array(new SharedBuffer(0));
+let yShared: Float32Array = new Float32Array(new SharedBuffer(0));
 let tapCounts: Int32Array = new Int32Array(0);
 /** The shared arrays as the worker sees them; a new object whenever one of them is replaced. */
 let shared: KernelArrays | null = null;
@@ -66,7 +68,7 @@ const local: KernelArrays = {
 const localScratch: Scratch = newScratch();
 
 function sharedI32(n: number): Int32Array {
-  return new Int32Array(new SharedArrayBuffer(4 * n));
+  return new Int32Array(new SharedBuffer(4 * n));
 }
 function growLength(have: number, need: number): number {
   return Math.max(need, Math.ceil(have * 1.5));
@@ -79,7 +81,7 @@ function growSharedI32(buf: Int32Array, n: number): Int32Array {
 function growSharedF32(buf: Float32Array, n: number): Float32Array {
   if (buf.length >= n) return buf;
   shared = null;
-  return new Float32Array(new SharedArrayBuffer(4 * growLength(buf.length, n)));
+  return new Float32Array(new SharedBuffer(4 * growLength(buf.length, n)));
 }
 
 /**
@@ -167,8 +169,8 @@ function dropShared(): void {
   cols = sharedI32(0);
   wrows = sharedI32(0);
   base = sharedI32(0);
-  scales = new Float32Array(new SharedArrayBuffer(0));
-  yShared = new Float32Array(new SharedArrayBuffer(0));
+  scales = new Float32Array(new SharedBuffer(0));
+  yShared = new Float32Array(new SharedBuffer(0));
   shared = null;
 }
 

@@ -31,7 +31,7 @@ function whyUnsupported(mode: GpuMode): string | null {
     case 'headlessgl':
       if (!GPU.isHeadlessGLSupported) {
         return 'no WebGL context could be created: headless-gl needs an X display (run under `xvfb-run -a`, ' +
-          `with Xvfb and the Mesa GL libraries installed; DISPLAY is ${process.env.DISPLAY ? `"${process.env.DISPLAY}"` : 'unset'})`;
+          `with Xvfb and the Mesa GL libraries installed; DISPLAY is ${typeof process !== 'undefined' && process.env.DISPLAY ? `"${process.env.DISPLAY}"` : 'unset'})`;
       }
       return GPU.isSinglePrecisionSupported ? null : 'the GL context has no float textures (OES_texture_float)';
     case 'webgl2':

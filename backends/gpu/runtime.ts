@@ -52,8 +52,16 @@ interface CacheEntry {
   snapshot: Float32Array;
 }
 
-function bytesOf(a: Float32Array): Buffer {
-  return Buffer.from(a.buffer, a.byteOffset, a.byteLength);
+/** Whether two arrays hold the same bytes: Node's memcmp where there is Buffer, else a word loop (browsers). */
+function sameBytes(a: Float32Array, b: Float32Array): boolean {
+  if (a.length !== b.length) return false;
+  if (typeof Buffer !== 'undefined') {
+    return Buffer.from(a.buffer, a.byteOffset, a.byteLength).equals(Buffer.from(b.buffer, b.byteOffset, b.byteLength));
+  }
+  const x = new Uint32Array(a.buffer, a.byteOffset, a.length);
+  const y = new Uint32Array(b.buffer, b.byteOffset, b.length);
+  for (let i = 0; i < x.length; i++) if (x[i] !== y[i]) return false;
+  return true;
 }
 
 export class GpuRuntime {
@@ -187,7 +195,7 @@ export class GpuRuntime {
   private lookup(a: Float32Array): GpuJsTexture | null {
     const e = this.cache.get(a);
     if (!e) return null;
-    if (e.snapshot.length === a.length && bytesOf(e.snapshot).equals(bytesOf(a))) {
+    if (sameBytes(e.snapshot, a)) {
       this.cache.delete(a);
       this.cache.set(a, e);
       return e.texture;

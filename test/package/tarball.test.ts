@@ -60,7 +60,9 @@ describe('the packed tarball, installed in an empty folder', () => {
     expect(files).toContain('dist/testing.js');
     expect(files).toContain('dist/cli/cpnas.js');
     expect(files).toContain('README.md');
-    const unwanted = files.filter((f) => /^dist\/(bench|examples|test)\/|tsbuildinfo|^test\/|\.ts$/.test(f) && !f.endsWith('.d.ts'));
+    // the browser bundle (cpnas/browser), when `npm run build` made it
+    if (existsSync(join(ROOT, 'dist', 'browser', 'cpnas.js'))) expect(files).toContain('dist/browser/cpnas.js');
+    const unwanted = files.filter((f) => /^dist\/(bench|examples|test|demo)\/|tsbuildinfo|\.map$|^test\/|\.ts$/.test(f) && !f.endsWith('.d.ts'));
     expect(unwanted).toEqual([]);
   });
 

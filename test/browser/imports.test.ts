@@ -1,0 +1,41 @@
+/**
+ * core/, ops/, binary/ and nas/ import no Node built-in, so they bundle for a web page: the only
+ * exceptions are Node-only files that have a `.browser.ts` sibling the browser bundle uses instead
+ * (examples/browser/build.mjs), and nas/shard-worker.ts, the worker thread's own entry.
+ */
+import { readdirSync, readFileSync, existsSync, statSync } from 'node:fs';
+import { dirname, join, relative, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { describe, expect, it } from 'vitest';
+
+const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
+
+function sources(dir: string): string[] {
+  return readdirSync(dir).flatMap((name) => {
+    const p = join(dir, name);
+    return statSync(p).isDirectory() ? sources(p) : p.endsWith('.ts') && !p.endsWith('.d.ts') ? [p] : [];
+  });
+}
+
+describe('browser-safe layers', () => {
+  it('core/, ops/, binary/ and nas/ import no node: module (except files with a .browser.ts sibling)', () => {
+    const offenders: string[] = [];
+    for (const folder of ['core', 'ops', 'binary', 'nas']) {
+      for (const file of sources(join(ROOT, folder))) {
+        const rel = relative(ROOT, file);
+        if (rel.endsWith('.browser.ts') || rel === join('nas', 'shard-worker.ts')) continue;
+        if (existsSync(file.replace(/\.ts$/, '.browser.ts'))) continue;
+        const imports = [...readFileSync(file, 'utf8').matchAll(/^\s*import[^'"]*['"](node:[^'"]+)['"]/gm)].map((m) => m[1]);
+        if (imports.length) offenders.push(`${rel}: ${imports.join(', ')}`);
+      }
+    }
+    expect(offenders).toEqual([]);
+  });
+
+  it('every .browser.ts sibling exports what the Node file exports', () => {
+    const exportsOf = (file: string) => [...readFileSync(file, 'utf8').matchAll(/^export (?:async )?(?:function|const|let|class) (\w+)/gm)].map((m) => m[1]).sort();
+    const pairs = ['core', 'ops', 'binary', 'nas', 'backends'].flatMap((f) => sources(join(ROOT, f))).filter((f) => f.endsWith('.browser.ts'));
+    expect(pairs.length).toBeGreaterThanOrEqual(3);
+    for (const b of pairs) expect(exportsOf(b), relative(ROOT, b)).toEqual(exportsOf(b.replace(/\.browser\.ts$/, '.ts')));
+  });
+});
