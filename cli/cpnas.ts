@@ -38,6 +38,7 @@ if (process.env.CPNAS_NO_WORKER === '1') {
   stop = () => raiseFlag(flag);
   const init: WorkerInit = {
     argv, flag, stdoutTTY: Boolean(process.stdout.isTTY), stderrTTY: Boolean(process.stderr.isTTY), columns: process.stderr.columns,
+    script: process.argv[1],
   };
   let code: number | null = null;
   const worker = new Worker(new URL('./worker.js', import.meta.url), { workerData: init });

@@ -9,6 +9,8 @@ export interface WorkerInit {
   stdoutTTY: boolean;
   stderrTTY: boolean;
   columns?: number;
+  /** The script the user started (process.argv[1] of the main thread), for the hints it prints. */
+  script?: string;
 }
 
 export type WorkerMessage = { stream: 'stdout' | 'stderr'; text: string } | { exit: number };
@@ -22,5 +24,6 @@ const code = await main(init.argv, {
   stdout: { write: (text: string) => send({ stream: 'stdout', text }), isTTY: init.stdoutTTY, columns: init.columns },
   stderr: { write: (text: string) => send({ stream: 'stderr', text }), isTTY: init.stderrTTY, columns: init.columns },
   signal: sharedFlagSignal(init.flag),
+  script: init.script,
 });
 send({ exit: code });
