@@ -63,18 +63,20 @@ export interface LabelRequest {
 }
 
 /**
- * The baseline centre of every label (text-anchor middle). `edges` are the samples of every drawn
- * edge (labelled or not), `nodes` the node boxes, `bounds` the drawing's box.
+ * The baseline centre of every label (text-anchor middle), and how many edge points, nodes and labels
+ * the labels that found no free place still touch (0 when every label is clear). `edges` are the
+ * samples of every drawn edge (labelled or not), `nodes` the node boxes, `bounds` the drawing's box.
  */
-export function placeLabels(requests: readonly LabelRequest[], edges: readonly (readonly Point[])[], nodes: readonly Box[], bounds: Box): Point[] {
+export function placeLabels(requests: readonly LabelRequest[], edges: readonly (readonly Point[])[], nodes: readonly Box[], bounds: Box): { at: Point[]; collisions: number } {
   const placed: Box[] = [];
+  let collisions = 0;
   // from the middle of the edge outwards, in 5 % steps
-  const fractions = [0.5, ...Array.from({ length: 9 }, (_, i) => [0.45 - 0.05 * i, 0.55 + 0.05 * i]).flat()];
-  return requests.map((req) => {
+  const fractions = [0.5, ...Array.from({ length: 9 }, (_, i) => [0.45 - 0.05 * i, 0.55 + 0.05 * i]).flat(), 0.03, 0.97];
+  const at = requests.map((req) => {
     let best: { at: Point; box: Box; hits: number } | null = null;
     for (const f of fractions) {
       const p = req.path[Math.min(req.path.length - 1, Math.round(f * (req.path.length - 1)))];
-      for (const dy of [-4, 13, -10, 19, -16, 25]) {
+      for (const dy of [-4, 13, -10, 19, -16, 25, -22, 31]) {
         const at = { x: p.x, y: p.y + dy };
         const box = labelBox(req.text, at.x, at.y);
         if (box.x < bounds.x || box.y < bounds.y || box.x + box.w > bounds.x + bounds.w || box.y + box.h > bounds.y + bounds.h) continue;
@@ -89,6 +91,8 @@ export function placeLabels(requests: readonly LabelRequest[], edges: readonly (
     }
     const chosen = best ?? { at: req.path[Math.floor(req.path.length / 2)], box: labelBox(req.text, 0, 0), hits: 0 };
     placed.push(chosen.box);
+    collisions += chosen.hits;
     return chosen.at;
   });
+  return { at, collisions };
 }

@@ -56,6 +56,18 @@ interface Drawn {
  * overlap. Throws a CpnasError for an edge that does not point forward.
  */
 export function cellSvg(edges: readonly CellEdge[], options: CellDrawingOptions = {}): string {
+  // A dense cell (many edges between two columns) leaves its labels no free place: draw it again with
+  // the rows further apart until every label sits clear of the lines, keeping the best try.
+  let best: { svg: string; collisions: number } | null = null;
+  for (const [rowGap, colGap] of [[ROW_GAP, COL_GAP], [2 * ROW_GAP, COL_GAP], [2 * ROW_GAP, 1.5 * COL_GAP], [3 * ROW_GAP, 2 * COL_GAP]]) {
+    const drawn = drawCell(edges, options, rowGap, colGap);
+    if (!best || drawn.collisions < best.collisions) best = drawn;
+    if (drawn.collisions === 0) break;
+  }
+  return best!.svg;
+}
+
+function drawCell(edges: readonly CellEdge[], options: CellDrawingOptions, ROW_GAP: number, COL_GAP: number): { svg: string; collisions: number } {
   const prefix = sanitizeId(options.idPrefix ?? 'cell');
   for (const e of edges) {
     if (!Number.isInteger(e.from) || !Number.isInteger(e.to) || e.from < 0 || e.to < 2 || e.from >= e.to) {
@@ -200,7 +212,7 @@ export function cellSvg(edges: readonly CellEdge[], options: CellDrawingOptions 
   // Labels go where they touch no edge, node or other label (labels.ts).
   const labelled = all.map((e, i) => ({ e, i })).filter(({ e }) => e.op !== null);
   const nodeBoxes = range(OUT + 1).map((n) => ({ ...pos(n), w: NODE_W, h: NODE_H }));
-  const at = placeLabels(
+  const { at, collisions } = placeLabels(
     labelled.map(({ e, i }) => ({ text: e.op as string, path: paths[i].samples })),
     paths.map((p) => p.samples),
     nodeBoxes,
@@ -227,7 +239,7 @@ export function cellSvg(edges: readonly CellEdge[], options: CellDrawingOptions 
     );
   }
   parts.push('</svg>');
-  return parts.join('\n') + '\n';
+  return { svg: parts.join('\n') + '\n', collisions };
 }
 
 /** Plain-text name of a node, for tooltips. */

@@ -136,12 +136,15 @@ describe('chart ticks, markers and labels', () => {
     // a horizontal line through the middle: the label goes above or below it, not on it
     const line: PathPiece[] = [[{ x: 0, y: 50 }, { x: 200, y: 50 }]];
     const samples = samplePath(line);
-    const [at] = placeLabels([{ text: 'sep_conv_3x3', path: samples }], [samples], [], { x: 0, y: 0, w: 200, h: 100 });
+    const { at: [at], collisions } = placeLabels([{ text: 'sep_conv_3x3', path: samples }], [samples], [], { x: 0, y: 0, w: 200, h: 100 });
+    expect(collisions).toBe(0);
     const box = labelBox('sep_conv_3x3', at.x, at.y);
     expect(box.y + box.h < 50 || box.y > 50).toBe(true);
-    // the real drawings: no label box holds a point of any edge
-    for (const cell of ['normal', 'reduce'] as const) {
-      const svg = genotypeCellSvg(GENOTYPE, cell);
+    // the real drawings: no label box holds a point of any edge (the fixture, and the dense reduction
+    // cell of a tiny search: eight edges from the two inputs)
+    const DENSE = { ...GENOTYPE, reduce: [['max_pool_3x3', 0], ['max_pool_3x3', 1], ['skip_connect', 0], ['max_pool_3x3', 1], ['skip_connect', 0], ['max_pool_3x3', 1], ['max_pool_3x3', 0], ['sep_conv_3x3', 1]] as [string, number][] };
+    for (const [g, cell] of [[GENOTYPE, 'normal'], [GENOTYPE, 'reduce'], [DENSE, 'reduce']] as const) {
+      const svg = genotypeCellSvg(g, cell);
       const edges = [...svg.matchAll(/<path class="edge" d="([^"]+)"/g)].map((m) => samplePath(parsePath(m[1])));
       const texts = [...svg.matchAll(/<text class="op" x="([\d.-]+)" y="([\d.-]+)"[^>]*>([^<]+)</g)];
       expect(texts).toHaveLength(8);
