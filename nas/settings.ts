@@ -38,6 +38,19 @@ export function defaultSearchSettings(): SearchSettings {
     partialChannels: 2,
     warmupEpochs: 1,
     bnasUcb: 1,
+    dcpLambda: 10,
+    dcpKl: 1,
+    dcpMu: 1e-4,
+    dcpFisherGroups: 4,
+    dcpTau: 4,
+    dcpPsiLr: 1,
+    dnaTeacherEpochs: 2,
+    dnaBlockEpochs: 2,
+    dnaRepeats: 2,
+    maxOps: 0,
+    maxBytes: 0,
+    budgetCells: 0,
+    budgetChannels: 0,
     binarizers: { activation: 'approx', weight: 'scaled' },
     childBlock: DEFAULT_CHILD_BLOCK,
     seed: 0,
@@ -129,6 +142,19 @@ export function resolveSearchSettings(partial: Partial<SearchSettings> = {}): Se
   if (s.strategy === 'pc-darts' && s.warmupEpochs >= Math.max(1, Math.round(s.dartsEpochs))) {
     throw new CpnasError(w, `warmupEpochs (${s.warmupEpochs}) must be fewer than the search epochs (dartsEpochs ${s.dartsEpochs}): pc-darts would never take an architecture step`);
   }
+  positive(w, 'dcpLambda', s.dcpLambda, false, 0, true);
+  positive(w, 'dcpKl', s.dcpKl, false, 0, true);
+  positive(w, 'dcpMu', s.dcpMu, false, 0, true);
+  positive(w, 'dcpFisherGroups', s.dcpFisherGroups, true);
+  positive(w, 'dcpTau', s.dcpTau, true, 0, true);
+  positive(w, 'dcpPsiLr', s.dcpPsiLr, false, 0, true);
+  positive(w, 'dnaTeacherEpochs', s.dnaTeacherEpochs, false, 0, true);
+  positive(w, 'dnaBlockEpochs', s.dnaBlockEpochs, false);
+  positive(w, 'dnaRepeats', s.dnaRepeats, true);
+  positive(w, 'maxOps', s.maxOps, false, 0, true);
+  positive(w, 'maxBytes', s.maxBytes, false, 0, true);
+  positive(w, 'budgetCells', s.budgetCells, true, 0, true);
+  positive(w, 'budgetChannels', s.budgetChannels, true, 0, true);
   if (s.optimizer !== 'sgd' && s.optimizer !== 'adam') throw new CpnasError(w, `optimizer must be "sgd" or "adam", got "${s.optimizer}"`);
   if (s.dartsNetwork !== 'child' && s.dartsNetwork !== 'parent') {
     throw new CpnasError(w, `dartsNetwork must be "child" or "parent", got "${s.dartsNetwork}"`);

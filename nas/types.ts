@@ -42,9 +42,10 @@ export interface Genotype {
 /**
  * The built-in strategies: `cp` (CP-NAS), `cp-child` (the CP engine with a Child-only indicator, no
  * Parent), `bnas` (BNAS: partial channels + performance-based abandonment on a differentiable search),
- * `pc-darts`, `darts`, `random`. A strategy registered from user code may use any other name.
+ * `pc-darts`, `darts`, `random`, and the CP-NAS family's `dcp` (DCP-NAS) and `dna` (block-wise supervision
+ * by the Parent). A strategy registered from user code may use any other name.
  */
-export type StrategyName = 'cp' | 'cp-child' | 'bnas' | 'pc-darts' | 'darts' | 'random';
+export type StrategyName = 'cp' | 'cp-child' | 'bnas' | 'pc-darts' | 'darts' | 'random' | 'dcp' | 'dna';
 
 /**
  * The form of the 1-bit Child (nas/units.ts): `paper` = the Parent's operations with every cell
@@ -114,6 +115,36 @@ export interface SearchSettings {
   warmupEpochs: number;
   /** bnas: weight of the exploration term of the UCB score m + c * sqrt(2 ln N / n) (0 = mean accuracy alone, the AAAI version). */
   bnasUcb: number;
+  // -- dcp (DCP-NAS; nas/strategies/dcp.ts). Epochs, steps, alpha's learning rate and weight decay are darts'.
+  /** lambda of eq. 4.32: weight of the discrepancy D = ||dG/d alpha-hat - dF_P/d alpha||^2 (0 = no tangent term). */
+  dcpLambda: number;
+  /** Weight of KL(p_Parent || p_Child) in the Child's objective G = CE + dcpKl * KL. */
+  dcpKl: number;
+  /** mu of eq. 4.32: weight of the reconstruction error sum ||w - beta sign(w)||^2 of the Child's binary weights. */
+  dcpMu: number;
+  /** S: groups of the batch whose gradients form the empirical Fisher (eqs. 4.36-4.41). */
+  dcpFisherGroups: number;
+  /** tau of eq. 4.52: operations ranked above tau by weight norm are backtracked (0..primitives). */
+  dcpTau: number;
+  /** eta_psi of eq. 4.51 (0 = no decoupled backtracking). */
+  dcpPsiLr: number;
+
+  // -- dna (block-wise supervision by the Parent; nas/strategies/dna.ts)
+  /** Epochs (fractions allowed, of sampleFraction-sized epochs) training the Parent teacher supernet. */
+  dnaTeacherEpochs: number;
+  /** Epochs training each block of the Child supernet against the teacher's block output. */
+  dnaBlockEpochs: number;
+  /** Repetitions of the rating: each repetition rates K paths per block, every operation once per edge. */
+  dnaRepeats: number;
+
+  // -- budget (every strategy): measured with countOps on the final Child network
+  /** Most OPs (BOPs / 64 + FLOPs) of the final Child; 0 = no bound. */
+  maxOps: number;
+  /** Most bytes of the final Child; 0 = no bound. */
+  maxBytes: number;
+  /** Cells and channels of the network the budget is measured on (the training stage's; 0 = the search's). */
+  budgetCells: number;
+  budgetChannels: number;
 
   binarizers: BinarizerSettings;
   /** The form of the 1-bit Child supernet. */
@@ -253,7 +284,62 @@ export interface GenotypeRecord {
   searchSeconds: number;
 }
 
-export type HistoryRecord = RoundRecord | SampleRecord | EpochRecord | ArchWeightsRecord | GenotypeRecord;
+/** dcp: one architecture step of the Parent or of the Child (the curves of the report). */
+export interface DcpStepRecord {
+  type: 'dcp';
+  phase: 'parent' | 'child';
+  /** 1-based epoch and step within the epoch. */
+  epoch: number;
+  step: number;
+  /** Cross-entropy of the network being stepped, on the validation batch. */
+  ce: number;
+  /** KL(p_Parent || p_Child) on the validation batch (child steps; 0 for the Parent). */
+  kl: number;
+  /** D = ||dG/d alpha-hat - t||^2 (eq. 4.31; child steps; 0 for the Parent). */
+  discrepancy: number;
+  /** Mean psi~ of the decoupled backtracking. */
+  psi: number;
+}
+
+/** dna: the training of one block of the Child supernet (mean relative feature loss per epoch). */
+export interface DnaBlockRecord {
+  type: 'dna-block';
+  /** 0-based block and the cells it holds. */
+  block: number;
+  cells: number[];
+  /** Mean relative MSE ||y_Child - y_Parent||^2 / ||y_Parent||^2 of the sampled paths, per training epoch. */
+  losses: number[];
+  seconds: number;
+}
+
+/** dna: the rating of one block: every rated path's loss and every (edge, op)'s mean. */
+export interface DnaRatingRecord {
+  type: 'dna-rating';
+  block: number;
+  /** The validation loss of every rated path. */
+  paths: { ops: { [edge: EdgeKey]: string }; loss: number }[];
+  /** Mean loss of the paths that used each (edge, op) (lower is better). */
+  ratings: EdgeOpValues;
+}
+
+/** The budget of a search and where its genotype stands. */
+export interface BudgetRecord {
+  type: 'budget';
+  maxOps: number | null;
+  maxBytes: number | null;
+  /** OPs and bytes of the genotype's final Child. */
+  ops: number;
+  bytes: number;
+  /** Operations left out of the search because they fit nowhere. */
+  excluded: string[];
+  /** True when the strategy's own genotype was over the budget and was re-derived under it. */
+  rederived: boolean;
+  /** Whether the budgeted derivation proved its genotype optimal (null when none was needed). */
+  optimal: boolean | null;
+}
+
+export type HistoryRecord = RoundRecord | SampleRecord | EpochRecord | ArchWeightsRecord | GenotypeRecord
+  | DcpStepRecord | DnaBlockRecord | DnaRatingRecord | BudgetRecord;
 
 // ---- progress ----------------------------------------------------------------------------------
 

@@ -8,7 +8,7 @@
 import { CpnasError } from '../../core/index.js';
 import type { Parts } from '../state-parts.js';
 import type {
-  EdgeKey, Genotype, HistoryRecord, LogCallback, NasDataset, ProgressEvent, SearchSettings,
+  EdgeKey, EdgeOpValues, Genotype, HistoryRecord, LogCallback, NasDataset, ProgressEvent, SearchSettings,
 } from '../types.js';
 
 export interface SearchContext {
@@ -39,6 +39,12 @@ export interface StrategyResult {
   history: HistoryRecord[];
   /** Strength of the kept operation of every edge (indicator, softmax weight...). */
   strength: { [edge: EdgeKey]: number };
+  /**
+   * The strategy's rating of every candidate (edge, operation), higher is better, when it has one
+   * (softmax(alpha), dna's ratings): a search under a budget re-derives the genotype from it when the
+   * strategy's own choice is over the budget.
+   */
+  scores?: EdgeOpValues;
 }
 
 export type Strategy = (ctx: SearchContext) => StrategyResult;

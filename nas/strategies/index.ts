@@ -9,6 +9,7 @@ import { cpChildStrategy } from './cp-child.js';
 import { cpStrategy } from './cp.js';
 import { dartsStrategy } from './darts.js';
 import { pcDartsStrategy } from './pc-darts.js';
+import { dcpStrategy } from './dcp.js';
 import { randomStrategy } from './random.js';
 
 const strategies = new Map<string, Strategy>([
@@ -18,6 +19,7 @@ const strategies = new Map<string, Strategy>([
   ['pc-darts', pcDartsStrategy],
   ['darts', dartsStrategy],
   ['random', randomStrategy],
+  ['dcp', dcpStrategy],
 ]);
 
 export function registerStrategy(name: string, strategy: Strategy): void {
