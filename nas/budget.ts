@@ -19,7 +19,7 @@
 import { countOps } from '../binary/count.js';
 import { CpnasError, Random } from '../core/index.js';
 import type { Module } from '../ops/module.js';
-import { CELL_TYPES, edgeKey, genotypeEdges } from './genotype.js';
+import { CELL_TYPES, allEdgeKeys, deriveGenotype, edgeKey, genotypeEdges } from './genotype.js';
 import { GenotypeNetwork } from './network.js';
 import { createOperation } from './operations.js';
 import { reductionCells } from './supernet.js';
@@ -138,7 +138,14 @@ export class CostTable {
     return new CostTable(net, [...primitives], base, edges);
   }
 
-  /** Cost of one (edge, operation) choice; zero parts for an edge or operation the table lacks. */
+  /** The same table over fewer primitives. */
+  restrict(primitives: readonly string[]): CostTable {
+    const edges: { [edge: EdgeKey]: { [op: string]: CostParts } } = {};
+    for (const [e, row] of Object.entries(this.edges)) edges[e] = Object.fromEntries(Object.entries(row).filter(([op]) => primitives.includes(op)));
+    return new CostTable(this.net, [...primitives], this.base, edges);
+  }
+
+  /** Cost of one (edge, operation) choice. */
   edgeCost(edge: EdgeKey, op: string): CostParts {
     const c = this.edges[edge]?.[op];
     if (!c) throw new CpnasError('budget', `no cost known for operation "${op}" on edge ${edge}`);
@@ -385,4 +392,18 @@ export function unfitOperations(table: CostTable, budget: Budget): string[] {
     if (!fitsSomewhere) out.push(op);
   }
   return out;
+}
+
+/**
+ * The best-scored genotype without a budget: the score is additive, so every edge keeps its best
+ * operation other than `none` and every node its 2 best edges (deriveGenotype).
+ */
+export function bestGenotype(score: (edge: EdgeKey, op: string) => number, primitives: readonly string[], nodes: number): Genotype {
+  const kept: { [edge: EdgeKey]: { op: string; strength: number } } = {};
+  for (const edge of allEdgeKeys(nodes)) {
+    let best: string | null = null;
+    for (const op of primitives) if (op !== 'none' && (best === null || score(edge, op) > score(edge, best))) best = op;
+    if (best !== null) kept[edge] = { op: best, strength: score(edge, best) };
+  }
+  return deriveGenotype(kept, nodes);
 }

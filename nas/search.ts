@@ -12,9 +12,13 @@ import { formatGenotype, genotypeToJSON, validateGenotype } from './genotype.js'
 import { readJson, readJsonl, writeFileAtomic, writeJsonAtomic } from './io.js';
 import { dataFingerprint, withRunContext } from './run-context.js';
 import { resolveSearchSettings } from './settings.js';
-import type { SearchContext } from './strategies/context.js';
+import {
+  CostTable, budgetOf, budgetedGenotype, checkBudgetFeasible, describeBudget, fits, fmt, scoreFromResult, unfitOperations,
+  type Budget, type BudgetNetwork,
+} from './budget.js';
+import type { SearchContext, StrategyResult } from './strategies/context.js';
 import { getStrategy } from './strategies/index.js';
-import { RUN_FILES, type GenotypeRecord, type HistoryRecord, type RunSearchOptions, type SearchOutcome, type SearchSettings } from './types.js';
+import { RUN_FILES, type Genotype, type GenotypeRecord, type NasDataset, type HistoryRecord, type RunSearchOptions, type SearchOutcome, type SearchSettings } from './types.js';
 
 function sameSettings(a: SearchSettings, b: SearchSettings): string[] {
   const diffs: string[] = [];
@@ -30,6 +34,65 @@ export function checkImages(where: string, shape: readonly number[], imageSize: 
   }
 }
 
+interface BudgetContext {
+  table: CostTable;
+  budget: Budget;
+  excluded: string[];
+}
+
+/** The network a search's budget is measured on: the final Child (budgetCells / budgetChannels). */
+export function budgetNetworkOf(s: SearchSettings, data: NasDataset, numClasses = data.classNames.length): BudgetNetwork {
+  return {
+    inputShape: [...data.shape], numClasses, cells: s.budgetCells || s.cells, channels: s.budgetChannels || s.channels,
+    nodes: s.nodes, binarizers: s.binarizers,
+  };
+}
+
+/**
+ * A budget's preparation, before anything is written: the cost table, the refusal of a budget below the
+ * smallest network, and the operations that fit nowhere left out of `settings.primitives` (so the
+ * settings written and compared on resume are the ones searched).
+ */
+function prepareBudget(settings: SearchSettings, data: NasDataset, log: (line: string) => void): BudgetContext | null {
+  const budget = budgetOf(settings.maxOps, settings.maxBytes);
+  if (!budget) return null;
+  let table = CostTable.build(budgetNetworkOf(settings, data), settings.primitives);
+  checkBudgetFeasible(table, budget);
+  const excluded = unfitOperations(table, budget);
+  if (excluded.length) {
+    const left = settings.primitives.filter((p) => !excluded.includes(p));
+    if (left.length < 2 || ((settings.strategy === 'cp' || settings.strategy === 'bnas') && left.length <= settings.keepOps)) {
+      throw new CpnasError('budget', `${describeBudget(budget)} leaves only ${left.join(', ')} of the primitives: too few to search (${excluded.join(', ')} fit nowhere)`);
+    }
+    settings.primitives = left;
+    table = table.restrict(left);
+    log(`budget ${describeBudget(budget)}: ${excluded.join(', ')} cannot fit anywhere and are left out of the search`);
+  }
+  return { table, budget, excluded };
+}
+
+/**
+ * The budget's last word on a strategy's genotype: kept when it fits, else re-derived as the
+ * best-scored genotype within the budget from the strategy's result; recorded either way. A genotype
+ * over the budget is never returned.
+ */
+function enforceBudget(ctx: SearchContext, b: BudgetContext, genotype: Genotype, result: StrategyResult, log: (line: string) => void): Genotype {
+  let cost = b.table.costOf(genotype);
+  let rederived = false, optimal: boolean | null = null;
+  if (!fits(cost, b.budget)) {
+    const r = budgetedGenotype(b.table, b.budget, scoreFromResult(genotype, result.strength, result.scores));
+    log(`the ${ctx.settings.strategy} genotype (${fmt(cost.ops)} OPs, ${fmt(cost.bytes)} bytes) is over ${describeBudget(b.budget)}: re-derived under the budget${r.optimal ? '' : ' (best found, optimality not proven)'}`);
+    genotype = validateGenotype(r.genotype);
+    cost = r.cost;
+    rederived = true;
+    optimal = r.optimal;
+  }
+  if (!fits(cost, b.budget)) throw new CpnasError('budget', `internal: the genotype has ${fmt(cost.ops)} OPs and ${fmt(cost.bytes)} bytes, over ${describeBudget(b.budget)}`);
+  ctx.record({ type: 'budget', maxOps: b.budget.maxOps, maxBytes: b.budget.maxBytes, ops: cost.ops, bytes: cost.bytes, excluded: b.excluded, rederived, optimal });
+  log(`budget ${describeBudget(b.budget)}: the genotype's Child has ${fmt(cost.ops)} OPs and ${fmt(cost.bytes)} bytes`);
+  return genotype;
+}
+
 export function runSearch(opts: RunSearchOptions): SearchOutcome {
   const settings = resolveSearchSettings(opts.settings);
   const { searchTrain, searchVal } = opts.data;
@@ -39,6 +102,7 @@ export function runSearch(opts: RunSearchOptions): SearchOutcome {
     throw new CpnasError('runSearch', `the search splits are empty (search-train ${searchTrain.length}, search-val ${searchVal.length} images)`);
   }
   const log = opts.log ?? (() => {});
+  const budgetCtx = prepareBudget(settings, searchTrain, log);
   const outDir = opts.outDir;
   const storage = getStorage();
   const historyPath = join(outDir, RUN_FILES.history);
@@ -93,12 +157,14 @@ export function runSearch(opts: RunSearchOptions): SearchOutcome {
         return restored;
       },
       checkAbort: () => run.checkAbort(),
+      budget: budgetCtx ? { table: budgetCtx.table, budget: budgetCtx.budget } : null,
     };
     const result = getStrategy(settings.strategy)(ctx);
     if (resuming && !restored) {
       throw new CpnasError('runSearch', `strategy ${settings.strategy} did not restore its checkpoint in ${join(outDir, RUN_FILES.searchCheckpoint)}`);
     }
-    const genotype = validateGenotype(result.genotype);
+    let genotype = validateGenotype(result.genotype);
+    if (budgetCtx) genotype = enforceBudget(ctx, budgetCtx, genotype, result, log);
     const searchSeconds = run.elapsed();
     run.record({ type: 'genotype', strategy: settings.strategy, genotype, strength: result.strength, searchSeconds });
     writeFileAtomic(join(outDir, RUN_FILES.genotype), genotypeToJSON(genotype));

@@ -6,6 +6,7 @@
  * an epoch) and restores them on resume, each part checked as it is read back.
  */
 import { CpnasError } from '../../core/index.js';
+import type { Budget, CostTable } from '../budget.js';
 import type { Parts } from '../state-parts.js';
 import type {
   EdgeKey, EdgeOpValues, Genotype, HistoryRecord, LogCallback, NasDataset, ProgressEvent, SearchSettings,
@@ -32,6 +33,13 @@ export interface SearchContext {
   restore(parts: Parts): boolean;
   /** Throws when the run was aborted (called between units of work). */
   checkAbort(): void;
+  /**
+   * The search's budget and the cost table of the final Child it is measured on (null without one).
+   * runSearch has already refused an infeasible budget and left out operations that fit nowhere; it
+   * re-derives a genotype over the budget from the result's scores, so a strategy may ignore this, or
+   * use it to choose under the budget itself (dna).
+   */
+  budget: { table: CostTable; budget: Budget } | null;
 }
 
 export interface StrategyResult {

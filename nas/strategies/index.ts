@@ -10,6 +10,7 @@ import { cpStrategy } from './cp.js';
 import { dartsStrategy } from './darts.js';
 import { pcDartsStrategy } from './pc-darts.js';
 import { dcpStrategy } from './dcp.js';
+import { dnaStrategy } from './dna.js';
 import { randomStrategy } from './random.js';
 
 const strategies = new Map<string, Strategy>([
@@ -20,6 +21,7 @@ const strategies = new Map<string, Strategy>([
   ['darts', dartsStrategy],
   ['random', randomStrategy],
   ['dcp', dcpStrategy],
+  ['dna', dnaStrategy],
 ]);
 
 export function registerStrategy(name: string, strategy: Strategy): void {
