@@ -51,7 +51,7 @@ const PRESET_FLAG: FlagTable = {
 };
 
 const SEARCH_FLAGS: FlagTable = {
-  strategy: { type: 'string', value: 'NAME', help: 'search strategy: cp | cp-child | bnas | pc-darts | darts | random (default cp)' },
+  strategy: { type: 'string', value: 'NAME', help: 'search strategy: cp | cp-child | bnas | pc-darts | darts | random | dcp | dna (default cp)' },
   cells: { type: 'string', value: 'N', help: 'cells of the search supernet' },
   channels: { type: 'string', value: 'C', help: 'channels of the first cells of the search supernet' },
   T: { type: 'string', value: 'N', help: 'cp/cp-child/bnas: sampling repetitions per abandonment round' },
@@ -64,6 +64,11 @@ const SEARCH_FLAGS: FlagTable = {
   'warmup-epochs': { type: 'string', value: 'N', help: 'pc-darts/bnas: weight-only epochs before the architecture steps' },
   'bnas-ucb': { type: 'string', value: 'C', help: 'bnas: weight of the UCB exploration term (0 = mean accuracy alone)' },
   primitives: { type: 'string', value: 'LIST', help: 'comma-separated operations to search (default: all registered)' },
+  'max-ops': { type: 'string', value: 'N', help: 'budget: most OPs (BOPs/64 + FLOPs, per image) of the final 1-bit Child' },
+  'max-bytes': { type: 'string', value: 'N', help: 'budget: most bytes of the final 1-bit Child (1 bit per binary weight, 4 per float)' },
+  'dcp-lambda': { type: 'string', value: 'L', help: 'dcp: weight lambda of the Child-Parent gradient discrepancy (tangent propagation)' },
+  'dna-teacher-epochs': { type: 'string', value: 'N', help: 'dna: epochs training the Parent teacher supernet (of --sample-fraction size)' },
+  'dna-block-epochs': { type: 'string', value: 'N', help: 'dna: epochs training each block of the Child supernet' },
 };
 
 const TRAIN_FLAGS: FlagTable = {

@@ -153,6 +153,11 @@ export function resolveConfig(command: ConfigCommand, values: FlagValues): RunCo
     setIf(search, 'partialChannels', intFlag(values, 'partial-channels', 1));
     setIf(search, 'warmupEpochs', intFlag(values, 'warmup-epochs', 0));
     setIf(search, 'bnasUcb', numFlag(values, 'bnas-ucb', { min: 0 }));
+    setIf(search, 'maxOps', numFlag(values, 'max-ops', { above: 0 }));
+    setIf(search, 'maxBytes', numFlag(values, 'max-bytes', { above: 0 }));
+    setIf(search, 'dcpLambda', numFlag(values, 'dcp-lambda', { min: 0 }));
+    setIf(search, 'dnaTeacherEpochs', numFlag(values, 'dna-teacher-epochs', { min: 0 }));
+    setIf(search, 'dnaBlockEpochs', numFlag(values, 'dna-block-epochs', { above: 0 }));
     const primitives = listFlag(values, 'primitives');
     if (primitives) search.primitives = primitives;
     if (values['sample-fraction'] !== undefined && values['samples-per-epoch'] !== undefined) {
@@ -177,8 +182,13 @@ export function resolveConfig(command: ConfigCommand, values: FlagValues): RunCo
   let resolvedSearch: SearchSettings;
   let resolvedTrain: TrainSettings;
   try {
-    resolvedSearch = resolveSearchSettings(search);
     resolvedTrain = resolveTrainSettings(train);
+    // a budget is measured on the final Child: the training stage's cells and channels
+    if (search.maxOps || search.maxBytes) {
+      search.budgetCells = resolvedTrain.cells;
+      search.budgetChannels = resolvedTrain.channels;
+    }
+    resolvedSearch = resolveSearchSettings(search);
   } catch (e) {
     // a value only the settings can judge (an unknown primitive, keepOps too large): still the user's input
     throw new UsageError(primitivesFlagNamed(e) ? '--primitives' : 'settings', (e as Error).message);

@@ -9,7 +9,9 @@ import { CpnasError } from '../core/index.js';
 import { getStorage, type LockHandle } from '../core/storage.js';
 import { checksum } from '../ops/state.js';
 import { LOCK_FILE } from '../node/storage.js';
+import { CostTable, budgetOf, checkBudgetFeasible } from '../nas/budget.js';
 import { genotypeToJSON, validateGenotype } from '../nas/genotype.js';
+import { budgetNetworkOf } from '../nas/search.js';
 import { readJson, readJsonl, writeFileAtomic, writeJsonAtomic } from '../nas/io.js';
 import { writeRunReports } from '../nas/report/write.js';
 import { RUN_FILES, type Genotype, type HistoryRecord, type RunResult } from '../nas/types.js';
@@ -182,6 +184,19 @@ export function checkSearchSplit(ctx: Ctx, cfg: RunConfig, data: LoadedData): vo
   } catch (e) {
     if (!(e instanceof CpnasError)) throw e;
     throw new UsageError(cfg.limit?.train !== undefined ? '--limit' : cfg.dataDir ? '--data' : '--dataset', e.message);
+  }
+  checkBudget(cfg, data);
+}
+
+/** Refuses, before any folder is made, a --max-ops / --max-bytes below the smallest possible network. */
+export function checkBudget(cfg: RunConfig, data: LoadedData): void {
+  const budget = budgetOf(cfg.search.maxOps, cfg.search.maxBytes);
+  if (!budget) return;
+  try {
+    checkBudgetFeasible(CostTable.build(budgetNetworkOf(cfg.search, data.train), cfg.search.primitives), budget);
+  } catch (e) {
+    if (!(e instanceof CpnasError)) throw e;
+    throw new UsageError(budget.maxOps !== null && /max-ops/.test(e.message) ? '--max-ops' : '--max-bytes', e.message.replace(/^budget: /, ''));
   }
 }
 

@@ -11,6 +11,11 @@ export function runSummary(dir: string, genotype: Genotype, result: RunResult | 
       (m.binaryParams ? `params ${count(m.fpParams)} fp + ${count(m.binaryParams)} 1-bit` : `params ${count(m.fpParams)} fp`);
     lines.push('Test accuracy:', row('Child (1-bit W/A)', result.child), row('Parent (full precision)', result.parent));
     lines.push(`  Child: BOPs ${count(result.child.bops)}, FLOPs ${count(result.child.flops)} (OPs = BOPs/64 + FLOPs)`);
+    const b = result.budget;
+    if (b) {
+      const limits = [b.maxOps !== null ? `at most ${b.maxOps} OPs` : '', b.maxBytes !== null ? `at most ${b.maxBytes} bytes` : ''].filter(Boolean).join(', ');
+      lines.push(`Budget: ${limits}; the Child has ${Math.round(b.ops)} OPs and ${b.bytes} bytes (${b.fits ? 'within' : 'OVER'} the budget)`);
+    }
     lines.push(`Time: search ${duration(result.searchSeconds)}, training ${duration(result.trainSeconds)}`);
   } else {
     lines.push(`Search finished in ${duration(searchSeconds)} (no training stage: --no-train).`);

@@ -398,6 +398,14 @@ function trainIn(run: RunContext, opts: RunTrainingOptions, settings: ReturnType
     seed: settings.seed, genotype, ...(opts.dataset ? { dataset: opts.dataset } : {}),
     inputShape, numClasses, childBlock: settings.childBlock,
   };
+  const s = opts.searchSettings;
+  if (s && (s.maxOps > 0 || s.maxBytes > 0)) {
+    // the budget of the search, against the Child actually trained (countOps of the final network)
+    const maxOps = s.maxOps > 0 ? s.maxOps : null, maxBytes = s.maxBytes > 0 ? s.maxBytes : null;
+    const fits = (maxOps === null || childReport.ops <= maxOps) && (maxBytes === null || childReport.sizeBytes <= maxBytes);
+    result.budget = { maxOps, maxBytes, ops: childReport.ops, bytes: childReport.sizeBytes, fits };
+    if (!fits) log(`warning: the trained Child (${childReport.ops} OPs, ${childReport.sizeBytes} bytes) is over the search's budget: it was trained with other cells / channels / image size than the budget was measured on`);
+  }
   writeJsonAtomic(join(outDir, RUN_FILES.result), result);
   return result;
 }

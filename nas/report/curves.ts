@@ -5,6 +5,7 @@
  */
 import type { EpochRecord, HistoryRecord, SampleRecord } from '../types.js';
 import { percentTick, type ChartSpec, type Series } from './chart.js';
+import { dcpCurves, dnaCurves } from './family.js';
 
 const pctAxis = percentTick;
 
@@ -31,6 +32,7 @@ export function searchCurves(history: readonly HistoryRecord[]): ChartSpec[] {
   }
   const epochs = epochsOf(history, 'search');
   if (epochs.length) charts.push(...epochCharts(epochs, 'Search'));
+  charts.push(...dcpCurves(history), ...dnaCurves(history));
   return charts;
 }
 

@@ -6,6 +6,7 @@
 import type { CellType, Genotype, HistoryRecord, RunResult, SearchSettings, TrainSettings } from '../types.js';
 import { chartsCsv, renderChart, type ChartSpec } from './chart.js';
 import { searchCurves, trainingCurves } from './curves.js';
+import { budgetSummary, dnaRatingTables } from './family.js';
 import { abandonmentTable, indicatorCharts, indicatorSeries, indicatorSmallMultiples, opLegend, opsOf } from './indicator.js';
 import { cellSvg, edgesFromPairs } from './svg.js';
 import { bytes, count, duration, esc, pct } from './xml.js';
@@ -76,7 +77,7 @@ export function renderReportHtml(input: ReportInput): string {
   const sections: string[] = [];
   sections.push(`<h1>${esc(heading)}</h1>`);
   if (input.createdAt) sections.push(`<p class="muted">${esc(input.createdAt)}</p>`);
-  sections.push(section('Results', resultsTable(input)));
+  sections.push(section('Results', resultsTable(input) + budgetSummary(history)));
 
   sections.push(
     section(
@@ -117,6 +118,9 @@ export function renderReportHtml(input: ReportInput): string {
       ),
     );
   }
+
+  const dnaTables = dnaRatingTables(history);
+  if (dnaTables) sections.push(section('dna: candidate ratings per block', dnaTables));
 
   const settings: string[] = [];
   if (search) settings.push(`<div><h3>Search</h3>${kvTable(search as unknown as Record<string, unknown>)}</div>`);
