@@ -6,12 +6,12 @@
  *
  * A DARTS cell reads the outputs of the two cells before it, so a block's input is a pair of teacher
  * states (s0, s1) (both the stem's output for the first block) and its output is the state of its last
- * cell. The feature-map loss is DNA's eq. 3, the mean squared error over the K values of the block
- * output, divided here by the teacher output's mean square (choice: the scale of the features grows
- * from block to block, and the relative error lets the blocks' ratings be added).
+ * cell. The feature-map loss is DNA's eq. 3, the mean squared error over the values of the block
+ * output, here on standardized maps (see featureLoss).
  */
 import { CpnasError, type Tensor, noGrad } from '../core/index.js';
 import { mul, sub } from '../ops/arithmetic.js';
+import { BatchNorm2d } from '../ops/layers.js';
 import { mean } from '../ops/reduce.js';
 import { reductionCells, type Supernet, type SupernetChoice } from './supernet.js';
 import type { CellType } from './types.js';
@@ -71,16 +71,22 @@ export function forwardBlock(net: Supernet, block: readonly number[], input: [Te
   return s1;
 }
 
-/** DNA's feature-map loss: mean((student - teacher)^2) / mean(teacher^2), the denominator a constant. */
+/**
+ * DNA's feature-map loss (eq. 3), mean((s^ - t^)^2), on per-channel standardized maps: each channel of
+ * the student's and of the teacher's block output is brought to zero mean and unit variance over the
+ * batch and the pixels (a BatchNorm without affine parameters, batch statistics). Choice: the search
+ * supernet's BatchNorms have no affine parameters, so a one-path student cannot match the scale of a
+ * teacher that averages all candidates; standardized, the loss measures how well the student
+ * reproduces the teacher's features, not their scale (it is 2 (1 - correlation) per channel).
+ */
 export function featureLoss(student: Tensor, teacher: Tensor): Tensor {
   if (student.shape.join(',') !== teacher.shape.join(',')) {
     throw new CpnasError('featureLoss', `student block output [${student.shape.join(',')}] and teacher block output [${teacher.shape.join(',')}] differ`);
   }
-  let sq = 0;
-  for (let i = 0; i < teacher.size; i++) sq += teacher.data[i] * teacher.data[i];
-  const scale = 1 / Math.max(sq / Math.max(1, teacher.size), 1e-12);
-  const d = sub(student, teacher);
-  return mul(mean(mul(d, d)), scale);
+  const norm = new BatchNorm2d(student.shape[1], { affine: false, trackRunningStats: false });
+  const t = noGrad(() => norm.forward(teacher)).detach();
+  const d = sub(norm.forward(student), t);
+  return mean(mul(d, d));
 }
 
 /** Every block's feature loss of `student` given `teacher`'s block inputs and outputs on x. */

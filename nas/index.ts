@@ -9,7 +9,7 @@ export {
 export { distillationLoss } from './distill.js';
 export { MixedOp } from './mixed-op.js';
 export { SearchCell } from './cell.js';
-export { Supernet, reductionCells, type NetworkConfig } from './supernet.js';
+export { Supernet, mixedChoice, reductionCells, type NetworkConfig, type SupernetChoice } from './supernet.js';
 export { GenotypeCell, GenotypeNetwork } from './network.js';
 export {
   allEdgeKeys, cellEdges, deriveGenotype, edgeKey, formatGenotype, genotypeToJSON, parseEdgeKey, parseGenotype,
@@ -33,3 +33,10 @@ export {
   type Part, type Parts,
 } from './state-parts.js';
 export { checkGradients, checkLoss, checkModule, firstNonFinite, type HealthWhere } from './health.js';
+export { tangentStep, combineTangent, type TangentStep, type TangentStepOptions } from './tangent.js';
+export { DecoupledBacktrack, rankMask } from './decoupled.js';
+export { blockLosses, blockStates, featureLoss, forwardBlock, networkBlocks } from './blocks.js';
+export {
+  CostTable, bestGenotype, budgetOf, budgetedGenotype, checkBudgetFeasible, smallestCost, unfitOperations,
+  type Budget, type BudgetNetwork, type GenotypeCost,
+} from './budget.js';

@@ -307,7 +307,7 @@ export interface DnaBlockRecord {
   /** 0-based block and the cells it holds. */
   block: number;
   cells: number[];
-  /** Mean relative MSE ||y_Child - y_Parent||^2 / ||y_Parent||^2 of the sampled paths, per training epoch. */
+  /** Mean feature loss (MSE of the standardized block outputs) of the sampled paths, per training epoch. */
   losses: number[];
   seconds: number;
 }

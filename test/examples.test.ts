@@ -2,6 +2,8 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import { main as dcpMain } from '../examples/dcp-tangent-step.js';
+import { main as dnaMain } from '../examples/dna-block-distillation.js';
 import { main as gradcheckMain } from '../examples/gradcheck-custom-op.js';
 import { accuracy, main as trainMain, makeCnn } from '../examples/train-cnn.js';
 import { loadModule } from '../ops/state.js';
@@ -33,5 +35,19 @@ describe('examples', () => {
     const fresh = makeCnn(3, 10, 8);
     loadModule(fresh, join(dir, 'cnn'));
     expect(accuracy(fresh, r.test)).toBe(r.history[1].testAccuracy);
+  });
+
+  it('dcp-tangent-step: the Child step is corrected along the Parent direction', () => {
+    const lines: string[] = [];
+    const r = dcpMain((l) => lines.push(l));
+    expect(r.D).toBeGreaterThan(0);
+    expect(r.cosStep).not.toBe(r.cosPlain);
+    expect(lines.join('\n')).toMatch(/after tangent propagation/);
+  });
+
+  it('dna-block-distillation: a Child block learns the Parent block, and candidates get ratings', () => {
+    const r = dnaMain(() => {});
+    expect(r.after).toBeLessThan(r.before);
+    expect(Object.keys(r.ratings)).toEqual(['none', 'max_pool_3x3', 'skip_connect', 'sep_conv_3x3']);
   });
 });

@@ -38,7 +38,7 @@ export function dnaCurves(history: readonly HistoryRecord[]): ChartSpec[] {
   if (blocks.length) {
     charts.push({
       series: blocks.map((b) => ({ name: `block ${b.block + 1} (cells ${b.cells.join(', ')})`, points: b.losses.map((l, i) => [i + 1, l] as const), color: COLORS[b.block % COLORS.length] })),
-      options: { title: 'dna: feature loss of each block against the Parent (relative MSE, sampled paths)', xLabel: 'epoch', yLabel: 'loss' },
+      options: { title: 'dna: feature loss of each block against the Parent (MSE of standardized maps, sampled paths)', xLabel: 'epoch', yLabel: 'loss' },
     });
   }
   if (ratings.length) {

@@ -142,7 +142,9 @@ export const dnaStrategy: Strategy = (ctx) => {
     save(true);
     ctx.progress({ phase: 'search', done: unitsDone(), total: totalUnits, checkpoint: true, unit: 'epoch', label: `dna teacher epoch ${Math.min(pos.epoch, teacherEpochs)}` });
   }
-  teacher.eval(); // a trained teacher: its features with running statistics
+  // the teacher's features use batch statistics, as the Child's do (running statistics of a supernet
+  // trained for a few hundred steps describe its last steps more than the network)
+  teacher.train();
 
   // 2-3. every block: distillation, then rating
   while (pos.phase === 'block' || pos.phase === 'rate') {

@@ -33,7 +33,7 @@ describe('blocks of a supernet', () => {
       const arch = Object.fromEntries(allEdgeKeys(2).map((e) => [e, FEW[rng.int(FEW.length)]]));
       const choice = child.choiceOf(arch);
       const losses = blockLosses(child, parent, x, choice, choice, blocks);
-      expect(losses).toEqual([0, 0, 0]);
+      expect(losses).toEqual([0, 0, 0]); // the same arithmetic on both sides: exactly zero
       // and a different path of the Child is not zero: the test can fail
       const other = child.choiceOf(Object.fromEntries(allEdgeKeys(2).map((e) => [e, arch[e] === 'sep_conv_3x3' ? 'max_pool_3x3' : 'sep_conv_3x3'])));
       expect(blockLosses(child, parent, x, other, choice, blocks).some((l) => l > 1e-3)).toBe(true);
