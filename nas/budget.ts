@@ -23,7 +23,7 @@ import { CELL_TYPES, allEdgeKeys, deriveGenotype, edgeKey, genotypeEdges } from 
 import { GenotypeNetwork } from './network.js';
 import { createOperation } from './operations.js';
 import { reductionCells } from './supernet.js';
-import type { BinarizerSettings, CellType, EdgeKey, EdgeOpValues, Genotype } from './types.js';
+import type { BinarizerSettings, CellType, ChildBlock, EdgeKey, EdgeOpValues, Genotype } from './types.js';
 
 /** A budget: null fields are unbounded. */
 export interface Budget {
@@ -48,6 +48,8 @@ export interface BudgetNetwork {
   channels: number;
   nodes: number;
   binarizers: BinarizerSettings;
+  /** The form of the 1-bit Child (units.ts). */
+  childBlock: ChildBlock;
 }
 
 export interface GenotypeCost {
@@ -122,7 +124,7 @@ export class CostTable {
           const H = cell.type === 'reduce' && from >= 2 ? Math.ceil(cell.H / 2) : cell.H;
           const W = cell.type === 'reduce' && from >= 2 ? Math.ceil(cell.W / 2) : cell.W;
           for (const op of ops) {
-            const m = createOperation(op, cell.C, stride, { binary: true, affine: true, binarizers: net.binarizers, rng });
+            const m = createOperation(op, cell.C, stride, { binary: true, affine: true, binarizers: net.binarizers, childBlock: net.childBlock, rng });
             row[op] = addParts(row[op] ?? ZERO, partsOf(m, [1, cell.C, H, W]));
           }
         }

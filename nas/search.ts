@@ -44,7 +44,7 @@ interface BudgetContext {
 export function budgetNetworkOf(s: SearchSettings, data: NasDataset, numClasses = data.classNames.length): BudgetNetwork {
   return {
     inputShape: [...data.shape], numClasses, cells: s.budgetCells || s.cells, channels: s.budgetChannels || s.channels,
-    nodes: s.nodes, binarizers: s.binarizers,
+    nodes: s.nodes, binarizers: s.binarizers, childBlock: s.childBlock,
   };
 }
 

@@ -76,7 +76,7 @@ export const dnaStrategy: Strategy = (ctx) => {
   const initRng = seedRng.fork();
   const config = {
     inputChannels: ctx.inputShape[0], numClasses: ctx.numClasses, cells: s.cells, channels: s.channels, nodes: s.nodes,
-    binarizers: s.binarizers,
+    binarizers: s.binarizers, childBlock: s.childBlock,
   };
   const teacher = new Supernet({ ...config, binary: false, rng: initRng }, s.primitives);
   const child = new Supernet({ ...config, binary: true, rng: initRng }, s.primitives);

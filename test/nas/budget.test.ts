@@ -9,22 +9,26 @@ import { GenotypeNetwork } from '../../nas/network.js';
 import { randomGenotype } from '../../nas/strategies/random.js';
 import type { Genotype } from '../../nas/types.js';
 
-const NET: BudgetNetwork = { inputShape: [1, 8, 8], numClasses: 4, cells: 3, channels: 4, nodes: 4, binarizers: { activation: 'approx', weight: 'scaled' } };
+const NET: BudgetNetwork = { inputShape: [1, 8, 8], numClasses: 4, cells: 3, channels: 4, nodes: 4, binarizers: { activation: 'approx', weight: 'scaled' }, childBlock: 'bireal' };
 const PRIMS = ['none', 'max_pool_3x3', 'avg_pool_3x3', 'skip_connect', 'sep_conv_3x3', 'dil_conv_3x3'];
 
 describe('CostTable', () => {
   const table = CostTable.build(NET, PRIMS);
 
-  it('gives exactly the OPs and bytes countOps measures on the whole Child network', () => {
-    const rng = new Random(5);
-    for (let i = 0; i < 4; i++) {
-      const g = randomGenotype(PRIMS, NET.nodes, rng);
-      const c = countOps(new GenotypeNetwork(g, { ...NET, inputChannels: 1, binary: true }), [1, 1, 8, 8]);
-      const t = table.costOf(g);
-      expect(t.ops).toBeCloseTo(c.ops, 6);
-      expect(t.bytes).toBe(c.sizeBytes);
-    }
-  });
+  for (const childBlock of ['bireal', 'paper'] as const) {
+    it(`gives exactly the OPs and bytes countOps measures on the whole Child network (${childBlock} form)`, () => {
+      const net = { ...NET, childBlock };
+      const t = childBlock === NET.childBlock ? table : CostTable.build(net, PRIMS);
+      const rng = new Random(5);
+      for (let i = 0; i < 4; i++) {
+        const g = randomGenotype(PRIMS, NET.nodes, rng);
+        const c = countOps(new GenotypeNetwork(g, { ...net, inputChannels: 1, binary: true }), [1, 1, 8, 8]);
+        const cost = t.costOf(g);
+        expect(cost.ops).toBeCloseTo(c.ops, 6);
+        expect(cost.bytes).toBe(c.sizeBytes);
+      }
+    });
+  }
 
   it('refuses a budget below the smallest possible network, naming the flag and the minimum', () => {
     const min = smallestCost(table);
