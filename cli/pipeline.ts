@@ -196,7 +196,9 @@ export function checkBudget(cfg: RunConfig, data: LoadedData): void {
     checkBudgetFeasible(CostTable.build(budgetNetworkOf(cfg.search, data.train), cfg.search.primitives), budget);
   } catch (e) {
     if (!(e instanceof CpnasError)) throw e;
-    throw new UsageError(budget.maxOps !== null && /max-ops/.test(e.message) ? '--max-ops' : '--max-bytes', e.message.replace(/^budget: /, ''));
+    const flag = budget.maxOps !== null && /max-ops/.test(e.message) ? '--max-ops' : '--max-bytes';
+    // the error names its flag first: "--max-ops: 100 is below the 8,064 OPs of the smallest possible network (...)"
+    throw new UsageError(flag, e.message.replace(/^budget: /, '').replace(new RegExp(`^${flag} `), ''));
   }
 }
 

@@ -82,6 +82,15 @@ const SEARCHES: [string[], string][] = [
   [['--primitives', 'none'], '--primitives'],
   [['--primitives', 'none,conv_9x9'], '--primitives'],
   [['--primitives', 'max_pool_3x3,max_pool_3x3'], '--primitives'],
+  [['--max-ops', '0'], '--max-ops'],
+  [['--max-ops', 'cheap'], '--max-ops'],
+  [['--max-bytes', '-5'], '--max-bytes'],
+  [['--dcp-lambda', '-1'], '--dcp-lambda'],
+  [['--dna-block-epochs', '0'], '--dna-block-epochs'],
+  [['--dna-teacher-epochs', 'x'], '--dna-teacher-epochs'],
+  // budgets below the smallest possible network: refused once the data's shape is known, nothing written
+  [['--preset', 'tiny', '--max-ops', '100'], '--max-ops'],
+  [['--preset', 'tiny', '--max-bytes', '100'], '--max-bytes'],
 ];
 
 const PER_COMMAND: Record<'search' | 'train' | 'eval' | 'ablate', { base: string[]; cases: [string[], string][] }> = {
