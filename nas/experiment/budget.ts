@@ -5,6 +5,8 @@
  *   cp, cp-child   T * (P + (P-1) + ... + (keepOps+1))  sampled architectures, one unit each
  *   darts, pc-darts dartsEpochs                          epochs
  *   bnas           warmupEpochs + (P - keepOps)          epochs (warm-up, then one per round)
+ *   dcp            2 * dartsEpochs                      a Parent phase and a Child phase per epoch
+ *   dna            dnaTeacherEpochs + blocks * dnaBlockEpochs   the teacher, then every block
  *   random         0
  * "Training images seen" counts the search-train images drawn for weight updates (cp's Parent trains on
  * the same images as its Child, so they count once; the search-validation images that the architecture
@@ -14,6 +16,7 @@
  * its units with `registerSearchBudget`; one that did not is run unmatched, and the table says so.
  */
 import { CpnasError } from '../../core/index.js';
+import { networkBlocks } from '../blocks.js';
 import type { SearchSettings } from '../types.js';
 
 export type BudgetMatch = 'images' | 'seconds' | 'none';
@@ -26,12 +29,15 @@ const units = new Map<string, (s: SearchSettings) => number>([
   ['pc-darts', (s) => Math.max(1, Math.round(s.dartsEpochs))],
   ['bnas', (s) => s.warmupEpochs + s.primitives.length - s.keepOps],
   ['random', () => 0],
+  ['dcp', (s) => 2 * Math.max(1, Math.round(s.dartsEpochs))],
+  ['dna', (s) => s.dnaTeacherEpochs + networkBlocks(s.cells).length * s.dnaBlockEpochs],
 ]);
 
 /** Strategies whose number of units is itself a setting: the settings for `n` units (used when one epoch per unit is not enough). */
 const growers = new Map<string, (s: SearchSettings, n: number) => Partial<SearchSettings>>([
   ['darts', (_s, n) => ({ dartsEpochs: n })],
   ['pc-darts', (s, n) => ({ dartsEpochs: Math.max(n, s.warmupEpochs + 1) })],
+  ['dcp', (_s, n) => ({ dartsEpochs: Math.ceil(n / 2) })],
 ]);
 
 function indicatorSamples(s: SearchSettings): number {

@@ -46,9 +46,11 @@ const readers = new Map<string, Set<string>>([
   ['bnasUcb', new Set(['bnas'])],
   ['partialChannels', new Set(['pc-darts', 'bnas'])],
   ['warmupEpochs', new Set(['pc-darts', 'bnas'])],
-  ['dartsEpochs', new Set(['darts', 'pc-darts'])],
-  ['archLr', new Set(['darts', 'pc-darts', 'bnas'])],
-  ['archWeightDecay', new Set(['darts', 'pc-darts', 'bnas'])],
+  ['dartsEpochs', new Set(['darts', 'pc-darts', 'dcp'])],
+  ['archLr', new Set(['darts', 'pc-darts', 'bnas', 'dcp'])],
+  ['archWeightDecay', new Set(['darts', 'pc-darts', 'bnas', 'dcp'])],
+  ...['dcpLambda', 'dcpKl', 'dcpMu', 'dcpFisherGroups', 'dcpTau', 'dcpPsiLr'].map((k) => [k, new Set(['dcp'])] as [string, Set<string>]),
+  ...['dnaTeacherEpochs', 'dnaBlockEpochs', 'dnaRepeats'].map((k) => [k, new Set(['dna'])] as [string, Set<string>]),
 ]);
 
 /** Declares that `strategies` read the search setting `key` (adds to what is known). */

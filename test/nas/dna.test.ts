@@ -107,3 +107,17 @@ describe('the dna strategy', () => {
       .toThrow(/--max-bytes .* below/);
   });
 });
+
+describe('dcp and dna in the experiment bench', () => {
+  it('declare their search budgets in units of sampleFraction of an epoch, and the settings they read', async () => {
+    const { searchImages, unitImages } = await import('../../nas/experiment/budget.js');
+    const { reads } = await import('../../nas/experiment/grid.js');
+    const dcp = tiny({ strategy: 'dcp', dartsEpochs: 3 });
+    expect(searchImages(dcp, 1000)).toBe(2 * 3 * unitImages(dcp, 1000));
+    const dna = tiny({ strategy: 'dna', dnaTeacherEpochs: 1, dnaBlockEpochs: 2 });
+    expect(searchImages(dna, 1000)).toBe((1 + 3 * 2) * unitImages(dna, 1000));
+    expect(reads('dcp', { stage: 'search', key: 'dcpLambda' })).toBe(true);
+    expect(reads('cp', { stage: 'search', key: 'dcpLambda' })).toBe(false);
+    expect(reads('dna', { stage: 'search', key: 'dnaBlockEpochs' })).toBe(true);
+  });
+});
