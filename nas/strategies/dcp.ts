@@ -31,7 +31,7 @@
  *
  * A checkpoint is written after every epoch; a resumed search reaches the same genotype.
  */
-import { Random, Tensor, defaultRandom, noGrad } from '../../core/index.js';
+import { CpnasError, Random, Tensor, defaultRandom, noGrad } from '../../core/index.js';
 import { BinaryConv2d } from '../../binary/binary-conv.js';
 import { add, mul, sub } from '../../ops/arithmetic.js';
 import { Identity } from '../../ops/layers.js';
@@ -41,10 +41,6 @@ import { Adam } from '../../ops/optim/adam.js';
 import { sum } from '../../ops/reduce.js';
 import { softmax } from '../../ops/softmax.js';
 import { slice } from '../../ops/shape.js';
-import type { Tree } from '../../ops/state.js';
-import {
-  loadModuleFromTree, loadOptimizerFromTree, loadRngFromTree, moduleToTree, optimizerToTree, rngToTree,
-} from '../checkpoint.js';
 import { DecoupledBacktrack, type DecoupledState } from '../decoupled.js';
 import { distillationLoss } from '../distill.js';
 import { cellEdges, deriveGenotype } from '../genotype.js';
@@ -53,6 +49,7 @@ import { WithBatchNorm } from '../mixed-op.js';
 import { PartialMixedOp } from '../partial-channel.js';
 import { Pool, Zero } from '../primitives.js';
 import { Supernet, mixedChoice } from '../supernet.js';
+import { arrayPart, int, jsonPart, modulePart, nums, obj, optimizerPart, rngPart, type Parts } from '../state-parts.js';
 import { tangentStep } from '../tangent.js';
 import type { CellType, EdgeOpValues } from '../types.js';
 import type { Strategy } from './context.js';
@@ -96,6 +93,20 @@ export function operationNorms(net: Supernet): number[][] {
   return [out.normal, out.reduce];
 }
 
+/** A saved DecoupledState, checked field by field. */
+function checkDecoupled(v: unknown, where: string): DecoupledState {
+  const o = obj(v, where);
+  const lists = (x: unknown, w: string): number[][] => {
+    if (!Array.isArray(x)) throw new CpnasError('checkpoint', `${w} is not a list`);
+    return x.map((e, i) => nums(e, `${w}[${i}]`));
+  };
+  return {
+    psi: lists(o.psi, `${where}.psi`),
+    prevAlpha: o.prevAlpha === null ? null : lists(o.prevAlpha, `${where}.prevAlpha`),
+    mask: o.mask === null ? null : lists(o.mask, `${where}.mask`),
+  };
+}
+
 export const dcpStrategy: Strategy = (ctx) => {
   const s = ctx.settings;
   const seedRng = new Random(s.seed);
@@ -119,23 +130,19 @@ export const dcpStrategy: Strategy = (ctx) => {
   const parentDecoupled = decoupled(), childDecoupled = decoupled();
   let epoch = 0;
 
-  if (ctx.restored) {
-    const r = ctx.restored as Record<string, Tree>;
-    loadModuleFromTree(parent, r.parent, 'dcp parent supernet');
-    loadModuleFromTree(child, r.child, 'dcp child supernet');
-    loadOptimizerFromTree(parentOpt, r.parentOptimizer);
-    loadOptimizerFromTree(childOpt, r.childOptimizer);
-    loadOptimizerFromTree(parentArchOpt, r.parentArchOptimizer);
-    loadOptimizerFromTree(childArchOpt, r.childArchOptimizer);
-    alphas.normal.data.set(r.alphaNormal as Float32Array);
-    alphas.reduce.data.set(r.alphaReduce as Float32Array);
+  // the search's state, saved after every epoch
+  const decoupledPart = (d: DecoupledBacktrack) => jsonPart(() => d.state(), (v) => d.load(v), (v, where) => checkDecoupled(v, where));
+  const parts: Parts = {
+    parent: modulePart(parent), child: modulePart(child),
+    parentOptimizer: optimizerPart(parentOpt), childOptimizer: optimizerPart(childOpt),
+    parentArchOptimizer: optimizerPart(parentArchOpt), childArchOptimizer: optimizerPart(childArchOpt),
+    alphaNormal: arrayPart(alphas.normal.data), alphaReduce: arrayPart(alphas.reduce.data),
+    parentDecoupled: decoupledPart(parentDecoupled), childDecoupled: decoupledPart(childDecoupled),
+    dataRng: rngPart(dataRng), valRng: rngPart(valRng), globalRng: rngPart(defaultRandom()),
+    epoch: jsonPart(() => epoch, (v) => { epoch = v; }, (v, where) => int(v, where)),
+  };
+  if (ctx.restore(parts)) {
     alphaList.forEach((a) => a.markChanged());
-    parentDecoupled.load(JSON.parse(r.parentDecoupled as string) as DecoupledState);
-    childDecoupled.load(JSON.parse(r.childDecoupled as string) as DecoupledState);
-    loadRngFromTree(dataRng, r.dataRng);
-    loadRngFromTree(valRng, r.valRng);
-    loadRngFromTree(defaultRandom(), r.globalRng);
-    epoch = r.epoch as number;
     ctx.log(`resuming dcp search at epoch ${epoch + 1}`);
   }
 
@@ -251,14 +258,7 @@ export const dcpStrategy: Strategy = (ctx) => {
       seconds: (Date.now() - t0) / 1000, terms: { ce: ceSum / Math.max(1, n), cp: 0, center: 0, kd: klSum / Math.max(1, n) },
     });
     ctx.record({ type: 'alpha', strategy: 'dcp', epoch, weights: alphaTable(alphas, s.primitives, s.nodes) });
-    ctx.saveCheckpoint({
-      strategy: 'dcp', epoch, parent: moduleToTree(parent), child: moduleToTree(child),
-      parentOptimizer: optimizerToTree(parentOpt), childOptimizer: optimizerToTree(childOpt),
-      parentArchOptimizer: optimizerToTree(parentArchOpt), childArchOptimizer: optimizerToTree(childArchOpt),
-      alphaNormal: alphas.normal.data.slice(), alphaReduce: alphas.reduce.data.slice(),
-      parentDecoupled: JSON.stringify(parentDecoupled.state()), childDecoupled: JSON.stringify(childDecoupled.state()),
-      dataRng: rngToTree(dataRng), valRng: rngToTree(valRng), globalRng: rngToTree(defaultRandom()),
-    });
+    ctx.save(parts);
     ctx.progress({
       phase: 'search', done: epoch * 2 * steps, total: epochs * 2 * steps, round: epoch, checkpoint: true, unit: 'epoch',
       label: `dcp epoch ${epoch}/${epochs} done`, metrics: { kl: klSum / Math.max(1, n), valAccuracy },

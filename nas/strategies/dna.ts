@@ -23,18 +23,15 @@
  *
  * A checkpoint is written after every teacher epoch, every block epoch and every block's rating.
  */
-import { Random, Tensor, defaultRandom, noGrad } from '../../core/index.js';
+import { CpnasError, Random, Tensor, defaultRandom, noGrad } from '../../core/index.js';
 import { crossEntropy } from '../../ops/loss.js';
 import type { Optimizer } from '../../ops/optim/optimizer.js';
-import type { Tree } from '../../ops/state.js';
 import { blockCellTypes, blockStates, featureLoss, forwardBlock, networkBlocks } from '../blocks.js';
 import { budgetedGenotype, bestGenotype } from '../budget.js';
-import {
-  loadModuleFromTree, loadOptimizerFromTree, loadRngFromTree, moduleToTree, optimizerToTree, rngToTree,
-} from '../checkpoint.js';
 import { allEdgeKeys, cellEdges, edgeKey, parseEdgeKey } from '../genotype.js';
 import { batchesFor, firstSamples, makeOptimizer, optimizeStep, shuffledBatches } from '../loop.js';
 import { architectureAt, drawOrders } from '../sampling.js';
+import { SlotPart, int, jsonPart, modulePart, nums, obj, optimizerPart, rngPart, str, type Parts } from '../state-parts.js';
 import { Supernet, mixedChoice, type SupernetChoice } from '../supernet.js';
 import type { DnaRatingRecord, EdgeKey, EdgeOpValues } from '../types.js';
 import type { Strategy } from './context.js';
@@ -47,6 +44,15 @@ interface Position {
   /** Mean loss of every finished epoch of the current block. */
   losses: number[];
   seconds: number;
+}
+
+function checkPosition(v: unknown, where: string, blocks: number): Position {
+  const o = obj(v, where);
+  const phase = str(o.phase, `${where}.phase`);
+  if (phase !== 'teacher' && phase !== 'block' && phase !== 'rate' && phase !== 'done') throw new CpnasError('checkpoint', `${where}.phase is "${phase}"`);
+  const block = int(o.block, `${where}.block`);
+  if (block >= blocks) throw new CpnasError('checkpoint', `${where}.block is ${block} but the network has ${blocks} blocks`);
+  return { phase, block, epoch: int(o.epoch, `${where}.epoch`), losses: nums(o.losses, `${where}.losses`), seconds: Number(o.seconds) || 0 };
 }
 
 /** The teacher's choice: every candidate at weight 1/K on every edge. */
@@ -94,24 +100,22 @@ export const dnaStrategy: Strategy = (ctx) => {
   let pos: Position = { phase: teacherEpochs > 0 ? 'teacher' : 'block', block: 0, epoch: 0, losses: [], seconds: 0 };
   let opt: Optimizer = pos.phase === 'teacher' ? teacherOpt : blockOpt(0);
 
-  if (ctx.restored) {
-    const r = ctx.restored as Record<string, Tree>;
-    loadModuleFromTree(teacher, r.teacher, 'dna teacher (Parent supernet)');
-    loadModuleFromTree(child, r.child, 'dna child supernet');
-    pos = JSON.parse(r.position as string) as Position;
+  // the search's state, saved after every teacher epoch, block epoch and block rating
+  const optimizerSlot = new SlotPart();
+  const parts: Parts = {
+    teacher: modulePart(teacher), child: modulePart(child),
+    position: jsonPart(() => pos, (v) => { pos = v; }, (v, where) => checkPosition(v, where, blocks.length)),
+    optimizer: optimizerSlot,
+    dataRng: rngPart(dataRng), sampleRng: rngPart(sampleRng), globalRng: rngPart(defaultRandom()),
+  };
+  if (ctx.restore(parts)) {
     opt = pos.phase === 'teacher' ? teacherOpt : blockOpt(Math.min(pos.block, blocks.length - 1));
-    if (r.optimizer) loadOptimizerFromTree(opt, r.optimizer);
-    loadRngFromTree(dataRng, r.dataRng);
-    loadRngFromTree(sampleRng, r.sampleRng);
-    loadRngFromTree(defaultRandom(), r.globalRng);
     ctx.log(`resuming dna search: ${pos.phase}${pos.phase === 'teacher' ? '' : ` of block ${pos.block + 1}/${blocks.length}`}`);
   }
-  const save = (withOptimizer: boolean): void => {
-    ctx.saveCheckpoint({
-      strategy: 'dna', teacher: moduleToTree(teacher), child: moduleToTree(child), position: JSON.stringify(pos),
-      optimizer: withOptimizer ? optimizerToTree(opt) : null,
-      dataRng: rngToTree(dataRng), sampleRng: rngToTree(sampleRng), globalRng: rngToTree(defaultRandom()),
-    });
+  optimizerSlot.bind(optimizerPart(opt));
+  const save = (): void => {
+    optimizerSlot.bind(optimizerPart(opt));
+    ctx.save(parts);
   };
   const totalUnits = teacherEpochs + blocks.length * (blockEpochs + 1);
   const unitsDone = (): number => pos.phase === 'teacher' ? pos.epoch
@@ -139,7 +143,7 @@ export const dnaStrategy: Strategy = (ctx) => {
       pos = { phase: 'block', block: 0, epoch: 0, losses: [], seconds: 0 };
       opt = blockOpt(0);
     }
-    save(true);
+    save();
     ctx.progress({ phase: 'search', done: unitsDone(), total: totalUnits, checkpoint: true, unit: 'epoch', label: `dna teacher epoch ${Math.min(pos.epoch, teacherEpochs)}` });
   }
   // the teacher's features use batch statistics, as the Child's do (running statistics of a supernet
@@ -167,7 +171,7 @@ export const dnaStrategy: Strategy = (ctx) => {
         ctx.record({ type: 'dna-block', block: b, cells: [...block], losses: [...pos.losses], seconds: pos.seconds });
         pos = { ...pos, phase: 'rate', seconds: 0 };
       }
-      save(pos.phase === 'block');
+      save();
       ctx.progress({
         phase: 'search', done: unitsDone(), total: totalUnits, round: b + 1, checkpoint: true, unit: 'epoch',
         label: `dna block ${b + 1}/${blocks.length} · epoch ${Math.min(pos.epoch, blockEpochs)}/${blockEpochs}`, metrics: { blockLoss: pos.losses[pos.losses.length - 1] },
@@ -205,7 +209,7 @@ export const dnaStrategy: Strategy = (ctx) => {
     ctx.record({ type: 'dna-rating', block: b, paths, ratings });
     pos = b + 1 < blocks.length ? { phase: 'block', block: b + 1, epoch: 0, losses: [], seconds: 0 } : { ...pos, phase: 'done' };
     if (pos.phase === 'block') opt = blockOpt(pos.block);
-    save(false);
+    save();
     ctx.log(`dna block ${b + 1}/${blocks.length} rated: ${paths.length} paths, best loss ${Math.min(...paths.map((p) => p.loss)).toFixed(4)}`);
     ctx.progress({ phase: 'search', done: unitsDone(), total: totalUnits, round: b + 1, checkpoint: true, unit: 'round', label: `dna block ${b + 1}/${blocks.length} rated` });
   }
