@@ -62,15 +62,17 @@ export interface IndicatorSeries {
 export function indicatorSeries(history: readonly HistoryRecord[]): IndicatorSeries | null {
   const rounds = history.filter((r): r is RoundRecord => r.type === 'round').sort((a, b) => a.round - b.round);
   if (rounds.length) {
-    // Histories written before meanCredit was recorded fall back to e(o) − 1/K.
-    const credit = rounds.every((r) => r.meanCredit && Object.keys(r.meanCredit).length);
+    // bnas abandons by its UCB score, so that is what ranks its operations; histories written before
+    // meanCredit was recorded fall back to e(o) − 1/K.
+    const ucb = rounds[0].strategy === 'bnas';
+    const credit = !ucb && rounds.every((r) => r.meanCredit && Object.keys(r.meanCredit).length);
     return {
       unit: 'round',
       quantity: rounds[0].strategy === 'bnas' ? 'UCB score m + c·sqrt(2 ln N / n)' : 'e(o)',
       steps: rounds.map((r) => r.round),
       values: rounds.map((r) => r.indicator),
       centred: rounds.map((r) => centre(credit ? r.meanCredit : r.indicator)),
-      centredLabel: credit ? 'z̄ − edge mean (pp)' : 'e(o) − 1/K (pp)',
+      centredLabel: ucb ? 'UCB − edge mean (×100)' : credit ? 'z̄ − edge mean (pp)' : 'e(o) − 1/K (pp)',
       abandoned: rounds.map((r) => r.abandoned),
     };
   }

@@ -10,7 +10,8 @@ import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, write
 import { hostname } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { checksum, loadTree, type Tree } from '../../ops/state.js';
+import { decodeSafetensors, encodeSafetensors } from '../../ops/safetensors.js';
+import { loadTree, type Tree } from '../../ops/state.js';
 import { cpnas, expectCleanError, GENOTYPE, tempRoot, TINY, TINY_TRAIN } from './helpers.js';
 
 const bin = resolve('dist/cli/cpnas.js');
@@ -79,8 +80,8 @@ describe('a diverging run stops and saves nothing non-finite', () => {
     const r = await cpnas(['train', '--genotype', g, ...TINY_TRAIN, '--epochs', '2', '--lr', '1e6', '--out', dir]);
     const line = expectCleanError(r, 1, ['parent training', 'epoch 1', '--lr']);
     expect(line).toMatch(/became (non-finite|NaN|Infinity|-Infinity)/);
-    expect(existsSync(join(dir, 'parent', 'model.json'))).toBe(false);
-    expect(existsSync(join(dir, 'child', 'model.json'))).toBe(false);
+    expect(existsSync(join(dir, 'parent', 'model.safetensors'))).toBe(false);
+    expect(existsSync(join(dir, 'child', 'model.safetensors'))).toBe(false);
     const ck = join(dir, 'checkpoints', 'train');
     for (const f of existsSync(ck) ? readdirSync(ck).filter((n) => /^ckpt-\d+\.json$/.test(n)) : []) {
       expect(finiteTree(loadTree(join(ck, f.replace(/\.json$/, ''))))).toBe(true);
@@ -106,17 +107,13 @@ describe('a diverging run stops and saves nothing non-finite', () => {
     const bad = join(root, 'bad');
     mkdirSync(bad);
     cpSync(dir, bad, { recursive: true });
-    const json = JSON.parse(readFileSync(join(bad, 'child', 'model.json'), 'utf8'));
-    const blob = readFileSync(join(bad, 'child', 'model.bin'));
-    const e = json.entries.find((x: { name: string; dtype: string }) => /runningVar$/.test(x.name) && x.dtype === 'f32');
-    new Float32Array(blob.buffer, blob.byteOffset + e.offset, e.length).fill(Infinity);
-    writeFileSync(join(bad, 'child', 'model.bin'), blob);
-    delete json.jsonChecksum;
-    json.checksum = checksum(blob);
-    json.jsonChecksum = checksum(new TextEncoder().encode(JSON.stringify(json)));
-    writeFileSync(join(bad, 'child', 'model.json'), JSON.stringify(json));
+    const file = join(bad, 'child', 'model.safetensors');
+    const state = decodeSafetensors(readFileSync(file), file);
+    const e = state.json.entries.find((x) => /runningVar$/.test(x.name) && x.dtype === 'f32')!;
+    new Float32Array(state.blob.buffer, state.blob.byteOffset + e.offset, e.length).fill(Infinity);
+    writeFileSync(file, encodeSafetensors(state)); // checksums made again
     const r = await cpnas(['eval', '--model', join(bad, 'child'), '--quiet']);
-    expectCleanError(r, 1, ['model.json', e.name, 'non-finite']);
+    expectCleanError(r, 1, ['model.safetensors', e.name, 'non-finite']);
   });
 });
 
