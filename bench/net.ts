@@ -7,7 +7,8 @@
  *   net_darts_v2.train_step        Parent: forward, cross-entropy, backward, SGD step (momentum 0.9)
  *   net_darts_v2.infer / infer_b1  Parent in eval mode without gradients, batch 64 / 1
  *   net_darts_v2.child_train_step  the 1-bit Child, the same step (cross-entropy only)
- *   net_darts_v2.child_infer / child_infer_b1   the Child on the bit-packed path (eval, noGrad)
+ *   net_darts_v2.child_infer / child_infer_b1   the Child on the 1-bit inference engine (the Child
+ *                                  compiled to a plan over packed signs, nas/compile.ts; compiling is setup)
  *   net_darts_v2.child_infer_float the Child in eval mode on the float-simulated path (same values)
  *   search.sample                  one CP-NAS sample of the default preset: the sampled architecture's
  *                                  Child and Parent supernets each trained on one batch (64 digits 14x14)
@@ -23,6 +24,8 @@ import { clipGradNorm } from '../ops/optim/clip.js';
 import { SGD } from '../ops/optim/sgd.js';
 import type { Optimizer } from '../ops/optim/optimizer.js';
 import { GenotypeNetwork } from '../nas/network.js';
+import { compileChild } from '../nas/compile.js';
+import { PlanRunner } from '../binary/runtime/execute.js';
 import { namedGenotype } from '../nas/named-genotypes.js';
 import { listOperations } from '../nas/operations.js';
 import { architectureAt, drawOrders } from '../nas/sampling.js';
@@ -79,15 +82,16 @@ function trainCase(bench: string, binary: boolean, quick: boolean): Case {
 }
 
 /**
- * The Child's forward on the bit-packed path: eval mode without gradients (each BinaryConv2d then runs
- * the backend's xnorConv2d on packed signs).
+ * The Child's forward on the 1-bit inference engine: the trained network compiled once (setup) into a
+ * plan over packed signs (nas/compile.ts, binary/runtime/), then run on typed arrays.
  */
-function childInferPacked(net: GenotypeNetwork, x: Tensor): Tensor {
-  return noGrad(() => net.forward(x));
+function childInferPacked(net: GenotypeNetwork, n: number): (x: Tensor) => Float32Array {
+  const runner = new PlanRunner(compileChild(net, [net.config.inputChannels, 32, 32])); // the bench's images
+  return (x) => runner.run(x.data, n);
 }
 
 function inferCase(bench: string, n: number, kind: 'parent' | 'child' | 'child_float', quick: boolean): Case {
-  const what = kind === 'parent' ? 'Parent, eval, no grad' : kind === 'child' ? '1-bit Child, bit-packed path' : '1-bit Child, float-simulated path';
+  const what = kind === 'parent' ? 'Parent, eval, no grad' : kind === 'child' ? '1-bit Child, inference engine (packed signs)' : '1-bit Child, float-simulated path';
   return {
     bench, reps: quick ? 1 : n === 1 ? 20 : 5, note: `${what}; batch ${n}`,
     setup: () => {
@@ -95,7 +99,10 @@ function inferCase(bench: string, n: number, kind: 'parent' | 'child' | 'child_f
       const net = dartsV2Network(kind !== 'parent', rng).eval();
       const { x } = batch(n, rng);
       if (kind === 'parent') return () => { noGrad(() => net.forward(x)); };
-      if (kind === 'child') return () => { childInferPacked(net, x); };
+      if (kind === 'child') {
+        const run = childInferPacked(net, n);
+        return () => { run(x); };
+      }
       // an eval-mode forward that wants gradients keeps BinaryConv2d on its float path (binarized
       // activations and reconstructed weights through the float convolution); no backward is run
       return () => { enableGrad(() => net.forward(x)); };
