@@ -15,15 +15,15 @@ export interface ExportResult {
   out: string;
   /** Bytes of the written file. */
   bytes: number;
-  /** Bytes of the saved Child it came from (model.json + model.bin). */
+  /** Bytes of the saved Child it came from. */
   sourceBytes: number;
   plan: InferencePlan;
 }
 
-/** Bytes of a saved model (its .json and .bin). */
+/** Bytes of a saved model (model.safetensors, or the older model.json + model.bin). */
 export function savedModelBytes(dir: string): number {
   const path = modelPath(dir), storage = getStorage();
-  return (storage.read(path + '.json')?.length ?? 0) + (storage.read(path + '.bin')?.length ?? 0);
+  return ['.safetensors', '.json', '.bin'].reduce((n, ext) => n + (storage.read(path + ext)?.length ?? 0), 0);
 }
 
 /** Compiles the Child saved in `modelDir` (a run folder or its child/) and writes it to `out`. */
