@@ -46,6 +46,8 @@ const COMMON_FLAGS: FlagTable = {
   help: { type: 'boolean', short: 'h', help: 'show this help' },
 };
 
+const PRINT_CONFIG: FlagSpec = { type: 'boolean', help: 'print the fully resolved settings (preset + flags, validated) as JSON and exit without running' };
+
 const PRESET_FLAG: FlagTable = {
   preset: { type: 'string', value: 'NAME', help: `budget preset: ${PRESET_NAMES.join(' | ')} (default: default)` },
 };
@@ -69,6 +71,11 @@ const SEARCH_FLAGS: FlagTable = {
   'dcp-lambda': { type: 'string', value: 'L', help: 'dcp: weight lambda of the Child-Parent gradient discrepancy (tangent propagation)' },
   'dna-teacher-epochs': { type: 'string', value: 'N', help: 'dna: epochs training the Parent teacher supernet (of --sample-fraction size)' },
   'dna-block-epochs': { type: 'string', value: 'N', help: 'dna: epochs training each block of the Child supernet' },
+  'keep-ops': { type: 'string', value: 'N', help: 'cp/bnas: stop abandoning when N operations are left per edge (1 in the paper)' },
+  'none-rule': { type: 'string', value: 'RULE', help: 'cp/bnas: abandon (`none` goes when it is left with one rival: a genotype cannot hold it) | rank (`none` ranked like any operation)' },
+  'search-optimizer': { type: 'string', value: 'NAME', help: 'optimizer of the supernet weights: sgd | adam' },
+  'search-lr': { type: 'string', value: 'LR', help: 'initial learning rate of the supernet weights' },
+  'search-lr-schedule': { type: 'string', value: 'S', help: 'cosine (annealed to --lr-min over the search, as DARTS) | constant' },
 };
 
 const TRAIN_FLAGS: FlagTable = {
@@ -79,12 +86,27 @@ const TRAIN_FLAGS: FlagTable = {
   'child-epochs': { type: 'string', value: 'N', help: 'training epochs of the Child' },
   lambda: { type: 'string', value: 'L', help: 'weight of the kernel-level CP loss' },
   theta: { type: 'string', value: 'T', help: 'weight of the center loss' },
+  'train-optimizer': { type: 'string', value: 'NAME', help: 'optimizer of Parent and Child training: sgd | adam' },
+  'parent-lr': { type: 'string', value: 'LR', help: 'initial learning rate of the Parent (cosine annealed to --lr-min)' },
+  'child-lr': { type: 'string', value: 'LR', help: 'initial learning rate of the Child (cosine annealed to --lr-min)' },
+  'child-init': { type: 'string', value: 'FROM', help: "parent (the Child starts from the trained Parent's weights) | scratch" },
+  'freeze-bn': { type: 'string', value: 'F', help: "fraction of the Child's last steps run with frozen BatchNorm statistics (0 = off)" },
+  kd: { type: 'string', value: 'W', help: 'weight of the Parent-to-Child distillation term (0 = off, the plain CP-NAS loss)' },
+  'kd-temperature': { type: 'string', value: 'T', help: 'temperature of the distillation term' },
+  shards: { type: 'string', value: 'N', help: 'shards per training batch: 1 | 2 (2: two half batches, gradients averaged)' },
 };
 
 const SHARED_BUDGET: FlagTable = {
   'image-size': { type: 'string', value: 'S', help: 'resize images to S x S' },
   'batch-size': { type: 'string', value: 'N', help: 'mini-batch size' },
-  lr: { type: 'string', value: 'LR', help: 'initial learning rate of the weights' },
+  lr: { type: 'string', value: 'LR', help: 'initial learning rate of the weights (search, Parent and Child)' },
+  'lr-min': { type: 'string', value: 'LR', help: 'final learning rate of the cosine schedules' },
+  optimizer: { type: 'string', value: 'NAME', help: 'optimizer of search and training: sgd | adam' },
+  momentum: { type: 'string', value: 'M', help: 'SGD momentum' },
+  'weight-decay': { type: 'string', value: 'WD', help: 'weight decay of the weights' },
+  'grad-clip': { type: 'string', value: 'N', help: 'max global gradient norm (0 = no clipping)' },
+  'activation-binarizer': { type: 'string', value: 'NAME', help: "the Child's activation binarizer: approx (Bi-Real polynomial estimator) | ste (clipped identity)" },
+  'weight-binarizer': { type: 'string', value: 'NAME', help: "the Child's weight binarizer: scaled (alpha * sign(w), one alpha per filter) | sign" },
   'child-block': { type: 'string', value: 'FORM', help: "form of the 1-bit Child, in the search supernet and the final network: paper (the Parent's ops, convs binarized, nothing added) | bireal (a BN and a real-valued shortcut around every 1-bit conv)" },
 };
 
@@ -105,7 +127,7 @@ export const COMMANDS: Record<CommandName, CommandSpec> = {
     summary: 'search a 1-bit cell with CP-NAS, then train the Child and its Parent',
     usage: 'cpnas search [--preset NAME] [flags]   |   cpnas search --resume DIR',
     groups: [
-      { title: 'Run', flags: { ...PRESET_FLAG, ...DATA_FLAGS, ...RUN_FLAGS, resume: { type: 'string', value: 'DIR', help: 'continue an interrupted run from its folder' }, 'no-train': { type: 'boolean', help: 'stop after the search (genotype and reports only)' } } },
+      { title: 'Run', flags: { ...PRESET_FLAG, ...DATA_FLAGS, ...RUN_FLAGS, resume: { type: 'string', value: 'DIR', help: 'continue an interrupted run from its folder' }, 'no-train': { type: 'boolean', help: 'stop after the search (genotype and reports only)' }, 'print-config': PRINT_CONFIG } },
       { title: 'Search budget', flags: SEARCH_FLAGS },
       { title: 'Training budget', flags: TRAIN_FLAGS },
       { title: 'Both stages', flags: SHARED_BUDGET },
@@ -122,7 +144,7 @@ export const COMMANDS: Record<CommandName, CommandSpec> = {
     summary: 'train the Parent and the 1-bit Child of a given genotype',
     usage: 'cpnas train --genotype FILE|NAME [flags]   |   cpnas train --resume DIR',
     groups: [
-      { title: 'Run', flags: { genotype: { type: 'string', value: 'FILE|NAME', help: 'genotype JSON (a genotype.json of a search, or a result.json), or a published cell: darts_v1, darts_v2 (= darts), pc_darts, pdarts' }, ...PRESET_FLAG, ...DATA_FLAGS, ...RUN_FLAGS, resume: { type: 'string', value: 'DIR', help: 'continue an interrupted training from its folder' } } },
+      { title: 'Run', flags: { genotype: { type: 'string', value: 'FILE|NAME', help: 'genotype JSON (a genotype.json of a search, or a result.json), or a published cell: darts_v1, darts_v2 (= darts), pc_darts, pdarts' }, ...PRESET_FLAG, ...DATA_FLAGS, ...RUN_FLAGS, resume: { type: 'string', value: 'DIR', help: 'continue an interrupted training from its folder' }, 'print-config': PRINT_CONFIG } },
       {
         title: 'Training budget',
         flags: { cells: { type: 'string', value: 'N', help: 'cells of the network (same as --train-cells)' }, channels: { type: 'string', value: 'C', help: 'channels of the network (same as --train-channels)' }, ...TRAIN_FLAGS, ...SHARED_BUDGET },

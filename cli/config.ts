@@ -6,7 +6,8 @@
 import { existsSync, statSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { GPU_MODES as GPU_BACKEND_MODES } from '../backends/gpu/modes.js';
-import { resolveSearchSettings, resolveTrainSettings } from '../nas/settings.js';
+import { listBinarizers } from '../binary/binarizers.js';
+import { defaultSearchSettings, resolveSearchSettings, resolveTrainSettings } from '../nas/settings.js';
 import { listStrategies } from '../nas/strategies/index.js';
 import { CHILD_BLOCKS } from '../nas/units.js';
 import type { SearchSettings, StrategyName, TrainSettings } from '../nas/types.js';
@@ -14,6 +15,7 @@ import { UsageError, type FlagValues } from './args.js';
 import { DATASETS, PRESETS, PRESET_NAMES, type DatasetName, type PresetName, type SplitLimits } from './presets.js';
 
 export const BACKENDS = ['cpu', 'gpu'] as const;
+export const OPTIMIZERS = ['sgd', 'adam'] as const;
 /** gpu.js modes: 'gpu' = the best one that is not cpu. */
 export const GPU_MODES: readonly string[] = ['gpu', ...GPU_BACKEND_MODES];
 
@@ -139,6 +141,25 @@ export function resolveConfig(command: ConfigCommand, values: FlagValues): RunCo
   const childBlock = enumFlag(values, 'child-block', CHILD_BLOCKS);
   if (childBlock !== undefined) search.childBlock = train.childBlock = childBlock;
 
+  // the recipe shared by both stages
+  const optimizer = enumFlag(values, 'optimizer', OPTIMIZERS);
+  if (optimizer !== undefined) search.optimizer = train.optimizer = optimizer;
+  const lrMin = numFlag(values, 'lr-min', { min: 0 });
+  if (lrMin !== undefined) search.lrMin = train.lrMin = lrMin;
+  const momentum = numFlag(values, 'momentum', { min: 0, max: 1 });
+  if (momentum !== undefined) search.momentum = train.momentum = momentum;
+  const weightDecay = numFlag(values, 'weight-decay', { min: 0 });
+  if (weightDecay !== undefined) search.weightDecay = train.weightDecay = weightDecay;
+  const gradClip = numFlag(values, 'grad-clip', { min: 0 });
+  if (gradClip !== undefined) search.gradClip = train.gradClip = gradClip;
+  const known = listBinarizers();
+  const activation = enumFlag(values, 'activation-binarizer', known);
+  const weight = enumFlag(values, 'weight-binarizer', known);
+  for (const s of [search, train]) {
+    const b = { ...(defaultSearchSettings().binarizers), ...s.binarizers };
+    s.binarizers = { activation: activation ?? b.activation, weight: weight ?? b.weight };
+  }
+
   // search budget
   if (command !== 'train') {
     const strategy = command === 'search' ? strategyFlag(values) : undefined;
@@ -158,6 +179,11 @@ export function resolveConfig(command: ConfigCommand, values: FlagValues): RunCo
     setIf(search, 'dcpLambda', numFlag(values, 'dcp-lambda', { min: 0 }));
     setIf(search, 'dnaTeacherEpochs', numFlag(values, 'dna-teacher-epochs', { min: 0 }));
     setIf(search, 'dnaBlockEpochs', numFlag(values, 'dna-block-epochs', { above: 0 }));
+    setIf(search, 'keepOps', intFlag(values, 'keep-ops', 1));
+    setIf(search, 'noneRule', enumFlag(values, 'none-rule', ['abandon', 'rank'] as const));
+    setIf(search, 'optimizer', enumFlag(values, 'search-optimizer', OPTIMIZERS));
+    setIf(search, 'lr', numFlag(values, 'search-lr', { above: 0 }));
+    setIf(search, 'lrSchedule', enumFlag(values, 'search-lr-schedule', ['cosine', 'constant'] as const));
     const primitives = listFlag(values, 'primitives');
     if (primitives) search.primitives = primitives;
     if (values['sample-fraction'] !== undefined && values['samples-per-epoch'] !== undefined) {
@@ -178,6 +204,14 @@ export function resolveConfig(command: ConfigCommand, values: FlagValues): RunCo
   setIf(train, 'childEpochs', numFlag(values, 'child-epochs', { min: 0 }));
   setIf(train, 'lambda', numFlag(values, 'lambda', { min: 0 }));
   setIf(train, 'theta', numFlag(values, 'theta', { min: 0 }));
+  setIf(train, 'optimizer', enumFlag(values, 'train-optimizer', OPTIMIZERS));
+  setIf(train, 'parentLr', numFlag(values, 'parent-lr', { above: 0 }));
+  setIf(train, 'childLr', numFlag(values, 'child-lr', { above: 0 }));
+  setIf(train, 'childInit', enumFlag(values, 'child-init', ['parent', 'scratch'] as const));
+  setIf(train, 'freezeBnFraction', numFlag(values, 'freeze-bn', { min: 0, max: 1 }));
+  setIf(train, 'kd', numFlag(values, 'kd', { min: 0 }));
+  setIf(train, 'kdTemperature', numFlag(values, 'kd-temperature', { above: 0 }));
+  setIf(train, 'shards', intFlag(values, 'shards', 1, 2));
 
   let resolvedSearch: SearchSettings;
   let resolvedTrain: TrainSettings;
@@ -209,6 +243,19 @@ export function resolveConfig(command: ConfigCommand, values: FlagValues): RunCo
     noTrain: values['no-train'] === true,
     search: resolvedSearch,
     train: resolvedTrain,
+  };
+}
+
+/**
+ * What `--print-config` prints: the fully resolved configuration of a command (preset + flags, through
+ * the same validation as a run), and how the preset's recipe departs from the published one.
+ */
+export function printableConfig(cfg: RunConfig, command: ConfigCommand): Record<string, unknown> {
+  const { dataDir: _dataDir, ...rest } = cfg; // a machine's folder: not part of the recipe
+  return {
+    command, ...rest,
+    ...(command === 'train' ? { search: undefined } : {}),
+    departuresFromPaper: PRESETS[cfg.preset].departures,
   };
 }
 

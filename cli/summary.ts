@@ -10,7 +10,7 @@ export function runSummary(dir: string, genotype: Genotype, result: RunResult | 
       `  ${name.padEnd(24)} ${pct(m.testAccuracy).padStart(9)}   OPs ${count(m.ops).padStart(8)}   size ${bytes(m.sizeBytes).padStart(10)}   ` +
       (m.binaryParams ? `params ${count(m.fpParams)} fp + ${count(m.binaryParams)} 1-bit` : `params ${count(m.fpParams)} fp`);
     lines.push('Test accuracy:', row('Child (1-bit W/A)', result.child), row('Parent (full precision)', result.parent));
-    lines.push(`  Child: BOPs ${count(result.child.bops)}, FLOPs ${count(result.child.flops)} (OPs = BOPs/64 + FLOPs)`);
+    lines.push(`  Child: ${result.childBlock ?? 'bireal'} form, BOPs ${count(result.child.bops)}, FLOPs ${count(result.child.flops)} (OPs = BOPs/64 + FLOPs)`);
     const b = result.budget;
     if (b) {
       const limits = [b.maxOps !== null ? `at most ${b.maxOps} OPs` : '', b.maxBytes !== null ? `at most ${b.maxBytes} bytes` : ''].filter(Boolean).join(', ');

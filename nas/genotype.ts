@@ -3,9 +3,9 @@
  * edge naming, and the derivation of a genotype from per-edge strengths (the 2 strongest incoming edges
  * of every intermediate node, never `none`).
  */
-import { CpnasError } from '../core/index.js';
+import { CpnasError, Random } from '../core/index.js';
 import { hasOperation, listOperations } from './operations.js';
-import type { CellType, EdgeKey, Genotype } from './types.js';
+import type { CellType, EdgeKey, Genotype, GenotypeTie } from './types.js';
 
 export const CELL_TYPES: readonly CellType[] = ['normal', 'reduce'];
 
@@ -158,12 +158,20 @@ export function formatGenotype(g: Genotype): string {
   }).join('\n');
 }
 
+/** Strengths closer than this (relative) are equal: means of accuracies are exact fractions up to rounding. */
+const TIE = 1e-9;
+
 /**
  * Derives a genotype from the operation kept on every edge and its strength: for every intermediate
- * node, its 2 strongest incoming edges (ties go to the earlier input node). Edges whose kept op is
- * `none` or missing are never chosen.
+ * node, its 2 strongest incoming edges. Edges whose kept op is `none` or missing are never chosen.
+ * Where edges of equal strength compete for a place, a draw from `rng` (seeded: the same search gives
+ * the same genotype) decides, and each such tie is pushed to `ties`.
  */
-export function deriveGenotype(kept: { [edge: EdgeKey]: { op: string; strength: number } }, nodes: number): Genotype {
+export function deriveGenotype(
+  kept: { [edge: EdgeKey]: { op: string; strength: number } }, nodes: number,
+  opts: { rng?: Random; ties?: GenotypeTie[] } = {},
+): Genotype {
+  const rng = opts.rng ?? new Random(0);
   const g: Partial<Genotype> = {};
   for (const cell of CELL_TYPES) {
     const entries: [string, number][] = [];
@@ -176,12 +184,33 @@ export function deriveGenotype(kept: { [edge: EdgeKey]: { op: string; strength: 
       if (candidates.length < 2) {
         throw new CpnasError('deriveGenotype', `node ${to} of the ${cell} cell has ${candidates.length} incoming edge(s) with an operation other than "none"; 2 are needed`);
       }
-      candidates.sort((a, b) => b.strength - a.strength || a.from - b.from);
-      const two = candidates.slice(0, 2).sort((a, b) => a.from - b.from);
-      for (const c of two) entries.push([c.op, c.from]);
+      candidates.sort((a, b) => b.strength - a.strength);
+      const same = (a: number, b: number) => Math.abs(a - b) <= TIE * Math.max(1, Math.abs(a), Math.abs(b));
+      const second = candidates[1].strength;
+      const above = candidates.filter((c) => c.strength > second && !same(c.strength, second));
+      const tied = candidates.filter((c) => same(c.strength, second));
+      let two: typeof candidates;
+      if (above.length + tied.length > 2) {
+        const places = 2 - above.length;
+        const order = rng.permutation(tied.length);
+        const drawn = Array.from({ length: places }, (_, i) => tied[order[i]]);
+        two = [...above, ...drawn];
+        opts.ties?.push({
+          cell, node: to, strength: second,
+          tied: tied.map((c) => c.from), chosen: drawn.map((c) => c.from).sort((a, b) => a - b),
+        });
+      } else {
+        two = candidates.slice(0, 2);
+      }
+      for (const c of two.sort((a, b) => a.from - b.from)) entries.push([c.op, c.from]);
     }
     g[cell] = entries;
     g[cell === 'normal' ? 'normalConcat' : 'reduceConcat'] = Array.from({ length: nodes }, (_, i) => i + 2);
   }
   return g as Genotype;
+}
+
+/** One line per tie: "normal node 3: inputs 0, 1, 2 tied at 0.8125, drew 0, 2". */
+export function formatTies(ties: readonly GenotypeTie[]): string[] {
+  return ties.map((t) => `${t.cell} node ${t.node}: inputs ${t.tied.join(', ')} tied at strength ${t.strength.toPrecision(6)}, drew ${t.chosen.join(', ')}`);
 }

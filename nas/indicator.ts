@@ -3,7 +3,8 @@
  *   z = beta * (A_P - A_C) + A_C
  * for every (edge, operation) it used; after a round, each edge's operations are scored by
  *   e(o_k) = exp(mean_k z) / sum_k' exp(mean_k' z)
- * and the lowest-scored operation of every edge is abandoned. The state is plain JSON, so a checkpoint
+ * and the lowest-scored operation of every edge is abandoned. The genotype's edge strengths are the
+ * mean credits of the kept operations over the whole search. The state is plain JSON, so a checkpoint
  * can carry it.
  */
 import { CpnasError } from '../core/index.js';
@@ -35,6 +36,8 @@ export interface IndicatorState {
   remaining: { [edge: EdgeKey]: string[] };
   /** Credits collected this round: per edge, per operation, one z per measurement. */
   credits: { [edge: EdgeKey]: { [op: string]: number[] } };
+  /** Every credit of the whole search, per edge and operation: [sum, count] (the genotype's strengths). */
+  totals: { [edge: EdgeKey]: { [op: string]: [number, number] } };
   /** The indicator of the last finished round (empty before the first). */
   last: EdgeOpValues;
   /** Rounds finished. */
@@ -49,22 +52,34 @@ export interface RoundOutcome {
   remaining: { [edge: EdgeKey]: string[] };
 }
 
+/** What an edge keeps for the genotype: its operation and its strength (the mean credit of the search). */
+export interface KeptOperation {
+  op: string;
+  /** Mean of every credit z the operation earned on this edge over the whole search. */
+  strength: number;
+  /** How many credits that mean is made of. */
+  credits: number;
+}
+
 export class CpIndicator {
   private s: IndicatorState;
 
   constructor(edges: EdgeKey[], primitives: string[]) {
     const remaining: IndicatorState['remaining'] = {};
     const credits: IndicatorState['credits'] = {};
+    const totals: IndicatorState['totals'] = {};
     for (const e of edges) {
       remaining[e] = [...primitives];
       credits[e] = {};
+      totals[e] = {};
     }
-    this.s = { remaining, credits, last: {}, rounds: 0 };
+    this.s = { remaining, credits, totals, last: {}, rounds: 0 };
   }
 
   static fromState(state: IndicatorState): CpIndicator {
     const ind = new CpIndicator([], []);
     ind.s = structuredClone(state);
+    if (!ind.s.totals) throw new CpnasError('indicator', 'the saved indicator state has no credit totals (a checkpoint from an older cpnas): start the search again');
     return ind;
   }
 
@@ -99,15 +114,20 @@ export class CpIndicator {
       if (!rem) throw new CpnasError('indicator', `unknown edge "${edge}"`);
       if (!rem.includes(op)) throw new CpnasError('indicator', `operation "${op}" is not on edge ${edge} any more (left: ${rem.join(', ')})`);
       (this.s.credits[edge][op] ??= []).push(z);
+      const t = (this.s.totals[edge][op] ??= [0, 0]);
+      t[0] += z;
+      t[1]++;
     }
   }
 
   /**
-   * Ends a round: scores every edge (eq. 4.16) and abandons its lowest-scored operation. Ties go to the
-   * operation listed first. An edge never keeps `none` as its last operation (a genotype cannot hold it),
-   * so when abandoning the lowest one would leave only `none`, `none` goes instead.
+   * Ends a round: scores every edge (eq. 4.16) and abandons its lowest-scored operation. Equal scores
+   * go to the operation listed first in the primitives (the abandoned operation is recorded either
+   * way). `noneRule` 'abandon': an edge never keeps `none` as its last operation (a genotype cannot
+   * hold it), so when abandoning the lowest one would leave only `none`, `none` goes instead;
+   * 'rank': `none` is ranked like any operation.
    */
-  endRound(): RoundOutcome {
+  endRound(noneRule: 'abandon' | 'rank' = 'abandon'): RoundOutcome {
     const K = this.K;
     if (K <= 1) throw new CpnasError('indicator', 'every edge already keeps a single operation');
     const indicator: EdgeOpValues = {}, meanCredit: EdgeOpValues = {};
@@ -120,12 +140,12 @@ export class CpIndicator {
         if (!c || c.length === 0) throw new CpnasError('indicator', `operation "${op}" of edge ${edge} was never measured this round`);
         let sum = 0;
         for (const z of c) sum += z;
-        means[op] = sum / c.length;
+        means[op] = sum / c.length; // z-bar of eq. 4.16
       }
       const e = edgeSoftmax(means);
       const order = [...ops].sort((a, b) => e[a] - e[b] || ops.indexOf(a) - ops.indexOf(b));
       let victim = order[0];
-      if (victim !== 'none' && ops.length === 2 && ops.includes('none')) victim = 'none';
+      if (noneRule === 'abandon' && victim !== 'none' && ops.length === 2 && ops.includes('none')) victim = 'none';
       abandoned[edge] = victim;
       indicator[edge] = e;
       meanCredit[edge] = means;
@@ -138,19 +158,23 @@ export class CpIndicator {
   }
 
   /**
-   * The operation each edge keeps and its strength: the best remaining operation other than `none`,
-   * scored by the last round's indicator.
+   * The operation each edge keeps and its strength for the genotype: the remaining operation other
+   * than `none` with the highest mean credit over the whole search (ties: the one listed first), and
+   * that mean as the strength. The mean credit is an absolute score, comparable across edges, where
+   * the last round's softmax only compares an edge's last two operations with each other. An edge
+   * left with `none` alone keeps nothing.
    */
-  kept(): { [edge: EdgeKey]: { op: string; strength: number } } {
-    const out: { [edge: EdgeKey]: { op: string; strength: number } } = {};
+  kept(): { [edge: EdgeKey]: KeptOperation } {
+    const out: { [edge: EdgeKey]: KeptOperation } = {};
     for (const edge of this.edges) {
-      const last = this.s.last[edge] ?? {};
-      let best: string | null = null;
+      let best: KeptOperation | null = null;
       for (const op of this.s.remaining[edge]) {
         if (op === 'none') continue;
-        if (best === null || (last[op] ?? 0) > (last[best] ?? 0)) best = op;
+        const [sum, count] = this.s.totals[edge][op] ?? [0, 0];
+        const strength = count > 0 ? sum / count : 0;
+        if (best === null || strength > best.strength) best = { op, strength, credits: count };
       }
-      if (best !== null) out[edge] = { op: best, strength: last[best] ?? 0 };
+      if (best !== null) out[edge] = best;
     }
     return out;
   }

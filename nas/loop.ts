@@ -71,6 +71,19 @@ export function* shuffledBatches(ds: NasDataset, batchSize: number, rng: Random,
 }
 
 /** Number of batches in a fraction of an epoch (at least 1). */
+/**
+ * The learning rate of the search's weights after `done` of `total` units of work: cosine annealing
+ * from lr to lrMin, lrMin + (lr - lrMin) (1 + cos(pi done / total)) / 2, as DARTS' CosineAnnealingLR
+ * (eta_min = learning_rate_min, capped at lr), or lr throughout when the schedule is 'constant'. Derived from the
+ * position alone, so a resumed search follows the same schedule.
+ */
+export function searchLr(s: { lr: number; lrMin: number; lrSchedule: 'cosine' | 'constant' }, done: number, total: number): number {
+  if (s.lrSchedule === 'constant' || total <= 0) return s.lr;
+  const f = Math.min(1, Math.max(0, done / total));
+  const lrMin = Math.min(s.lrMin, s.lr); // an lr below lrMin stays constant
+  return lrMin + ((s.lr - lrMin) * (1 + Math.cos(Math.PI * f))) / 2;
+}
+
 export function batchesFor(ds: NasDataset, batchSize: number, fraction: number): number {
   const full = ds.length >= batchSize ? Math.floor(ds.length / batchSize) : 1;
   return Math.max(1, Math.round(full * fraction));

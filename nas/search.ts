@@ -166,7 +166,7 @@ export function runSearch(opts: RunSearchOptions): SearchOutcome {
     let genotype = validateGenotype(result.genotype);
     if (budgetCtx) genotype = enforceBudget(ctx, budgetCtx, genotype, result, log);
     const searchSeconds = run.elapsed();
-    run.record({ type: 'genotype', strategy: settings.strategy, genotype, strength: result.strength, searchSeconds });
+    run.record({ type: 'genotype', strategy: settings.strategy, genotype, strength: result.strength, ...(result.ties?.length ? { ties: result.ties } : {}), searchSeconds });
     writeFileAtomic(join(outDir, RUN_FILES.genotype), genotypeToJSON(genotype));
     log(`genotype (${settings.strategy}, ${searchSeconds.toFixed(1)} s):\n${formatGenotype(genotype)}`);
     return { genotype, history: run.history.records, searchSeconds };

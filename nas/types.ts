@@ -87,9 +87,21 @@ export interface SearchSettings {
   valFraction: number;
   /** Stop abandoning when this many operations are left per edge (1 in the paper). */
   keepOps: number;
+  /**
+   * What happens to `none` (a genotype cannot hold it): 'abandon' = when an edge is down to `none` and
+   * one other operation, `none` is abandoned whatever the indicator says; 'rank' = `none` is ranked
+   * like every operation, and an edge that ends on `none` carries nothing in the genotype (each node
+   * must still keep 2 edges with an operation, or the derivation fails and says so).
+   */
+  noneRule: 'abandon' | 'rank';
 
   // -- supernet weight training (all strategies that train)
+  /** Initial learning rate of the supernet weights. */
   lr: number;
+  /** 'cosine': annealed from lr to lrMin over the search (DARTS); 'constant': lr throughout. */
+  lrSchedule: 'cosine' | 'constant';
+  /** Final learning rate of the cosine schedule (DARTS learning_rate_min = 0.001). */
+  lrMin: number;
   momentum: number;
   weightDecay: number;
   /** Max global gradient norm (0 = no clipping). */
@@ -274,6 +286,20 @@ export interface ArchWeightsRecord {
   edgeWeights?: { [edge: EdgeKey]: number };
 }
 
+/**
+ * Edges of equal strength competing for the last of a node's 2 places: the derivation cannot tell
+ * them apart, so it reports them (and breaks the tie with a seeded draw, never by node order).
+ */
+export interface GenotypeTie {
+  cell: CellType;
+  /** The intermediate node whose inputs were tied. */
+  node: number;
+  strength: number;
+  /** Input nodes of the tied edges, and those of them the draw chose. */
+  tied: number[];
+  chosen: number[];
+}
+
 /** The derived genotype (last record of a search). */
 export interface GenotypeRecord {
   type: 'genotype';
@@ -281,6 +307,8 @@ export interface GenotypeRecord {
   genotype: Genotype;
   /** Final strength of every edge's kept operation (indicator, alpha weight; 1 for random). */
   strength: { [edge: EdgeKey]: number };
+  /** Places that edges of equal strength competed for (decided by a seeded draw); absent or empty: none. */
+  ties?: GenotypeTie[];
   searchSeconds: number;
 }
 

@@ -1,6 +1,6 @@
 /** `cpnas search`: search a cell, then train its Child and Parent (unless --no-train). */
 import { UsageError, type FlagValues } from '../args.js';
-import { presetNote, resolveConfig, type RunConfig } from '../config.js';
+import { presetNote, printableConfig, resolveConfig, type RunConfig } from '../config.js';
 import type { Ctx } from '../context.js';
 import type { LockHandle } from '../../core/storage.js';
 import { checkSearchSplit, createRunFolder, DataCache, lockRunFolder, readStoredRun, removeStaleTempFiles, runPipeline, writeStoredRun } from '../pipeline.js';
@@ -29,8 +29,16 @@ async function search(ctx: Ctx, values: FlagValues, locked: (l: LockHandle) => v
     cfg = resumeOverrides(stored.config, values, 'search');
     locked(lockRunFolder(ctx, dir, 'search'));
     removeStaleTempFiles(dir); // no other writer: the lock is ours
+    if (values['print-config'] === true) {
+      ctx.print(JSON.stringify(printableConfig(cfg, 'search'), null, 2));
+      return 0;
+    }
   } else {
     cfg = resolveConfig('search', values);
+    if (values['print-config'] === true) {
+      ctx.print(JSON.stringify(printableConfig(cfg, 'search'), null, 2));
+      return 0;
+    }
     dir = typeof values.out === 'string' ? values.out : defaultOutDir('search', cfg.dataset, cfg.search.strategy);
     createRunFolder(dir, 'search', { check: true });
   }

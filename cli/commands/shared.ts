@@ -34,7 +34,7 @@ export function resumeHint(invocation: string, command: string, dir: string): st
 }
 
 /** Flags that may accompany --resume: they do not change what is computed. */
-const RESUME_FLAGS = new Set(['resume', 'quiet', 'verbose', 'help', 'backend', 'gpu-mode', 'json']);
+const RESUME_FLAGS = new Set(['resume', 'quiet', 'verbose', 'help', 'backend', 'gpu-mode', 'json', 'print-config']);
 
 /**
  * The stored configuration of a resumed run, with the backend flags applied. Any budget flag is refused:

@@ -7,7 +7,7 @@ import { isNamedGenotype, listNamedGenotypes, namedGenotype } from '../../nas/na
 import { readJson, writeFileAtomic } from '../../nas/io.js';
 import { RUN_FILES, type Genotype } from '../../nas/types.js';
 import { UsageError, type FlagValues } from '../args.js';
-import { fileFlag, presetNote, resolveConfig, type RunConfig } from '../config.js';
+import { fileFlag, presetNote, printableConfig, resolveConfig, type RunConfig } from '../config.js';
 import type { Ctx } from '../context.js';
 import type { LockHandle } from '../../core/storage.js';
 import { createRunFolder, DataCache, lockRunFolder, readStoredRun, removeStaleTempFiles, RUN_CONFIG_FILE, trainStage, writeReports, writeStoredRun } from '../pipeline.js';
@@ -79,6 +79,10 @@ async function trainRun(ctx: Ctx, values: FlagValues, locked: (l: LockHandle) =>
       throw new UsageError('--resume', `"${dir}" is a ${stored.command} run; continue it with \`cpnas ${stored.command} --resume ${dir}\``);
     }
     cfg = resumeOverrides(stored.config, values, 'train');
+    if (values['print-config'] === true) {
+      ctx.print(JSON.stringify(printableConfig(cfg, 'train'), null, 2));
+      return 0;
+    }
     try {
       genotype = readGenotypeFile(join(dir, RUN_FILES.genotype));
     } catch (e) {
@@ -88,6 +92,10 @@ async function trainRun(ctx: Ctx, values: FlagValues, locked: (l: LockHandle) =>
     locked(lockRunFolder(ctx, dir, 'train'));
     removeStaleTempFiles(dir); // no other writer: the lock is ours
   } else {
+    if (values['print-config'] === true) {
+      ctx.print(JSON.stringify(printableConfig({ ...resolveConfig('train', values), noTrain: false }, 'train'), null, 2));
+      return 0;
+    }
     genotype = genotypeFlag(values);
     // Without --dataset, train on the dataset the genotype was searched on (its run's run.json).
     const named = typeof values.genotype === 'string' && existsSync(values.genotype) ? values.genotype : null;

@@ -9,7 +9,7 @@ import { CpnasError } from '../../core/index.js';
 import type { Budget, CostTable } from '../budget.js';
 import type { Parts } from '../state-parts.js';
 import type {
-  EdgeKey, EdgeOpValues, Genotype, HistoryRecord, LogCallback, NasDataset, ProgressEvent, SearchSettings,
+  EdgeKey, EdgeOpValues, Genotype, GenotypeTie, HistoryRecord, LogCallback, NasDataset, ProgressEvent, SearchSettings,
 } from '../types.js';
 
 export interface SearchContext {
@@ -53,6 +53,8 @@ export interface StrategyResult {
    * strategy's own choice is over the budget.
    */
   scores?: EdgeOpValues;
+  /** Ties the genotype's derivation met (see GenotypeTie). */
+  ties?: GenotypeTie[];
 }
 
 export type Strategy = (ctx: SearchContext) => StrategyResult;

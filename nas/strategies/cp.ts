@@ -11,16 +11,16 @@
  * the optimizer state, the random generators, the indicator (credits and remaining operations) and the
  * position in the round, so a resumed search reaches the same genotype as an uninterrupted one.
  */
-import { Random, defaultRandom, type Tensor } from '../../core/index.js';
+import { CpnasError, Random, defaultRandom, type Tensor } from '../../core/index.js';
 import { crossEntropy } from '../../ops/loss.js';
 import type { Optimizer } from '../../ops/optim/optimizer.js';
-import { allEdgeKeys, deriveGenotype } from '../genotype.js';
+import { allEdgeKeys, deriveGenotype, formatTies } from '../genotype.js';
 import { CpIndicator, cpCredit, type IndicatorState } from '../indicator.js';
-import { accuracyOf, batchesFor, firstSamples, makeOptimizer, optimizeStep, shuffledBatches } from '../loop.js';
+import { accuracyOf, batchesFor, firstSamples, makeOptimizer, optimizeStep, searchLr, shuffledBatches } from '../loop.js';
 import { architectureAt, drawOrders } from '../sampling.js';
 import { absentPart, int, jsonPart, modulePart, num, nums, obj, optimizerPart, record, rngPart, strs, type Parts } from '../state-parts.js';
 import { Supernet, type SupernetChoice } from '../supernet.js';
-import type { EdgeKey, StrategyName } from '../types.js';
+import type { EdgeKey, GenotypeTie, StrategyName } from '../types.js';
 import type { SearchContext, Strategy, StrategyResult } from './context.js';
 
 interface Position {
@@ -103,6 +103,10 @@ export function indicatorSearch(ctx: SearchContext, strategy: StrategyName, with
         const t0 = Date.now();
         const arch = architectureAt(pos.orders, pos.e);
         const choice = child.choiceOf(arch);
+        // cosine annealing over the whole search, one value per sampled architecture
+        const lr = searchLr(s, samplesDone(P, K, s.T, pos.t, pos.e), total);
+        childOpt.lr = lr;
+        if (parentOpt) parentOpt.lr = lr;
         child.train();
         parent?.train();
         let childLoss = 0, parentLoss = 0, n = 0;
@@ -129,11 +133,11 @@ export function indicatorSearch(ctx: SearchContext, strategy: StrategyName, with
         ctx.progress({
           phase: 'search', done, total, round, checkpoint: true, unit: 'sample',
           label: `round ${round}/${P - s.keepOps} (K=${K}) · repetition ${pos.t + 1}/${s.T} · architecture ${pos.e}/${K}`,
-          metrics: { A_C, ...(A_P !== null ? { A_P } : {}), z, childLoss: childLoss / Math.max(1, n) },
+          metrics: { A_C, ...(A_P !== null ? { A_P } : {}), z, childLoss: childLoss / Math.max(1, n), lr },
         });
       }
     }
-    const out = indicator.endRound();
+    const out = indicator.endRound(s.noneRule);
     const seconds = (Date.now() - roundStart) / 1000;
     ctx.record({ type: 'round', strategy, round, ...out, seconds });
     pos = { t: 0, e: 0, orders: null, roundSeconds: 0 };
@@ -145,10 +149,14 @@ export function indicatorSearch(ctx: SearchContext, strategy: StrategyName, with
     });
   }
 
+  // edge strengths: the mean credit of each kept operation over the whole search; equal strengths
+  // competing for a node's place are reported and drawn from a generator of their own (seeded)
   const kept = indicator.kept();
-  const genotype = deriveGenotype(kept, s.nodes);
+  const ties: GenotypeTie[] = [];
+  const genotype = deriveGenotype(kept, s.nodes, { rng: new Random(s.seed + 0x7135), ties });
+  for (const line of formatTies(ties)) ctx.log(`tie: ${line}`);
   const strength = Object.fromEntries(Object.entries(kept).map(([e, k]) => [e, k.strength]));
-  return { genotype, history: ctx.history, strength };
+  return { genotype, history: ctx.history, strength, ties };
 }
 
 /** The saved position, checked as it is read back. */
@@ -167,6 +175,11 @@ function checkIndicatorState(v: unknown, where: string): IndicatorState {
   return {
     remaining: record(o.remaining, `${where}.remaining`, strs),
     credits: record(o.credits, `${where}.credits`, (x, w) => record(x, w, nums)),
+    totals: record(o.totals, `${where}.totals`, (x, w) => record(x, w, (y, wy) => {
+      const a = nums(y, wy);
+      if (a.length !== 2) throw new CpnasError('checkpoint', `${wy} must be [sum, count], got ${a.length} numbers`);
+      return [a[0], a[1]] as [number, number];
+    })),
     last: record(o.last, `${where}.last`, (x, w) => record(x, w, num)),
     rounds: int(o.rounds, `${where}.rounds`),
   };

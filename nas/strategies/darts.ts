@@ -12,7 +12,7 @@ import { softmax } from '../../ops/softmax.js';
 import { architectStep } from '../architect.js';
 import { arrayPart, int, jsonPart, modulePart, optimizerPart, rngPart, type Parts } from '../state-parts.js';
 import { cellEdges, deriveGenotype, edgeKey } from '../genotype.js';
-import { accuracyOf, batchesFor, countCorrect, firstSamples, makeOptimizer, optimizeStep, shuffledBatches } from '../loop.js';
+import { accuracyOf, batchesFor, searchLr, countCorrect, firstSamples, makeOptimizer, optimizeStep, shuffledBatches } from '../loop.js';
 import { Supernet, mixedChoice } from '../supernet.js';
 import type { CellType, EdgeOpValues } from '../types.js';
 import type { Strategy } from './context.js';
@@ -80,6 +80,7 @@ export const dartsStrategy: Strategy = (ctx) => {
   for (; epoch < epochs;) {
     ctx.checkAbort();
     const t0 = Date.now();
+    wOpt.lr = searchLr(s, epoch, epochs); // DARTS: cosine annealing per epoch
     // a val batch for every train batch, from an endless shuffled stream of the search-val split
     const valStream = (function* () {
       for (;;) yield* shuffledBatches(ctx.data.searchVal, s.batchSize, valRng);

@@ -1,8 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import {
-  allEdgeKeys, cellEdges, deriveGenotype, edgeKey, formatGenotype, genotypeToJSON, parseEdgeKey, parseGenotype, validateGenotype,
+  allEdgeKeys, cellEdges, deriveGenotype, edgeKey, formatGenotype, formatTies, genotypeToJSON, parseEdgeKey, parseGenotype, validateGenotype,
 } from '../../nas/genotype.js';
-import type { Genotype } from '../../nas/types.js';
+import { Random } from '../../core/index.js';
+import type { Genotype, GenotypeTie } from '../../nas/types.js';
 
 /** DARTS_V2 from DARTS genotypes.py. */
 const DARTS_V2: Genotype = {
@@ -75,6 +76,41 @@ describe('deriveGenotype', () => {
     // node 4 of the reduction cell: the strongest are 3 (0.3) and 2 (0.2)
     expect(g.reduce.slice(4, 6)).toEqual([['sep_conv_3x3', 2], ['sep_conv_3x3', 3]]);
   });
+  it('reports ties for a place and draws them from the seeded generator, not by node order', () => {
+    // one node (node 2 reads 0, 1; with 2 nodes node 3 reads 0, 1, 2): strengths 0.5, 0.5, 0.5 for node 3
+    const kept: { [edge: string]: { op: string; strength: number } } = {};
+    for (const cell of ['normal', 'reduce'] as const) {
+      kept[edgeKey(cell, 0, 2)] = { op: 'skip_connect', strength: 0.9 };
+      kept[edgeKey(cell, 1, 2)] = { op: 'skip_connect', strength: 0.8 };
+      kept[edgeKey(cell, 0, 3)] = { op: 'sep_conv_3x3', strength: 0.5 };
+      kept[edgeKey(cell, 1, 3)] = { op: 'sep_conv_3x3', strength: 0.5 };
+      kept[edgeKey(cell, 2, 3)] = { op: 'sep_conv_3x3', strength: 0.5 };
+    }
+    // reduce node 3: 2-3 is the strongest, then 0-3 and 1-3 tie for the second place
+    kept['reduce:2-3'] = { op: 'max_pool_3x3', strength: 0.6 };
+    const ties: GenotypeTie[] = [];
+    const g = deriveGenotype(kept, 2, { rng: new Random(5), ties });
+    expect(ties.map((t) => [t.cell, t.node, t.strength, t.tied])).toEqual([['normal', 3, 0.5, [0, 1, 2]], ['reduce', 3, 0.5, [0, 1]]]);
+    // the draw: a permutation of the tied edges from Random(5), its first places chosen
+    const rng = new Random(5);
+    const p1 = rng.permutation(3), p2 = rng.permutation(2);
+    expect(ties[0].chosen).toEqual([p1[0], p1[1]].sort());
+    expect(ties[1].chosen).toEqual([p2[0]]);
+    expect(g.normal.slice(2).map((e) => e[1])).toEqual(ties[0].chosen);
+    expect(g.reduce.slice(2).map((e) => e[1])).toEqual([...ties[1].chosen, 2].sort());
+    // nodes without ties report nothing, and equal strengths that all fit are no tie
+    expect(ties.some((t) => t.node === 2)).toBe(false);
+    // across seeds, every tied input gets chosen sometimes (node order does not decide)
+    const chosen = new Set<number>();
+    for (let seed = 0; seed < 20; seed++) {
+      const t: GenotypeTie[] = [];
+      deriveGenotype(kept, 2, { rng: new Random(seed), ties: t });
+      for (const c of t[0].chosen) chosen.add(c);
+    }
+    expect([...chosen].sort()).toEqual([0, 1, 2]);
+    expect(formatTies(ties)[0]).toMatch(/^normal node 3: inputs 0, 1, 2 tied at strength 0\.500000, drew \d, \d$/);
+  });
+
   it('explains a node without 2 usable edges', () => {
     const kept = { 'normal:0-2': { op: 'none', strength: 1 }, 'normal:1-2': { op: 'skip_connect', strength: 1 } };
     expect(() => deriveGenotype(kept, 1)).toThrow(/node 2 of the normal cell has 1 incoming edge/);

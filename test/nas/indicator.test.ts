@@ -70,9 +70,24 @@ describe('CpIndicator', () => {
     expect(ind.K).toBe(1);
     const kept = ind.kept();
     expect(kept['normal:0-2'].op).toBe('b');
-    // the kept strength is the last round's e: softmax of (0.6, 0.65)
-    expect(kept['normal:0-2'].strength).toBeCloseTo(Math.exp(0.65) / (Math.exp(0.6) + Math.exp(0.65)), 12);
-    expect(kept['reduce:0-2'].op).toBe('a');
+    // the kept strength is b's mean credit over the whole search: (0.7 + 0.9 + 0.1 + 1.2) / 4 = 0.725
+    expect(kept['normal:0-2'].strength).toBeCloseTo(0.725, 12);
+    expect(kept['normal:0-2'].credits).toBe(4);
+    // reduce keeps a: (0.7 + 0.3 + 0.6 + 1.2) / 4 = 0.7
+    expect(kept['reduce:0-2']).toEqual({ op: 'a', strength: expect.closeTo(0.7, 12), credits: 4 });
+  });
+
+  it("noneRule 'abandon' removes `none` when it would be left alone with one rival; 'rank' ranks it", () => {
+    const run = (rule: 'abandon' | 'rank') => {
+      const ind = new CpIndicator(['normal:0-2'], ['none', 'a']);
+      ind.credit({ 'normal:0-2': 'none' }, 0.9);
+      ind.credit({ 'normal:0-2': 'a' }, 0.1);
+      const out = ind.endRound(rule);
+      return { abandoned: out.abandoned['normal:0-2'], kept: ind.kept() };
+    };
+    expect(run('abandon')).toEqual({ abandoned: 'none', kept: { 'normal:0-2': { op: 'a', strength: expect.closeTo(0.1, 12), credits: 1 } } });
+    // ranked, none wins and the edge keeps nothing for the genotype
+    expect(run('rank')).toEqual({ abandoned: 'a', kept: {} });
   });
 
   it('never leaves `none` as the last operation of an edge', () => {

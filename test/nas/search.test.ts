@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { parseGenotype, validateGenotype } from '../../nas/genotype.js';
 import { readJsonl } from '../../nas/io.js';
+import { searchLr } from '../../nas/loop.js';
 import { runSearch } from '../../nas/search.js';
 import type { HistoryRecord, ProgressEvent, RoundRecord } from '../../nas/types.js';
 import { FEW, tiny, tinySplits } from './tiny.js';
@@ -34,6 +35,12 @@ describe('runSearch', () => {
       expect(history).toEqual(out.history);
       expect(history.at(-1)!.type).toBe('genotype');
       expect(events.length).toBeGreaterThan(0);
+      if (strategy === 'cp') {
+        // the supernets' learning rate follows the cosine schedule over the 35 samples
+        const lrs = events.filter((e) => e.unit === 'sample').map((e) => e.metrics!.lr);
+        expect(lrs[0]).toBe(0.05);
+        expect(lrs.at(-1)).toBeCloseTo(searchLr({ lr: 0.05, lrMin: 1e-3, lrSchedule: 'cosine' }, 34, 35), 12);
+      }
       if (strategy === 'cp' || strategy === 'cp-child') {
         const rounds = history.filter((r): r is RoundRecord => r.type === 'round');
         expect(rounds.map((r) => r.K)).toEqual(strategy === 'cp' ? [8, 7, 6, 5, 4, 3, 2] : [4, 3, 2]);
@@ -43,7 +50,7 @@ describe('runSearch', () => {
         for (const s of samples) {
           if (s.type !== 'sample') continue;
           if (strategy === 'cp-child') expect(s.A_P).toBeNull();
-          else expect(s.z).toBeCloseTo(1 * (s.A_P! - s.A_C) + s.A_C, 12); // beta = 1
+          else expect(s.z).toBeCloseTo(0.5 * (s.A_P! - s.A_C) + s.A_C, 12); // the default beta = 0.5
         }
         // every edge keeps one operation, never none
         for (const ops of Object.values(rounds.at(-1)!.remaining)) {
@@ -75,7 +82,7 @@ describe('runSearch', () => {
       onProgress: (e) => { if (e.checkpoint) throw new Error('stop'); },
     })).toThrow('stop');
     expect(() => runSearch({ settings: tiny({ primitives: FEW, beta: 2 }), data: splits, outDir, resume: true }))
-      .toThrow(/searched with other settings: beta \(1 in the run folder, 2 now\)/);
+      .toThrow(/searched with other settings: beta \(0.5 in the run folder, 2 now\)/);
     expect(() => runSearch({ settings: tiny({ imageSize: 16 }), data: splits, outDir: tmp() }))
       .toThrow(/search-train images are \[1,8,8\] but the settings ask for 16x16/);
   });
