@@ -59,7 +59,7 @@ describe('runSearch', () => {
         }
       }
       if (strategy === 'darts') expect(history.some((r) => r.type === 'alpha')).toBe(true);
-    });
+    }, 180_000); // cp searches the full 8-operation space: about 40 s alone, more on a busy machine
   }
 
   it('darts with the second-order architecture gradient runs and yields a valid genotype', () => {
