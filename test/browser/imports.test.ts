@@ -1,7 +1,8 @@
 /**
- * core/, ops/, binary/ and nas/ import no Node built-in, so they bundle for a web page: the only
- * exceptions are Node-only files that have a `.browser.ts` sibling the browser bundle uses instead
- * (examples/browser/build.mjs), nas/shard-worker.ts (the worker thread's own entry) and
+ * core/, ops/, binary/, nas/ and backends/ import no Node built-in, so they bundle for a web page: the
+ * only exceptions are Node-only files that have a `.browser.ts` sibling the browser bundle uses instead
+ * (examples/browser/build.mjs), the worker threads' own entries (nas/shard-worker.ts,
+ * backends/cpu/thread-worker.ts and its TypeScript loader, reached only from threads.ts) and
  * binary/runtime/node.ts (the `cpnas/runtime/node` loader).
  */
 import { readdirSync, readFileSync, existsSync, statSync } from 'node:fs';
@@ -19,13 +20,14 @@ function sources(dir: string): string[] {
 }
 
 describe('browser-safe layers', () => {
-  it('core/, ops/, binary/ and nas/ import no node: module (except files with a .browser.ts sibling)', () => {
+  it('core/, ops/, binary/, nas/ and backends/ import no node: module (except files with a .browser.ts sibling)', () => {
     const offenders: string[] = [];
-    for (const folder of ['core', 'ops', 'binary', 'nas']) {
+    for (const folder of ['core', 'ops', 'binary', 'nas', 'backends']) {
       for (const file of sources(join(ROOT, folder))) {
         const rel = relative(ROOT, file);
         // Node entries by design: the worker thread's own file, the runtime's Node loader (cpnas/runtime/node)
-        if (rel.endsWith('.browser.ts') || rel === join('nas', 'shard-worker.ts') || rel === join('binary', 'runtime', 'node.ts')) continue;
+        const nodeEntries = [join('nas', 'shard-worker.ts'), join('binary', 'runtime', 'node.ts'), join('backends', 'cpu', 'thread-worker.ts'), join('backends', 'cpu', 'ts-loader.ts')];
+        if (rel.endsWith('.browser.ts') || nodeEntries.includes(rel)) continue;
         if (existsSync(file.replace(/\.ts$/, '.browser.ts'))) continue;
         const imports = [...readFileSync(file, 'utf8').matchAll(/^\s*import[^'"]*['"](node:[^'"]+)['"]/gm)].map((m) => m[1]);
         if (imports.length) offenders.push(`${rel}: ${imports.join(', ')}`);
