@@ -31,7 +31,8 @@
  *   per round than the cp engine, in line with the published search-cost comparison.
  * - Sampled architectures run through the partial-channel supernet: one operation on 1/K of the
  *   channels, the rest bypassing, edges weighted by softmax(beta).
- * - An edge never keeps `none` as its last operation (as in cp), since a genotype cannot hold it.
+ * - `none` follows settings.noneRule as in cp: 'abandon' (an edge never keeps it as its last operation,
+ *   since a genotype cannot hold it) or 'rank'.
  * - Genotype: the operation left on every edge; the strength of an edge is its kept operation's mean
  *   accuracy times softmax(beta) of the edge (PC-DARTS eq. 4 with the measured performance in place of
  *   softmax(alpha)); every node keeps its 2 strongest incoming edges.
@@ -45,7 +46,7 @@ import { crossEntropy } from '../../ops/loss.js';
 import { architectStep } from '../architect.js';
 import { int, jsonPart, modulePart, nums, obj, optimizerPart, record, rngPart, strs, type Parts } from '../state-parts.js';
 import { CELL_TYPES, allEdgeKeys, cellEdges, deriveGenotype, edgeKey } from '../genotype.js';
-import { accuracyOf, batchesFor, countCorrect, firstSamples, makeOptimizer, optimizeStep, shuffledBatches } from '../loop.js';
+import { accuracyOf, batchesFor, countCorrect, firstSamples, makeOptimizer, optimizeStep, searchLr, shuffledBatches } from '../loop.js';
 import { architectureAt, drawOrders } from '../sampling.js';
 import type { SupernetChoice } from '../supernet.js';
 import type { CellType, EdgeKey, EdgeOpValues, SearchSettings } from '../types.js';
@@ -87,15 +88,19 @@ export function ucbScores(c: BnasCredits, edge: EdgeKey, ucb: number): { score: 
   return { score, mean };
 }
 
-/** Abandons the lowest-scored operation of every edge (ties: the one listed first; never leaves only `none`). */
-export function abandonWorst(c: BnasCredits, ucb: number): { abandoned: { [edge: EdgeKey]: string }; indicator: EdgeOpValues; meanCredit: EdgeOpValues } {
+/**
+ * Abandons the lowest-scored operation of every edge (ties: the one listed first). With noneRule
+ * 'abandon' an edge never keeps `none` as its last operation (as cp); with 'rank' `none` is ranked like
+ * any operation, and an edge left with `none` is never chosen for the genotype.
+ */
+export function abandonWorst(c: BnasCredits, ucb: number, noneRule: 'abandon' | 'rank' = 'abandon'): { abandoned: { [edge: EdgeKey]: string }; indicator: EdgeOpValues; meanCredit: EdgeOpValues } {
   const abandoned: { [edge: EdgeKey]: string } = {}, indicator: EdgeOpValues = {}, meanCredit: EdgeOpValues = {};
   for (const edge of Object.keys(c.remaining)) {
     const ops = c.remaining[edge];
     const { score, mean } = ucbScores(c, edge, ucb);
     const order = [...ops].sort((a, b) => score[a] - score[b] || ops.indexOf(a) - ops.indexOf(b));
     let victim = order[0];
-    if (victim !== 'none' && ops.length === 2 && ops.includes('none')) victim = 'none';
+    if (noneRule === 'abandon' && victim !== 'none' && ops.length === 2 && ops.includes('none')) victim = 'none';
     abandoned[edge] = victim;
     indicator[edge] = score;
     meanCredit[edge] = mean;
@@ -179,6 +184,7 @@ export const bnasStrategy: Strategy = (ctx): StrategyResult => {
   /** One epoch: weight steps on search-train; architecture steps on search-val unless warming up. */
   const epoch = (warm: boolean, mask: ReturnType<typeof maskOf> | undefined): void => {
     const t0 = Date.now();
+    wOpt.lr = searchLr(s, pos.epoch, totalEpochs); // cosine annealing per epoch, as DARTS / PC-DARTS
     const lossOf = (x: Tensor, y: Int32Array) => crossEntropy(net.forward(x, pcChoice(arch, s.nodes, false, mask)), y);
     const valStream = (function* () {
       for (;;) yield* shuffledBatches(ctx.data.searchVal, s.batchSize, valRng);
@@ -262,7 +268,7 @@ export const bnasStrategy: Strategy = (ctx): StrategyResult => {
         });
       }
     }
-    const out = abandonWorst(credits, s.bnasUcb);
+    const out = abandonWorst(credits, s.bnasUcb, s.noneRule);
     rounds++;
     pos.trained = false;
     ctx.record({

@@ -23,7 +23,7 @@ import { softmax } from '../../ops/softmax.js';
 import { architectStep } from '../architect.js';
 import { arrayPart, int, jsonPart, loadParts, modulePart, optimizerPart, rngPart, type Part, type Parts } from '../state-parts.js';
 import { CELL_TYPES, cellEdges, deriveGenotype, edgeKey } from '../genotype.js';
-import { accuracyOf, batchesFor, countCorrect, firstSamples, makeOptimizer, optimizeStep, shuffledBatches } from '../loop.js';
+import { accuracyOf, batchesFor, countCorrect, firstSamples, makeOptimizer, optimizeStep, searchLr, shuffledBatches } from '../loop.js';
 import { edgeNormalization } from '../partial-channel.js';
 import { Supernet, mixedChoice, type SupernetChoice } from '../supernet.js';
 import type { CellType, EdgeKey, EdgeOpValues, SearchSettings } from '../types.js';
@@ -149,6 +149,7 @@ export const pcDartsStrategy: Strategy = (ctx): StrategyResult => {
     ctx.checkAbort();
     const t0 = Date.now();
     const warm = epoch < s.warmupEpochs;
+    wOpt.lr = searchLr(s, epoch, epochs); // cosine annealing per epoch, as train_search.py
     const valStream = (function* () {
       for (;;) yield* shuffledBatches(ctx.data.searchVal, s.batchSize, valRng);
     })();
