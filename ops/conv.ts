@@ -27,18 +27,19 @@ export interface Conv2dOptions {
 export function conv2dGeometry(
   op: string, xShape: readonly number[], wShape: readonly number[], opts: Conv2dOptions = {},
 ): Conv2dGeometry {
-  const shapes = `(${shapeStr(xShape)} vs ${shapeStr(wShape)})`;
-  check(xShape.length === 4, op, () => `input must be 4-D [N,C,H,W], got rank ${xShape.length} ${shapes}`);
-  check(wShape.length === 4, op, () => `weight must be 4-D [K,C/groups,R,S], got rank ${wShape.length} ${shapes}`);
+  // built only for a message (this runs on every convolution call)
+  const shapes = (): string => `(${shapeStr(xShape)} vs ${shapeStr(wShape)})`;
+  check(xShape.length === 4, op, () => `input must be 4-D [N,C,H,W], got rank ${xShape.length} ${shapes()}`);
+  check(wShape.length === 4, op, () => `weight must be 4-D [K,C/groups,R,S], got rank ${wShape.length} ${shapes()}`);
   const [N, C, H, W] = xShape;
   const [K, Cg, R, S] = wShape;
   const groups = opts.groups ?? 1;
-  check(Number.isInteger(groups) && groups >= 1, op, () => `groups must be a positive integer, got ${groups} ${shapes}`);
-  check(C % groups === 0, op, () => `groups ${groups} does not divide the input's ${C} channels ${shapes}`);
-  check(K % groups === 0, op, () => `groups ${groups} does not divide the weight's ${K} output channels ${shapes}`);
+  check(Number.isInteger(groups) && groups >= 1, op, () => `groups must be a positive integer, got ${groups} ${shapes()}`);
+  check(C % groups === 0, op, () => `groups ${groups} does not divide the input's ${C} channels ${shapes()}`);
+  check(K % groups === 0, op, () => `groups ${groups} does not divide the weight's ${K} output channels ${shapes()}`);
   check(Cg * groups === C, op, () => `input has ${C} channels, weight expects ${Cg * groups}` +
-    `${groups > 1 ? ` (${groups} groups of ${Cg})` : ''} ${shapes}`);
-  check(K >= 1 && R >= 1 && S >= 1, op, () => `weight has an empty dimension ${shapes}`);
+    `${groups > 1 ? ` (${groups} groups of ${Cg})` : ''} ${shapes()}`);
+  check(K >= 1 && R >= 1 && S >= 1, op, () => `weight has an empty dimension ${shapes()}`);
   const [strideH, strideW] = intPair(op, 'stride', opts.stride ?? 1, 1, shapes);
   const [padH, padW] = intPair(op, 'padding', opts.padding ?? 0, 0, shapes);
   const [dilationH, dilationW] = intPair(op, 'dilation', opts.dilation ?? 1, 1, shapes);
@@ -46,17 +47,17 @@ export function conv2dGeometry(
   check(P >= 1 && Q >= 1, op, () => {
     const kh = dilationH * (R - 1) + 1, kw = dilationW * (S - 1) + 1;
     return `output would be empty: input ${H}x${W} padded by ${padH}x${padW} is smaller than the ` +
-      `${dilationH > 1 || dilationW > 1 ? 'dilated ' : ''}kernel ${kh}x${kw} ${shapes}`;
+      `${dilationH > 1 || dilationW > 1 ? 'dilated ' : ''}kernel ${kh}x${kw} ${shapes()}`;
   });
   return { N, C, H, W, K, R, S, strideH, strideW, padH, padW, dilationH, dilationW, groups, P, Q };
 }
 
-function intPair(op: string, name: string, v: IntPair, min: number, shapes: string): [number, number] {
+function intPair(op: string, name: string, v: IntPair, min: number, shapes: () => string): [number, number] {
   const shown = typeof v === 'number' ? String(v) : `[${v.join(',')}]`;
   const p = typeof v === 'number' ? [v, v] : v;
   const kind = min >= 1 ? 'positive' : 'non-negative';
   check(p.length === 2 && p.every((d) => Number.isInteger(d) && d >= min), op,
-    () => `${name} must be a ${kind} integer or a pair of them, got ${shown} ${shapes}`);
+    () => `${name} must be a ${kind} integer or a pair of them, got ${shown} ${shapes()}`);
   return [p[0], p[1]];
 }
 

@@ -80,18 +80,18 @@ function reduceBatches(full: Float32Array, idx: Int32Array, batches: number, mat
 export function matmul(a: Tensor, b: Tensor): Tensor {
   checkTensor('matmul', 'a', a);
   checkTensor('matmul', 'b', b);
-  const shapes = `(${shapeStr(a.shape)} vs ${shapeStr(b.shape)})`;
-  check(a.rank >= 2, 'matmul', () => `a must have at least 2 dims [..., M, K], got rank ${a.rank} ${shapes}`);
-  check(b.rank >= 2, 'matmul', () => `b must have at least 2 dims [..., K, N], got rank ${b.rank} ${shapes}`);
+  const shapes = (): string => `(${shapeStr(a.shape)} vs ${shapeStr(b.shape)})`;
+  check(a.rank >= 2, 'matmul', () => `a must have at least 2 dims [..., M, K], got rank ${a.rank} ${shapes()}`);
+  check(b.rank >= 2, 'matmul', () => `b must have at least 2 dims [..., K, N], got rank ${b.rank} ${shapes()}`);
   const M = a.shape[a.rank - 2], K = a.shape[a.rank - 1], K2 = b.shape[b.rank - 2], N = b.shape[b.rank - 1];
-  check(K === K2, 'matmul', () => `a has ${K} columns but b has ${K2} rows ${shapes}`);
+  check(K === K2, 'matmul', () => `a has ${K} columns but b has ${K2} rows ${shapes()}`);
   const aBatch = a.shape.slice(0, -2), bBatch = b.shape.slice(0, -2);
   const rank = Math.max(aBatch.length, bBatch.length);
   const outBatch: number[] = [];
   for (let i = 0; i < rank; i++) {
     const da = aBatch[aBatch.length - rank + i] ?? 1, db = bBatch[bBatch.length - rank + i] ?? 1;
     check(da === db || da === 1 || db === 1, 'matmul',
-      () => `batch dims ${shapeStr(aBatch)} and ${shapeStr(bBatch)} do not broadcast ${shapes}`);
+      () => `batch dims ${shapeStr(aBatch)} and ${shapeStr(bBatch)} do not broadcast ${shapes()}`);
     outBatch.push(da === 1 ? db : da);
   }
   const aIdx = batchIndices(aBatch, outBatch), bIdx = batchIndices(bBatch, outBatch);
@@ -137,15 +137,15 @@ function iota(n: number): Int32Array {
 export function linear(x: Tensor, w: Tensor, b?: Tensor | null): Tensor {
   checkTensor('linear', 'x', x);
   checkTensor('linear', 'weight', w);
-  const shapes = `(${shapeStr(x.shape)} vs ${shapeStr(w.shape)})`;
-  check(w.rank === 2, 'linear', () => `weight must be 2-D [out,in], got rank ${w.rank} ${shapes}`);
-  check(x.rank >= 1, 'linear', () => `input must have a feature dim [..., in], got a scalar ${shapes}`);
+  const shapes = (): string => `(${shapeStr(x.shape)} vs ${shapeStr(w.shape)})`;
+  check(w.rank === 2, 'linear', () => `weight must be 2-D [out,in], got rank ${w.rank} ${shapes()}`);
+  check(x.rank >= 1, 'linear', () => `input must have a feature dim [..., in], got a scalar ${shapes()}`);
   const [outF, inF] = w.shape;
   const xin = x.shape[x.rank - 1];
-  check(xin === inF, 'linear', () => `input has ${xin} features, weight expects ${inF} ${shapes}`);
+  check(xin === inF, 'linear', () => `input has ${xin} features, weight expects ${inF} ${shapes()}`);
   if (b) {
     check(b.rank === 1 && b.shape[0] === outF, 'linear',
-      () => `bias must have shape [${outF}], got ${shapeStr(b.shape)} ${shapes}`);
+      () => `bias must have shape [${outF}], got ${shapeStr(b.shape)} ${shapes()}`);
   }
   const rows = inF === 0 ? sizeOf(x.shape.slice(0, -1)) : x.size / inF;
   const y = Tensor.zeros([...x.shape.slice(0, -1), outF]);

@@ -26,12 +26,20 @@ function copyBox(
   const ss = stridesOf(srcShape), ds = stridesOf(dstShape);
   let so = 0, dof = 0;
   for (let d = 0; d < rank; d++) { so += srcStart[d] * ss[d]; dof += dstStart[d] * ds[d]; }
-  const row = box[rank - 1];
-  const idx = new Array<number>(rank).fill(0);
+  // the trailing axes that the box covers whole in both tensors are contiguous: one row spans them
+  // and the first axis before them (a channel range of NCHW copies as one block per image)
+  let j = rank - 1, row = box[rank - 1];
+  while (j > 0 && box[j] === srcShape[j] && box[j] === dstShape[j]) {
+    j--;
+    row *= box[j];
+  }
+  const outer = j; // axes [0, outer) are walked; axis `outer` is part of the row
+  const idx = new Array<number>(Math.max(1, outer)).fill(0);
   const rows = sizeOf(box) / row;
   for (let r = 0; r < rows; r++) {
-    dst.set(src.subarray(so, so + row), dof);
-    for (let d = rank - 2; d >= 0; d--) {
+    if (row >= 64) dst.set(src.subarray(so, so + row), dof);
+    else for (let i = 0; i < row; i++) dst[dof + i] = src[so + i];
+    for (let d = outer - 1; d >= 0; d--) {
       idx[d]++;
       so += ss[d];
       dof += ds[d];

@@ -43,6 +43,14 @@ function correlate(
   inp: Float32Array, inOff: number, out: Float32Array, outOff: number, g: Plane, accumulate: boolean,
 ): void {
   const { H, W, R, S, sh, sw, ph, pw, dh, dw, P, Q } = g;
+  if (ph >= 0 && pw >= 0 && ph + pw > 0) {
+    // a padded plane: on small planes (7x7 with a 5x5 kernel of dilation 2, say) most or all cells
+    // are border cells, whose tests cost more than the sums; copy the plane into a zero-padded one
+    // and run the test-free loop over every cell (the same sums in the same order: a tap outside the
+    // plane adds k * 0)
+    correlatePadded(inp, inOff, out, outOff, g, accumulate);
+    return;
+  }
   // output rows / columns whose every tap is inside the plane
   const pLo = qStart(-ph, sh, P), pHi = qEnd((R - 1) * dh - ph, sh, H, P, pLo);
   const qLo = qStart(-pw, sw, Q), qHi = qEnd((S - 1) * dw - pw, sw, W, Q, qLo);
@@ -87,6 +95,53 @@ function correlate(
         const c = b0 + q * sw;
         let acc = 0;
         for (let t = 0; t < T; t++) acc += k[t] * inp[c + offs[t]];
+        out[o + q] = accumulate ? out[o + q] + acc : acc;
+      }
+    }
+  }
+}
+
+/** The zero-padded copy of the plane being processed, and the tap offsets inside it. */
+let padded = new Float32Array(0);
+let paddedOffsets = new Int32Array(0);
+
+/** `correlate` through a zero-padded copy of the plane: every tap of every cell lands inside it. */
+function correlatePadded(
+  inp: Float32Array, inOff: number, out: Float32Array, outOff: number, g: Plane, accumulate: boolean,
+): void {
+  const { H, W, R, S, sh, sw, ph, pw, dh, dw, P, Q } = g;
+  // the padded plane covers rows -ph .. (P-1)·sh - ph + (R-1)·dh and the columns likewise
+  const Hp = (P - 1) * sh + (R - 1) * dh + 1, Wp = (Q - 1) * sw + (S - 1) * dw + 1;
+  if (padded.length < Hp * Wp) padded = new Float32Array(Hp * Wp);
+  const buf = padded;
+  buf.fill(0, 0, Hp * Wp);
+  const hEnd = Math.min(H, Hp - ph), wEnd = Math.min(W, Wp - pw);
+  for (let h = 0; h < hEnd; h++) {
+    const src = inOff + h * W, dst = (h + ph) * Wp + pw;
+    for (let w = 0; w < wEnd; w++) buf[dst + w] = inp[src + w];
+  }
+  const k = taps, T = R * S;
+  if (paddedOffsets.length < T) paddedOffsets = new Int32Array(T);
+  const offs = paddedOffsets;
+  for (let t = 0; t < T; t++) offs[t] = Math.floor(t / S) * dh * Wp + (t % S) * dw;
+  for (let p = 0; p < P; p++) {
+    const o = outOff + p * Q, b0 = p * sh * Wp;
+    if (R === 3 && S === 3) {
+      const k00 = k[0], k01 = k[1], k02 = k[2], k10 = k[3], k11 = k[4], k12 = k[5], k20 = k[6], k21 = k[7], k22 = k[8];
+      const b1 = b0 + dh * Wp, b2 = b1 + dh * Wp, d2 = 2 * dw;
+      for (let q = 0; q < Q; q++) {
+        const c = q * sw;
+        const acc =
+          k00 * buf[b0 + c] + k01 * buf[b0 + c + dw] + k02 * buf[b0 + c + d2] +
+          k10 * buf[b1 + c] + k11 * buf[b1 + c + dw] + k12 * buf[b1 + c + d2] +
+          k20 * buf[b2 + c] + k21 * buf[b2 + c + dw] + k22 * buf[b2 + c + d2];
+        out[o + q] = accumulate ? out[o + q] + acc : acc;
+      }
+    } else {
+      for (let q = 0; q < Q; q++) {
+        const c = b0 + q * sw;
+        let acc = 0;
+        for (let t = 0; t < T; t++) acc += k[t] * buf[c + offs[t]];
         out[o + q] = accumulate ? out[o + q] + acc : acc;
       }
     }

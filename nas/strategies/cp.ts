@@ -11,12 +11,13 @@
  * the optimizer state, the random generators, the indicator (credits and remaining operations) and the
  * position in the round, so a resumed search reaches the same genotype as an uninterrupted one.
  */
-import { CpnasError, Random, defaultRandom, type Tensor } from '../../core/index.js';
+import { CpnasError, Random, Tensor, defaultRandom } from '../../core/index.js';
 import { crossEntropy } from '../../ops/loss.js';
 import type { Optimizer } from '../../ops/optim/optimizer.js';
 import { allEdgeKeys, deriveGenotype, formatTies } from '../genotype.js';
 import { CpIndicator, cpCredit, type IndicatorState } from '../indicator.js';
 import { accuracyOf, batchesFor, firstSamples, makeOptimizer, optimizeStep, searchLr, shuffledBatches } from '../loop.js';
+import { ParentRunner, plainBatches } from '../parent-runner.js';
 import { architectureAt, drawOrders } from '../sampling.js';
 import { absentPart, int, jsonPart, modulePart, num, nums, obj, optimizerPart, record, rngPart, strs, type Parts } from '../state-parts.js';
 import { Supernet, type SupernetChoice } from '../supernet.js';
@@ -92,61 +93,78 @@ export function indicatorSearch(ctx: SearchContext, strategy: StrategyName, with
   const step = (net: Supernet, opt: Optimizer, choice: SupernetChoice, x: Tensor, y: Int32Array): number =>
     optimizeStep(opt, crossEntropy(net.forward(x, choice), y), s.gradClip, `${strategy} search`);
 
-  while (indicator.K > s.keepOps) {
-    const K = indicator.K;
-    const round = indicator.rounds + 1;
-    const roundStart = Date.now() - pos.roundSeconds * 1000;
-    for (; pos.t < s.T; pos.t++, pos.e = 0, pos.orders = null) {
-      pos.orders ??= drawOrders(Object.fromEntries(edges.map((e) => [e, indicator.remaining(e)])), sampleRng);
-      for (; pos.e < K;) {
-        ctx.checkAbort();
-        const t0 = Date.now();
-        const arch = architectureAt(pos.orders, pos.e);
-        const choice = child.choiceOf(arch);
-        // cosine annealing over the whole search, one value per sampled architecture
-        const lr = searchLr(s, samplesDone(P, K, s.T, pos.t, pos.e), total);
-        childOpt.lr = lr;
-        if (parentOpt) parentOpt.lr = lr;
-        child.train();
-        parent?.train();
-        let childLoss = 0, parentLoss = 0, n = 0;
-        for (const b of shuffledBatches(ctx.data.searchTrain, s.batchSize, dataRng, trainBatches)) {
-          childLoss += step(child, childOpt, choice, b.x, b.y);
-          if (parent && parentOpt) parentLoss += step(parent, parentOpt, choice, b.x, b.y);
-          n++;
+  // the Parent's part of every sample runs on a second thread beside the Child's (parent-runner.ts)
+  const { rng: _rng, ...parentConfig } = { ...netConfig, binary: false };
+  const parentRunner = parent && parentOpt
+    ? new ParentRunner(parent, parentOpt, {
+      config: parentConfig, primitives: [...s.primitives], optimizer: s.optimizer,
+      hyper: { lr: s.lr, momentum: s.momentum, weightDecay: s.weightDecay }, gradClip: s.gradClip,
+      where: `${strategy} search`, val: plainBatches(val.batches(s.batchSize, { shuffle: false })),
+    })
+    : null;
+  if (parentRunner?.parallel) ctx.log('the Parent trains on a second thread beside the Child (the same numbers as on one)');
+  try {
+    while (indicator.K > s.keepOps) {
+      const K = indicator.K;
+      const round = indicator.rounds + 1;
+      const roundStart = Date.now() - pos.roundSeconds * 1000;
+      for (; pos.t < s.T; pos.t++, pos.e = 0, pos.orders = null) {
+        pos.orders ??= drawOrders(Object.fromEntries(edges.map((e) => [e, indicator.remaining(e)])), sampleRng);
+        for (; pos.e < K;) {
+          ctx.checkAbort();
+          const t0 = Date.now();
+          const arch = architectureAt(pos.orders, pos.e);
+          const choice = child.choiceOf(arch);
+          // cosine annealing over the whole search, one value per sampled architecture
+          const lr = searchLr(s, samplesDone(P, K, s.T, pos.t, pos.e), total);
+          childOpt.lr = lr;
+          if (parentOpt) parentOpt.lr = lr;
+          child.train();
+          const batches = plainBatches(shuffledBatches(ctx.data.searchTrain, s.batchSize, dataRng, trainBatches));
+          parentRunner?.begin(arch, lr, batches);
+          let childLoss = 0, n = 0;
+          for (const b of batches) {
+            childLoss += step(child, childOpt, choice, new Tensor(b.x, b.shape), b.y);
+            n++;
+          }
+          // BN keeps batch statistics while measuring: running statistics of a weight-sharing supernet
+          // mix every architecture it ran and would misjudge this one
+          const A_C = accuracyOf((x) => child.forward(x, choice), val, s.batchSize);
+          const parentOut = parentRunner ? parentRunner.finish() : null;
+          const A_P = parentOut ? parentOut.A_P : null;
+          const parentLoss = parentOut ? parentOut.loss : 0;
+          const z = cpCredit(A_C, A_P, beta);
+          indicator.credit(arch, z);
+          pos.e++;
+          const seconds = (Date.now() - t0) / 1000;
+          ctx.record({
+            type: 'sample', strategy, round, t: pos.t + 1, e: pos.e, ops: arch, A_C, A_P, z,
+            childLoss: childLoss / Math.max(1, n), parentLoss: parent ? parentLoss / Math.max(1, n) : null, seconds,
+          });
+          pos.roundSeconds = (Date.now() - roundStart) / 1000;
+          save();
+          const done = samplesDone(P, K, s.T, pos.t, pos.e);
+          ctx.progress({
+            phase: 'search', done, total, round, checkpoint: true, unit: 'sample',
+            label: `round ${round}/${P - s.keepOps} (K=${K}) · repetition ${pos.t + 1}/${s.T} · architecture ${pos.e}/${K}`,
+            metrics: { A_C, ...(A_P !== null ? { A_P } : {}), z, childLoss: childLoss / Math.max(1, n), lr },
+          });
         }
-        // BN keeps batch statistics while measuring: running statistics of a weight-sharing supernet
-        // mix every architecture it ran and would misjudge this one
-        const A_C = accuracyOf((x) => child.forward(x, choice), val, s.batchSize);
-        const A_P = parent ? accuracyOf((x) => parent.forward(x, choice), val, s.batchSize) : null;
-        const z = cpCredit(A_C, A_P, beta);
-        indicator.credit(arch, z);
-        pos.e++;
-        const seconds = (Date.now() - t0) / 1000;
-        ctx.record({
-          type: 'sample', strategy, round, t: pos.t + 1, e: pos.e, ops: arch, A_C, A_P, z,
-          childLoss: childLoss / Math.max(1, n), parentLoss: parent ? parentLoss / Math.max(1, n) : null, seconds,
-        });
-        pos.roundSeconds = (Date.now() - roundStart) / 1000;
-        save();
-        const done = samplesDone(P, K, s.T, pos.t, pos.e);
-        ctx.progress({
-          phase: 'search', done, total, round, checkpoint: true, unit: 'sample',
-          label: `round ${round}/${P - s.keepOps} (K=${K}) · repetition ${pos.t + 1}/${s.T} · architecture ${pos.e}/${K}`,
-          metrics: { A_C, ...(A_P !== null ? { A_P } : {}), z, childLoss: childLoss / Math.max(1, n), lr },
-        });
       }
+      const out = indicator.endRound(s.noneRule);
+      const seconds = (Date.now() - roundStart) / 1000;
+      ctx.record({ type: 'round', strategy, round, ...out, seconds });
+      pos = { t: 0, e: 0, orders: null, roundSeconds: 0 };
+      save();
+      ctx.log(`round ${round}: abandoned ${summarizeAbandoned(out.abandoned)}; ${indicator.K} operation(s) left per edge`);
+      ctx.progress({
+        phase: 'search', done: samplesDone(P, indicator.K, s.T, 0, 0), total, round, checkpoint: true, unit: 'round',
+        label: `round ${round} done: ${indicator.K} operation(s) left per edge`,
+      });
     }
-    const out = indicator.endRound(s.noneRule);
-    const seconds = (Date.now() - roundStart) / 1000;
-    ctx.record({ type: 'round', strategy, round, ...out, seconds });
-    pos = { t: 0, e: 0, orders: null, roundSeconds: 0 };
-    save();
-    ctx.log(`round ${round}: abandoned ${summarizeAbandoned(out.abandoned)}; ${indicator.K} operation(s) left per edge`);
-    ctx.progress({
-      phase: 'search', done: samplesDone(P, indicator.K, s.T, 0, 0), total, round, checkpoint: true, unit: 'round',
-      label: `round ${round} done: ${indicator.K} operation(s) left per edge`,
-    });
+
+  } finally {
+    parentRunner?.close();
   }
 
   // edge strengths: the mean credit of each kept operation over the whole search; equal strengths

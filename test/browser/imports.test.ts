@@ -1,7 +1,7 @@
 /**
  * core/, ops/, binary/, nas/ and backends/ import no Node built-in, so they bundle for a web page: the
  * only exceptions are Node-only files that have a `.browser.ts` sibling the browser bundle uses instead
- * (examples/browser/build.mjs), the worker threads' own entries (nas/shard-worker.ts,
+ * (examples/browser/build.mjs), the worker threads' own entries (nas/shard-worker.ts, nas/parent-worker.ts,
  * backends/cpu/thread-worker.ts and its TypeScript loader, reached only from threads.ts) and
  * binary/runtime/node.ts (the `cpnas/runtime/node` loader).
  */
@@ -26,7 +26,7 @@ describe('browser-safe layers', () => {
       for (const file of sources(join(ROOT, folder))) {
         const rel = relative(ROOT, file);
         // Node entries by design: the worker thread's own file, the runtime's Node loader (cpnas/runtime/node)
-        const nodeEntries = [join('nas', 'shard-worker.ts'), join('binary', 'runtime', 'node.ts'), join('backends', 'cpu', 'thread-worker.ts'), join('backends', 'cpu', 'ts-loader.ts')];
+        const nodeEntries = [join('nas', 'shard-worker.ts'), join('nas', 'parent-worker.ts'), join('binary', 'runtime', 'node.ts'), join('backends', 'cpu', 'thread-worker.ts'), join('backends', 'cpu', 'ts-loader.ts')];
         if (rel.endsWith('.browser.ts') || nodeEntries.includes(rel)) continue;
         if (existsSync(file.replace(/\.ts$/, '.browser.ts'))) continue;
         const imports = [...readFileSync(file, 'utf8').matchAll(/^\s*import[^'"]*['"](node:[^'"]+)['"]/gm)].map((m) => m[1]);
