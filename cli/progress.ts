@@ -91,16 +91,14 @@ export class Progress {
     const t = this.now();
     // A new phase, or the same phase starting over (the Child after a resumed run), starts a new bar.
     if (ev.phase !== this.phase || (this.lastEvent !== null && ev.done < this.lastEvent.done)) {
-      // the plan's finished phase adds its work; a resumed phase counts from where it resumed
-      const prev = this.planned.find((p) => p.phase === this.phase);
-      if (prev && this.lastEvent) this.unitsDone += this.lastEvent.done * prev.unitsPerStep;
+      // the plan's finished phase adds its work (finishPhase); a resumed phase counts from where it resumed
+      this.finishPhase();
       if (this.planStart === null && this.planned.some((p) => p.phase === ev.phase)) this.planStart = t;
       const cur = this.planned.find((p) => p.phase === ev.phase);
       if (cur) {
         cur.steps = ev.total;
         this.unitsDone -= ev.done * cur.unitsPerStep; // steps done before a resume took no time here
       }
-      this.finishPhase();
       this.phase = ev.phase;
       this.phaseStart = t;
       this.startDone = ev.done;
@@ -142,6 +140,10 @@ export class Progress {
   }
 
   private finishPhase(): void {
+    // the work of the phase that ends counts toward the whole run's rate, also when the pipeline ends
+    // it early (finish(), to print the genotype between the search and the training)
+    const done = this.planned.find((p) => p.phase === this.phase);
+    if (done && this.lastEvent) this.unitsDone += this.lastEvent.done * done.unitsPerStep;
     this.endLine();
     this.phase = null;
     this.completed = false;

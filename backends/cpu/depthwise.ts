@@ -104,6 +104,8 @@ function correlate(
 /** The zero-padded copy of the plane being processed, and the tap offsets inside it. */
 let padded = new Float32Array(0);
 let paddedOffsets = new Int32Array(0);
+/** Per-column sums of one output row (float64, as the single sums of the other kernels). */
+let rowAcc = new Float64Array(0);
 
 /** `correlate` through a zero-padded copy of the plane: every tap of every cell lands inside it. */
 function correlatePadded(
@@ -121,6 +123,7 @@ function correlatePadded(
     for (let w = 0; w < wEnd; w++) buf[dst + w] = inp[src + w];
   }
   const k = taps, T = R * S;
+  if (rowAcc.length < Q) rowAcc = new Float64Array(Q);
   if (paddedOffsets.length < T) paddedOffsets = new Int32Array(T);
   const offs = paddedOffsets;
   for (let t = 0; t < T; t++) offs[t] = Math.floor(t / S) * dh * Wp + (t % S) * dw;
@@ -137,6 +140,19 @@ function correlatePadded(
           k20 * buf[b2 + c] + k21 * buf[b2 + c + dw] + k22 * buf[b2 + c + d2];
         out[o + q] = accumulate ? out[o + q] + acc : acc;
       }
+    } else if (R === 5 && S === 5) {
+      // 5x5 (sep_conv_5x5, dil_conv_5x5): one row of five taps at a time, in tap order
+      for (let q = 0; q < Q; q++) out[o + q] = accumulate ? out[o + q] : 0;
+      for (let r = 0; r < 5; r++) {
+        const t = 5 * r, k0 = k[t], k1 = k[t + 1], k2 = k[t + 2], k3 = k[t + 3], k4 = k[t + 4];
+        const b = b0 + r * dh * Wp, d2 = 2 * dw, d3 = 3 * dw, d4 = 4 * dw;
+        const acc = rowAcc;
+        for (let q = 0; q < Q; q++) {
+          const c = b + q * sw;
+          acc[q] = (r === 0 ? 0 : acc[q]) + k0 * buf[c] + k1 * buf[c + dw] + k2 * buf[c + d2] + k3 * buf[c + d3] + k4 * buf[c + d4];
+        }
+      }
+      for (let q = 0; q < Q; q++) out[o + q] += rowAcc[q];
     } else {
       for (let q = 0; q < Q; q++) {
         const c = b0 + q * sw;

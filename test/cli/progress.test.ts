@@ -91,4 +91,22 @@ describe('Progress', () => {
     p.update({ phase: 'child', done: 1, total: 10, label: '' });
     expect(out.text.split('\r').at(-1)).not.toContain('(run');
   });
+
+  it('keeps the search\'s work in the run\'s rate when the pipeline ends the phase early (the genotype is printed)', () => {
+    const out = new Sink(true, 200);
+    let t = 0;
+    const p = new Progress(out, { now: () => t, redrawMs: 0 });
+    p.plan([{ phase: 'search', unitsPerStep: 10 }, { phase: 'parent', unitsPerStep: 2, steps: 10 }, { phase: 'child', unitsPerStep: 2, steps: 10 }]);
+    p.update({ phase: 'search', done: 0, total: 4, label: '' });
+    t = 30_000;
+    p.update({ phase: 'search', done: 3, total: 4, label: '' });
+    p.finish(); // as pipeline.ts does before printing the genotype
+    p.log('genotype ...');
+    t = 40_000;
+    p.update({ phase: 'parent', done: 0, total: 10, label: '' });
+    t = 50_000;
+    p.update({ phase: 'parent', done: 5, total: 10, label: '' });
+    // 30 + 10 units in 50 s (0.8 per second); 10 + 20 units left: 37.5 s, not the 150 s of the Parent's units alone
+    expect(out.text.split('\r').at(-1)).toContain('(run 0:38)');
+  });
 });
