@@ -45,12 +45,12 @@ import { CpnasError, Random, defaultRandom, type Tensor } from '../../core/index
 import { crossEntropy } from '../../ops/loss.js';
 import { architectStep } from '../architect.js';
 import { int, jsonPart, modulePart, nums, obj, optimizerPart, record, rngPart, strs, type Parts } from '../state-parts.js';
-import { CELL_TYPES, allEdgeKeys, cellEdges, deriveGenotype, edgeKey } from '../genotype.js';
+import { CELL_TYPES, allEdgeKeys, cellEdges, edgeKey } from '../genotype.js';
 import { accuracyOf, batchesFor, countCorrect, firstSamples, makeOptimizer, optimizeStep, searchLr, shuffledBatches } from '../loop.js';
 import { architectureAt, drawOrders } from '../sampling.js';
 import type { SupernetChoice } from '../supernet.js';
 import type { CellType, EdgeKey, EdgeOpValues, SearchSettings } from '../types.js';
-import type { SearchContext, Strategy, StrategyResult } from './context.js';
+import { finishSearch, type Strategy, type StrategyResult } from './context.js';
 import { alphaTable } from './darts.js';
 import {
   archOptimizer, archPart, archTensors, edgeWeightTable, pcChoice, pcSupernet, type PcArchitecture,
@@ -291,9 +291,7 @@ export const bnasStrategy: Strategy = (ctx): StrategyResult => {
     for (const op of credits.remaining[edge]) if (op !== 'none' && (best === null || score[op] > score[best])) best = op;
     if (best) kept[edge] = { op: best, strength: mean[best] * edgeWeights[edge] };
   }
-  const genotype = deriveGenotype(kept, s.nodes);
-  const strength = Object.fromEntries(Object.entries(kept).map(([e, k]) => [e, k.strength]));
-  return { genotype, history: ctx.history, strength };
+  return finishSearch(ctx, kept);
 };
 
 /** One operation per edge (a sampled architecture) with the edge-normalization weights softmax(beta). */

@@ -5,7 +5,8 @@
  * (nas/state-parts.ts), saves them at the end of every unit of work (a sampled architecture, a round,
  * an epoch) and restores them on resume, each part checked as it is read back.
  */
-import { CpnasError } from '../../core/index.js';
+import { CpnasError, Random } from '../../core/index.js';
+import { deriveGenotype, formatTies } from '../genotype.js';
 import type { Budget, CostTable } from '../budget.js';
 import type { Parts } from '../state-parts.js';
 import type {
@@ -61,4 +62,31 @@ export type Strategy = (ctx: SearchContext) => StrategyResult;
 
 export function abortError(): CpnasError {
   return new CpnasError('search', 'aborted (the last checkpoint is kept: run again with resume to continue)');
+}
+
+/** An operation and its strength for every edge: what a search keeps at its end. */
+export type KeptOps = { [edge: EdgeKey]: { op: string; strength: number } };
+
+/**
+ * How every strategy ends: the genotype of its kept operations (every node's 2 strongest incoming
+ * edges). Equal strengths competing for a node's last place are a tie: drawn from a generator seeded
+ * by the search's seed (never decided by the node order), logged, and returned with the result.
+ */
+export function finishSearch(ctx: SearchContext, kept: KeptOps, extra: Pick<StrategyResult, 'scores'> = {}): StrategyResult {
+  const ties: GenotypeTie[] = [];
+  const genotype = deriveGenotype(kept, ctx.settings.nodes, { rng: new Random(ctx.settings.seed + 0x7135), ties });
+  for (const line of formatTies(ties)) ctx.log(`tie: ${line}`);
+  const strength = Object.fromEntries(Object.entries(kept).map(([e, k]) => [e, k.strength]));
+  return { genotype, history: ctx.history, strength, ties, ...extra };
+}
+
+/** The strongest operation other than `none` of every edge of a weight table (darts's softmax(alpha), dcp's). */
+export function strongestOps(table: EdgeOpValues, primitives: readonly string[]): KeptOps {
+  const kept: KeptOps = {};
+  for (const [edge, row] of Object.entries(table)) {
+    let best: string | null = null;
+    for (const op of primitives) if (op !== 'none' && (best === null || row[op] > row[best])) best = op;
+    if (best) kept[edge] = { op: best, strength: row[best] };
+  }
+  return kept;
 }

@@ -14,15 +14,15 @@
 import { CpnasError, Random, Tensor, defaultRandom } from '../../core/index.js';
 import { crossEntropy } from '../../ops/loss.js';
 import type { Optimizer } from '../../ops/optim/optimizer.js';
-import { allEdgeKeys, deriveGenotype, formatTies } from '../genotype.js';
+import { allEdgeKeys } from '../genotype.js';
 import { CpIndicator, cpCredit, type IndicatorState } from '../indicator.js';
 import { accuracyOf, batchesFor, firstSamples, makeOptimizer, optimizeStep, searchLr, shuffledBatches } from '../loop.js';
 import { ParentRunner, plainBatches } from '../parent-runner.js';
 import { architectureAt, drawOrders } from '../sampling.js';
 import { absentPart, int, jsonPart, modulePart, num, nums, obj, optimizerPart, record, rngPart, strs, type Parts } from '../state-parts.js';
 import { Supernet, type SupernetChoice } from '../supernet.js';
-import type { EdgeKey, GenotypeTie, StrategyName } from '../types.js';
-import type { SearchContext, Strategy, StrategyResult } from './context.js';
+import type { EdgeKey, StrategyName } from '../types.js';
+import { finishSearch, type SearchContext, type Strategy, type StrategyResult } from './context.js';
 
 interface Position {
   /** 0-based repetition and architecture index within the current round. */
@@ -169,12 +169,7 @@ export function indicatorSearch(ctx: SearchContext, strategy: StrategyName, with
 
   // edge strengths: the mean credit of each kept operation over the whole search; equal strengths
   // competing for a node's place are reported and drawn from a generator of their own (seeded)
-  const kept = indicator.kept();
-  const ties: GenotypeTie[] = [];
-  const genotype = deriveGenotype(kept, s.nodes, { rng: new Random(s.seed + 0x7135), ties });
-  for (const line of formatTies(ties)) ctx.log(`tie: ${line}`);
-  const strength = Object.fromEntries(Object.entries(kept).map(([e, k]) => [e, k.strength]));
-  return { genotype, history: ctx.history, strength, ties };
+  return finishSearch(ctx, indicator.kept());
 }
 
 /** The saved position, checked as it is read back. */

@@ -11,11 +11,11 @@ import { Adam } from '../../ops/optim/adam.js';
 import { softmax } from '../../ops/softmax.js';
 import { architectStep } from '../architect.js';
 import { arrayPart, int, jsonPart, modulePart, optimizerPart, rngPart, type Parts } from '../state-parts.js';
-import { cellEdges, deriveGenotype, edgeKey } from '../genotype.js';
+import { cellEdges, edgeKey } from '../genotype.js';
 import { accuracyOf, batchesFor, searchLr, countCorrect, firstSamples, makeOptimizer, optimizeStep, shuffledBatches } from '../loop.js';
 import { Supernet, mixedChoice } from '../supernet.js';
 import type { CellType, EdgeOpValues } from '../types.js';
-import type { Strategy } from './context.js';
+import { finishSearch, strongestOps, type Strategy } from './context.js';
 
 /** softmax(alpha) of both cell types as per-edge tables. */
 export function alphaTable(alphas: { normal: Tensor; reduce: Tensor }, primitives: readonly string[], nodes: number): EdgeOpValues {
@@ -117,14 +117,5 @@ export const dartsStrategy: Strategy = (ctx) => {
     });
   }
 
-  const table = alphaTable(alphas, s.primitives, s.nodes);
-  const kept: { [edge: string]: { op: string; strength: number } } = {};
-  for (const [edge, row] of Object.entries(table)) {
-    let best: string | null = null;
-    for (const op of s.primitives) if (op !== 'none' && (best === null || row[op] > row[best])) best = op;
-    if (best) kept[edge] = { op: best, strength: row[best] };
-  }
-  const genotype = deriveGenotype(kept, s.nodes);
-  const strength = Object.fromEntries(Object.entries(kept).map(([e, k]) => [e, k.strength]));
-  return { genotype, history: ctx.history, strength };
+  return finishSearch(ctx, strongestOps(alphaTable(alphas, s.primitives, s.nodes), s.primitives));
 };

@@ -43,7 +43,7 @@ import { softmax } from '../../ops/softmax.js';
 import { slice } from '../../ops/shape.js';
 import { DecoupledBacktrack, type DecoupledState } from '../decoupled.js';
 import { distillationLoss } from '../distill.js';
-import { cellEdges, deriveGenotype } from '../genotype.js';
+import { cellEdges } from '../genotype.js';
 import { accuracyOf, batchesFor, firstSamples, makeOptimizer, optimizeStep, shuffledBatches } from '../loop.js';
 import { WithBatchNorm } from '../mixed-op.js';
 import { PartialMixedOp } from '../partial-channel.js';
@@ -52,7 +52,7 @@ import { Supernet, mixedChoice } from '../supernet.js';
 import { arrayPart, int, jsonPart, modulePart, nums, obj, optimizerPart, rngPart, type Parts } from '../state-parts.js';
 import { tangentStep } from '../tangent.js';
 import type { CellType, EdgeOpValues } from '../types.js';
-import type { Strategy } from './context.js';
+import { finishSearch, strongestOps, type Strategy } from './context.js';
 import { alphaTable } from './darts.js';
 
 /** L_R of eq. 4.23: sum over binary convolutions of ||w - beta sign(w)||^2, beta sign(w) held constant. */
@@ -266,13 +266,5 @@ export const dcpStrategy: Strategy = (ctx) => {
   }
 
   const table: EdgeOpValues = alphaTable(alphas, s.primitives, s.nodes);
-  const kept: { [edge: string]: { op: string; strength: number } } = {};
-  for (const [edge, row] of Object.entries(table)) {
-    let best: string | null = null;
-    for (const op of s.primitives) if (op !== 'none' && (best === null || row[op] > row[best])) best = op;
-    if (best) kept[edge] = { op: best, strength: row[best] };
-  }
-  const genotype = deriveGenotype(kept, s.nodes);
-  const strength = Object.fromEntries(Object.entries(kept).map(([e, k]) => [e, k.strength]));
-  return { genotype, history: ctx.history, strength, scores: table };
+  return finishSearch(ctx, strongestOps(table, s.primitives), { scores: table });
 };

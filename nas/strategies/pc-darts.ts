@@ -22,12 +22,12 @@ import { Adam } from '../../ops/optim/adam.js';
 import { softmax } from '../../ops/softmax.js';
 import { architectStep } from '../architect.js';
 import { arrayPart, int, jsonPart, loadParts, modulePart, optimizerPart, rngPart, type Part, type Parts } from '../state-parts.js';
-import { CELL_TYPES, cellEdges, deriveGenotype, edgeKey } from '../genotype.js';
+import { CELL_TYPES, cellEdges, edgeKey } from '../genotype.js';
 import { accuracyOf, batchesFor, countCorrect, firstSamples, makeOptimizer, optimizeStep, searchLr, shuffledBatches } from '../loop.js';
 import { edgeNormalization } from '../partial-channel.js';
 import { Supernet, mixedChoice, type SupernetChoice } from '../supernet.js';
 import type { CellType, EdgeKey, EdgeOpValues, SearchSettings } from '../types.js';
-import type { SearchContext, Strategy, StrategyResult } from './context.js';
+import { finishSearch, type SearchContext, type Strategy, type StrategyResult } from './context.js';
 import { alphaTable } from './darts.js';
 
 /** alpha [E, K] and beta [E] of both cell types: the architecture of a partial-channel supernet. */
@@ -190,7 +190,5 @@ export const pcDartsStrategy: Strategy = (ctx): StrategyResult => {
   }
 
   const kept = pcKept(alphaTable(arch.alpha, s.primitives, s.nodes), edgeWeightTable(arch, s.nodes), s.primitives);
-  const genotype = deriveGenotype(kept, s.nodes);
-  const strength = Object.fromEntries(Object.entries(kept).map(([e, k]) => [e, k.strength]));
-  return { genotype, history: ctx.history, strength };
+  return finishSearch(ctx, kept);
 };

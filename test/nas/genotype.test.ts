@@ -116,3 +116,28 @@ describe('deriveGenotype', () => {
     expect(() => deriveGenotype(kept, 1)).toThrow(/node 2 of the normal cell has 1 incoming edge/);
   });
 });
+
+describe('finishSearch (how every strategy ends)', () => {
+  it('reports and logs a tie of the strongest-operation table (darts, pc-darts, bnas, dcp), drawn from the seed', async () => {
+    const { finishSearch, strongestOps } = await import('../../nas/strategies/context.js');
+    const { allEdgeKeys } = await import('../../nas/genotype.js');
+    const { defaultSearchSettings } = await import('../../nas/settings.js');
+    // every edge: none 0.25, max_pool_3x3 0.25, sep_conv_3x3 0.5, except node 3's inputs 0 and 1 (0.6, 0.55)
+    const table: Record<string, Record<string, number>> = {};
+    for (const e of allEdgeKeys(4)) {
+      const sep = e.endsWith(':0-3') ? 0.6 : e.endsWith(':1-3') ? 0.55 : 0.5;
+      table[e] = { none: 0.25, max_pool_3x3: 0.25, sep_conv_3x3: sep };
+    }
+    const kept = strongestOps(table, ['none', 'max_pool_3x3', 'sep_conv_3x3']);
+    expect(Object.values(kept).every((k) => k.op === 'sep_conv_3x3')).toBe(true);
+    const logged: string[] = [];
+    const settings = { ...defaultSearchSettings(), nodes: 4, seed: 3 };
+    const ctx = { settings, history: [], log: (l: string) => logged.push(l) } as unknown as Parameters<typeof finishSearch>[0];
+    const a = finishSearch(ctx, kept), b = finishSearch(ctx, kept);
+    expect(a.genotype).toEqual(b.genotype); // the draw is seeded
+    // nodes 4 and 5 of both cells have 4 and 5 equal inputs for 2 places: four ties, logged by each call
+    expect(a.ties!.map((t) => `${t.cell}:${t.node}`)).toEqual(['normal:4', 'normal:5', 'reduce:4', 'reduce:5']);
+    expect(logged.filter((l) => l.startsWith('tie: ')).length).toBe(8);
+    expect(a.strength[Object.keys(kept)[0]]).toBe(0.5);
+  });
+});
