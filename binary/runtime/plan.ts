@@ -8,20 +8,13 @@
  *
  * Imported by the runtime: nothing here may import training code (ops/, core's autograd).
  */
+import type { Conv2dGeometry } from '../../core/index.js';
 
 /** A buffer's per-image shape [C, H, W] (a [N, C] vector is [C, 1, 1]). */
 export type BufferShape = [number, number, number];
 
-/** Geometry of a convolution, per image (the batch size comes with the input). */
-export interface ConvGeom {
-  C: number; H: number; W: number;
-  K: number; R: number; S: number;
-  strideH: number; strideW: number;
-  padH: number; padW: number;
-  dilationH: number; dilationW: number;
-  groups: number;
-  P: number; Q: number;
-}
+/** Geometry of a convolution, per image: the backends' Conv2dGeometry without the batch size (it comes with the input). */
+export type ConvGeom = Omit<Conv2dGeometry, 'N'>;
 
 /** Float convolution with bias (the stem): y = conv(x, weight) + bias. */
 export interface FloatConvStep {
