@@ -11,6 +11,10 @@ import { matmulChunk } from './gemm.js';
 import { avgPool2dBackwardChunk, avgPool2dChunk, maxPool2dBackwardChunk, maxPool2dChunk } from './pool.js';
 import type { ChunkFn } from './threads.js';
 import { winogradChunk } from './winograd.js';
+import { xnorDepthwiseChunk } from './xnor-depthwise.js';
+import { xnorPointwiseChunk } from './xnor-pointwise.js';
+import { maxPool2dInferChunk } from './pool-infer.js';
+import { affineChunk, groupMeanChunk, sliceAddChunk } from './infer-ops.js';
 
 export const CHUNK_FUNCTIONS: Record<string, ChunkFn> = {
   matmul: matmulChunk,
@@ -28,4 +32,10 @@ export const CHUNK_FUNCTIONS: Record<string, ChunkFn> = {
   batchNormStats: batchNormStatsChunk,
   unary: unaryChunk,
   binary: binaryChunk,
+  xnorDepthwise: xnorDepthwiseChunk,
+  xnorPointwise: xnorPointwiseChunk,
+  maxPool2dInfer: maxPool2dInferChunk,
+  groupMean: groupMeanChunk,
+  sliceAdd: sliceAddChunk,
+  affine: affineChunk,
 };

@@ -1,44 +1,70 @@
 /**
  * Max pooling for inference (the engine of binary/runtime): the same values as pool.ts's maxPool2d,
- * without the argmax that only a backward pass reads. Rows whose window lies inside the plane take
- * an unrolled 3x3 loop; border cells test their taps. Padded cells are never picked.
+ * without the argmax that only a backward pass reads. Separable: the max over a window is the max
+ * over its rows of the max along each row, so a plane takes one pass along the rows (into a per-thread
+ * scratch of H x Q) and one down the columns, about 2k comparisons per output instead of k².
+ * Padded cells are never picked (the window is clipped to the plane; an empty one gives 0, as pool.ts).
+ * Large calls are cut into chunks of planes for the threads of threads.ts.
  */
 import type { Pool2dGeometry } from '../backend.js';
+import { chunkRange, chunksFor, parallel, type JobArray } from './threads.js';
+
+let rowMax = new Float32Array(0);
 
 export function maxPool2dInfer(x: Float32Array, y: Float32Array, g: Pool2dGeometry): void {
-  const { N, C, H, W, kH, kW, strideH: sh, strideW: sw, padH, padW, P, Q } = g;
-  const unrolled = kH === 3 && kW === 3;
-  for (let nc = 0; nc < N * C; nc++) {
+  const planes = g.N * g.C;
+  const params = [g.N, g.C, g.H, g.W, g.kH, g.kW, g.strideH, g.strideW, g.padH, g.padW, g.P, g.Q];
+  parallel('maxPool2dInfer', maxPool2dInferChunk, [{ a: x }, { a: y, inout: true }], params, chunksFor(planes * g.P * g.Q * (g.kH + g.kW), planes));
+}
+
+export function maxPool2dInferChunk(arrays: JobArray[], params: number[], chunk: number, nChunks: number): void {
+  const [N, C, H, W, kH, kW, sh, sw, padH, padW, P, Q] = params;
+  const x = arrays[0] as Float32Array, y = arrays[1] as Float32Array;
+  const [p0, p1] = chunkRange(N * C, chunk, nChunks);
+  if (rowMax.length < H * Q) rowMax = new Float32Array(H * Q);
+  const t = rowMax;
+  for (let nc = p0; nc < p1; nc++) {
     const base = nc * H * W, out = nc * P * Q;
-    for (let p = 0; p < P; p++) {
-      const h0 = p * sh - padH, hs = Math.max(h0, 0), he = Math.min(h0 + kH, H);
-      const rowInside = h0 >= 0 && h0 + kH <= H;
+    // along the rows: t[h, q] = max of x[h, ws..we)
+    for (let h = 0; h < H; h++) {
+      const row = base + h * W, to = h * Q;
       for (let q = 0; q < Q; q++) {
         const w0 = q * sw - padW;
-        if (unrolled && rowInside && w0 >= 0 && w0 + 3 <= W) {
-          const r0 = base + h0 * W + w0, r1 = r0 + W, r2 = r1 + W;
-          let m = x[r0];
-          let v = x[r0 + 1]; if (v > m) m = v;
-          v = x[r0 + 2]; if (v > m) m = v;
-          v = x[r1]; if (v > m) m = v;
-          v = x[r1 + 1]; if (v > m) m = v;
-          v = x[r1 + 2]; if (v > m) m = v;
-          v = x[r2]; if (v > m) m = v;
-          v = x[r2 + 1]; if (v > m) m = v;
-          v = x[r2 + 2]; if (v > m) m = v;
-          y[out + p * Q + q] = m;
+        if (kW === 3 && w0 >= 0 && w0 + 3 <= W) {
+          const i = row + w0;
+          t[to + q] = Math.max(x[i], x[i + 1], x[i + 2]);
           continue;
         }
-        const ws = Math.max(w0, 0), we = Math.min(w0 + kW, W);
-        let best = -Infinity, any = false;
-        for (let h = hs; h < he; h++) {
-          for (let w = ws; w < we; w++) {
-            const v = x[base + h * W + w];
-            if (v > best || !any) { best = v; any = true; }
-          }
-        }
-        y[out + p * Q + q] = any ? best : 0;
+        const ws = w0 > 0 ? w0 : 0, we = Math.min(w0 + kW, W);
+        let m = ws < we ? x[row + ws] : -Infinity;
+        for (let w = ws + 1; w < we; w++) { const v = x[row + w]; if (v > m) m = v; }
+        t[to + q] = m;
       }
     }
+    // down the columns
+    for (let p = 0; p < P; p++) {
+      const h0 = p * sh - padH, hs = h0 > 0 ? h0 : 0, he = Math.min(h0 + kH, H), o = out + p * Q;
+      if (hs >= he) { y.fill(0, o, o + Q); continue; }
+      if (he - hs === 3) {
+        const t0 = hs * Q, t1 = t0 + Q, t2 = t1 + Q;
+        for (let q = 0; q < Q; q++) {
+          y[o + q] = Math.max(t[t0 + q], t[t1 + q], t[t2 + q]);
+        }
+      } else {
+        for (let q = 0; q < Q; q++) {
+          let m = t[hs * Q + q];
+          for (let h = hs + 1; h < he; h++) { const v = t[h * Q + q]; if (v > m) m = v; }
+          y[o + q] = m;
+        }
+      }
+      // a window wholly in the padding has no cell to pick: 0, as pool.ts
+      if (padW >= kW) for (let q = 0; q < Q; q++) if (emptyColumns(q, sw, padW, kW, W)) y[o + q] = 0;
+    }
   }
+}
+
+/** Whether output column q's window lies wholly in the padding (no cell to pick). */
+function emptyColumns(q: number, sw: number, padW: number, kW: number, W: number): boolean {
+  const w0 = q * sw - padW;
+  return Math.max(w0, 0) >= Math.min(w0 + kW, W);
 }

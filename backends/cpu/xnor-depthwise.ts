@@ -18,7 +18,8 @@
  * fall in the padding are skipped. Up to 31 taps (5x5), padding and dilated reach up to 32 columns.
  */
 import type { Conv2dGeometry } from '../backend.js';
-import type { PackedEpilogue } from './xnor-epilogue.js';
+import { epilogueArgs, epilogueOf, epilogueParams, type PackedEpilogue } from './xnor-epilogue.js';
+import { chunkRange, chunksFor, parallel, type JobArg, type JobArray } from './threads.js';
 
 /** SPREAD[v]: bit i of byte v moved to bit 4i (eight nibbles). */
 const SPREAD = (() => {
@@ -53,62 +54,50 @@ export function xnorDepthwiseApplies(g: Conv2dGeometry): boolean {
  * y (through the epilogue) = the depthwise convolution of sign(x) with the weight signs of the
  * packed stream `signs` (bitpack.ts layout: filter k's R*S bits from bit k*R*S); alpha is in e.A.
  * `xBits` (instead of x): the input's signs already packed, in the plane layout of xnor-epilogue.ts.
- * With `e.bits` the output is sign bits by threshold, in the same layout.
+ * With `e.bits` the output is sign bits by threshold, in the same layout. Large calls are cut into
+ * chunks of channels for the threads of threads.ts (channels are independent: same values).
  */
 export function xnorDepthwiseForward(x: Float32Array, signs: Uint32Array, y: Float32Array, g: Conv2dGeometry, e: PackedEpilogue, xBits: Int32Array | null = null): void {
-  const { N, C, H, W, R, S, strideH: sh, strideW: sw, padH: ph, padW: pw, dilationH: dh, dilationW: dw, P, Q } = g;
+  const work = g.N * g.C * g.P * g.Q * 4; // the bit-sliced taps cost little; the pack and epilogue per output do
+  const nChunks = chunksFor(work, g.C);
+  const args: JobArg[] = [
+    { a: x }, { a: new Int32Array(signs.buffer, signs.byteOffset, signs.length) }, { a: y, inout: true }, { a: xBits ?? NO_BITS },
+    ...epilogueArgs(e),
+  ];
+  const params = [g.N, g.C, g.H, g.W, g.R, g.S, g.strideH, g.strideW, g.padH, g.padW, g.dilationH, g.dilationW, g.P, g.Q, xBits ? 1 : 0, ...epilogueParams(e)];
+  parallel('xnorDepthwise', xnorDepthwiseChunk, args, params, nChunks);
+}
+
+const NO_BITS = new Int32Array(0);
+
+/** Chunk `chunk` of `nChunks` of a depthwise call: a range of channels. */
+export function xnorDepthwiseChunk(arrays: JobArray[], params: number[], chunk: number, nChunks: number): void {
+  const [N, C, H, W, R, S, strideH, strideW, padH, padW, dilationH, dilationW, P, Q, hasBits] = params;
+  const g: Conv2dGeometry = { N, C, H, W, K: C, R, S, strideH, strideW, padH, padW, dilationH, dilationW, groups: C, P, Q };
+  const [c0, c1] = chunkRange(C, chunk, nChunks);
+  const signs = arrays[1] as Int32Array;
+  depthwiseChannels(arrays[0] as Float32Array, new Uint32Array(signs.buffer, signs.byteOffset, signs.length), arrays[2] as Float32Array, g,
+    epilogueOf(arrays, 4, params, 15), hasBits ? (arrays[3] as Int32Array) : null, c0, c1);
+}
+
+/** The geometry the per-thread tables were last built for (they depend on nothing else). */
+let builtFor = '';
+
+function depthwiseChannels(x: Float32Array, signs: Uint32Array, y: Float32Array, g: Conv2dGeometry, e: PackedEpilogue, xBits: Int32Array | null, c0: number, c1: number): void {
+  const { N, C, H, W, R, S, strideH: sh, strideW: sw, padH: ph, padW: pw, dilationH: dh, P, Q } = g;
   const RS = R * S, PQ = P * Q, HW = H * W;
   const perPhase = Math.ceil(W / sw);
-  const rowWords = ((64 + Math.max(perPhase, Q) + Math.ceil(((S - 1) * dw) / sw) + 31) >>> 5) + 2;
+  const rowWords = ((64 + Math.max(perPhase, Q) + Math.ceil(((S - 1) * g.dilationW) / sw) + 31) >>> 5) + 2;
   const chunks = (Q + 31) >>> 5;
   if (rows.length < H * sw * rowWords) rows = new Int32Array(H * sw * rowWords);
-  if (validRows.length < sw * rowWords) validRows = new Int32Array(sw * rowWords);
-  if (validWin.length < S * chunks) {
-    validWin = new Int32Array(S * chunks);
-    winWord = new Int32Array(S * chunks);
-    winShift = new Int32Array(S * chunks);
-  }
-  if (baseCount.length < PQ) {
-    baseCount = new Int32Array(PQ);
-    baseRow = new Int32Array(PQ);
-  }
-  if (tapMask.length < RS) tapMask = new Int32Array(RS);
-  if (tapPhase.length < S) { tapPhase = new Int32Array(S); tapBit = new Int32Array(S); }
-
-  // geometry only: per column tap s, its phase and bit offset; valid masks; valid taps per output
-  validRows.fill(0, 0, sw * rowWords);
-  for (let c = 0; c < W; c++) {
-    const f = c % sw, i = (c - f) / sw + 32;
-    validRows[f * rowWords + (i >>> 5)] |= 1 << (i & 31);
-  }
-  for (let s = 0; s < S; s++) {
-    const ee = s * dw - pw, f = ((ee % sw) + sw) % sw;
-    tapPhase[s] = f;
-    tapBit[s] = 32 + (ee - f) / sw;
-    for (let ci = 0; ci < chunks; ci++) {
-      const bit = tapBit[s] + 32 * ci;
-      validWin[s * chunks + ci] = readWindow(validRows, f * rowWords, bit);
-      winWord[s * chunks + ci] = f * rowWords + (bit >>> 5);
-      winShift[s * chunks + ci] = bit & 31;
-    }
-  }
-  for (let p = 0; p < P; p++) for (let q = 0; q < Q; q++) {
-    let n = 0;
-    for (let r = 0; r < R; r++) {
-      const h = p * sh - ph + r * dh;
-      if (h < 0 || h >= H) continue;
-      for (let s = 0; s < S; s++) {
-        const c = q * sw - pw + s * dw;
-        if (c >= 0 && c < W) n++;
-      }
-    }
-    baseCount[p * Q + q] = n;
-    baseRow[p * Q + q] = 32 * n;
+  const key = `${H},${W},${R},${S},${sh},${sw},${ph},${pw},${dh},${g.dilationW}`;
+  if (key !== builtFor) {
+    buildGeometry(g, rowWords, chunks);
+    builtFor = key;
   }
 
   const { A, B, res, resScale } = e, ob = e.bits, RWo = chunks, RWi = (W + 31) >>> 5;
-  if (ob) ob.out.fill(0, 0, N * C * P * RWo);
-  for (let c = 0; c < C; c++) {
+  for (let c = c0; c < c1; c++) {
     // per channel: the taps' weight signs and the output table
     for (let t = 0, bit = c * RS; t < RS; t++, bit++) tapMask[t] = -((signs[bit >>> 5] >>> (bit & 31)) & 1);
     const a = A[c], b = B[c], r2 = resScale ? resScale[c] : 1, td = ob ? ob.dir[c] : 0, tv = ob ? ob.val[c] : 0;
@@ -211,6 +200,56 @@ export function xnorDepthwiseForward(x: Float32Array, signs: Uint32Array, y: Flo
  * s * chunks + ci) XOR the tap's weight sign, AND the window's valid mask. The shift is branch-free:
  * (next << 1) << (31 - off) is zero when off is 0.
  */
+/** Per-thread tables of a geometry: valid masks, window words and shifts per column tap, valid taps per output. */
+function buildGeometry(g: Conv2dGeometry, rowWords: number, chunks: number): void {
+  const { H, W, R, S, strideH: sh, strideW: sw, padH: ph, padW: pw, dilationH: dh, dilationW: dw, P, Q } = g;
+  const RS = R * S, PQ = P * Q;
+  if (validRows.length < sw * rowWords) validRows = new Int32Array(sw * rowWords);
+  if (validWin.length < S * chunks) {
+    validWin = new Int32Array(S * chunks);
+    winWord = new Int32Array(S * chunks);
+    winShift = new Int32Array(S * chunks);
+  }
+  if (baseCount.length < PQ) {
+    baseCount = new Int32Array(PQ);
+    baseRow = new Int32Array(PQ);
+  }
+  if (tapMask.length < RS) tapMask = new Int32Array(RS);
+  if (tapPhase.length < S) { tapPhase = new Int32Array(S); tapBit = new Int32Array(S); }
+
+  // geometry only: per column tap s, its phase and bit offset; valid masks; valid taps per output
+  validRows.fill(0, 0, sw * rowWords);
+  for (let c = 0; c < W; c++) {
+    const f = c % sw, i = (c - f) / sw + 32;
+    validRows[f * rowWords + (i >>> 5)] |= 1 << (i & 31);
+  }
+  for (let s = 0; s < S; s++) {
+    const ee = s * dw - pw, f = ((ee % sw) + sw) % sw;
+    tapPhase[s] = f;
+    tapBit[s] = 32 + (ee - f) / sw;
+    for (let ci = 0; ci < chunks; ci++) {
+      const bit = tapBit[s] + 32 * ci;
+      validWin[s * chunks + ci] = readWindow(validRows, f * rowWords, bit);
+      winWord[s * chunks + ci] = f * rowWords + (bit >>> 5);
+      winShift[s * chunks + ci] = bit & 31;
+    }
+  }
+  for (let p = 0; p < P; p++) for (let q = 0; q < Q; q++) {
+    let n = 0;
+    for (let r = 0; r < R; r++) {
+      const h = p * sh - ph + r * dh;
+      if (h < 0 || h >= H) continue;
+      for (let s = 0; s < S; s++) {
+        const c = q * sw - pw + s * dw;
+        if (c >= 0 && c < W) n++;
+      }
+    }
+    baseCount[p * Q + q] = n;
+    baseRow[p * Q + q] = 32 * n;
+  }
+
+}
+
 function tapWord(rb: number, wi: number, t: number): number {
   const i = rb + winWord[wi], off = winShift[wi];
   const v = (rows[i] >>> off) | ((rows[i + 1] << 1) << (31 - off));

@@ -9,6 +9,7 @@
  * unit (R = 1, or the BN scale where BN follows the sum). The output and the shortcut may be channel
  * slices of larger buffers (a cell's concatenation is written in place).
  */
+import type { JobArg, JobArray } from './threads.js';
 export interface PackedEpilogue {
   A: Float32Array;
   B: Float32Array;
@@ -108,4 +109,33 @@ export function applyEpilogue(raw: Float32Array, y: Float32Array, N: number, K: 
       }
     }
   }
+}
+
+// ---- an epilogue as a thread job's arguments (threads.ts carries typed arrays and integers only) ----
+
+const NONE = new Float32Array(0);
+
+/** The epilogue's arrays as job arguments (absent ones as empty arrays), in the order `epilogueOf` reads. */
+export function epilogueArgs(e: PackedEpilogue): JobArg[] {
+  const b = e.bits;
+  return [
+    { a: e.A }, { a: e.B }, { a: e.res ?? NONE }, { a: e.resScale ?? NONE },
+    // chunks write disjoint channel ranges of buffers that may be larger (concatenations): read-write
+    { a: b ? b.out : NONE, inout: true }, { a: b ? b.dir : NONE }, { a: b ? b.val : NONE },
+  ];
+}
+
+/** The epilogue's integers: channel layout and which parts are present. */
+export function epilogueParams(e: PackedEpilogue): number[] {
+  return [e.resChannels, e.resC0, e.yChannels, e.yC0, e.res ? 1 : 0, e.resScale ? 1 : 0, e.bits ? 1 : 0];
+}
+
+/** Rebuilds the epilogue of a job from `epilogueArgs` (arrays from index a0) and `epilogueParams` (from p0). */
+export function epilogueOf(arrays: JobArray[], a0: number, params: number[], p0: number): PackedEpilogue {
+  const [resChannels, resC0, yChannels, yC0, hasRes, hasScale, hasBits] = params.slice(p0, p0 + 7);
+  const f = (i: number): Float32Array => arrays[a0 + i] as Float32Array;
+  return {
+    A: f(0), B: f(1), res: hasRes ? f(2) : null, resScale: hasScale ? f(3) : null, resChannels, resC0, yChannels, yC0,
+    bits: hasBits ? { out: arrays[a0 + 4] as Int32Array, dir: f(5), val: f(6) } : null,
+  };
 }

@@ -14,7 +14,8 @@
  * blocks of 64: the counts of a block are gathered first, then written filter by filter, so y is
  * written sequentially.
  */
-import type { PackedEpilogue } from './xnor-epilogue.js';
+import { epilogueArgs, epilogueOf, epilogueParams, type PackedEpilogue } from './xnor-epilogue.js';
+import { chunkRange, chunksFor, parallel, type JobArg, type JobArray } from './threads.js';
 
 /** The tables of one layer's weights (built once, kept with the plan). */
 export interface PointwiseTables {
@@ -33,7 +34,9 @@ export function xnorPointwiseApplies(C: number): boolean {
 /** Builds the tables from the packed weight stream (bitpack.ts: filter k's C bits from bit k*C). */
 export function pointwiseTables(signs: Uint32Array, C: number, K: number): PointwiseTables {
   const rowBytes = (C + 7) >>> 3, KQ = (K + 3) >>> 2;
-  const tab = new Int32Array(rowBytes * 256 * KQ);
+  // shared memory where there is any, so that the kernel's threads read the tables without a copy
+  const n = rowBytes * 256 * KQ;
+  const tab = typeof SharedArrayBuffer !== 'undefined' ? new Int32Array(new SharedArrayBuffer(4 * n)) : new Int32Array(n);
   for (let k = 0; k < K; k++) {
     for (let j = 0; j < rowBytes; j++) {
       const nb = Math.min(8, C - 8 * j);
@@ -59,18 +62,43 @@ const BLOCK = 64;
 let xbytes = new Uint8Array(0);
 let counts = new Int32Array(0);
 let lut = new Float64Array(0);
+const NO_BITS = new Int32Array(0);
 
 /**
  * y (through the epilogue) = the 1x1 convolution of sign(x[N, C, H, W]) with the tabulated weight
  * signs. `xBits` (instead of x): the input's signs already packed in the plane layout of
- * xnor-epilogue.ts; with `e.bits` the output is sign bits by threshold in that layout.
+ * xnor-epilogue.ts; with `e.bits` the output is sign bits by threshold in that layout. Large calls are
+ * cut into chunks of pixel blocks (whole images when the output is bits: a word of bits may span two
+ * blocks) for the threads of threads.ts.
  */
 export function xnorPointwiseForward(
   x: Float32Array, t: PointwiseTables, y: Float32Array, N: number, H: number, W: number, e: PackedEpilogue, xBits: Int32Array | null = null,
 ): void {
+  const units = e.bits ? N : N * Math.ceil((H * W) / BLOCK);
+  const nChunks = chunksFor(N * H * W * (t.K + t.rowBytes * t.KQ), units);
+  const args: JobArg[] = [{ a: x }, { a: t.tab }, { a: y, inout: true }, { a: xBits ?? NO_BITS }, ...epilogueArgs(e)];
+  parallel('xnorPointwise', xnorPointwiseChunk, args, [t.C, t.K, N, H, W, xBits ? 1 : 0, ...epilogueParams(e)], nChunks);
+}
+
+/** Chunk `chunk` of `nChunks` of a pointwise call: a range of (image, pixel block) units. */
+export function xnorPointwiseChunk(arrays: JobArray[], params: number[], chunk: number, nChunks: number): void {
+  const [C, K, N, H, W, hasBits] = params;
+  const rowBytes = (C + 7) >>> 3, KQ = (K + 3) >>> 2;
+  const t: PointwiseTables = { C, K, rowBytes, KQ, tab: arrays[1] as Int32Array };
+  const e = epilogueOf(arrays, 4, params, 6);
+  const blocks = e.bits ? 1 : Math.ceil((H * W) / BLOCK);
+  const [u0, u1] = chunkRange(N * blocks, chunk, nChunks);
+  pointwiseUnits(arrays[0] as Float32Array, t, arrays[2] as Float32Array, H, W, e, hasBits ? (arrays[3] as Int32Array) : null, blocks, u0, u1);
+}
+
+/** Units u0..u1 of (image n, block b) = u = n * blocks + b; one block per image when the output is bits. */
+function pointwiseUnits(
+  x: Float32Array, t: PointwiseTables, y: Float32Array, H: number, W: number, e: PackedEpilogue, xBits: Int32Array | null,
+  blocks: number, u0: number, u1: number,
+): void {
   const { C, K, rowBytes, KQ, tab } = t, HW = H * W, RW = (W + 31) >>> 5, ob = e.bits;
-  if (ob) ob.out.fill(0, 0, N * K * H * RW);
-  if (xbytes.length < HW * rowBytes) xbytes = new Uint8Array(HW * rowBytes);
+  const span = ob ? HW : BLOCK;
+  if (xbytes.length < span * rowBytes) xbytes = new Uint8Array(span * rowBytes);
   if (counts.length < BLOCK * KQ) counts = new Int32Array(BLOCK * KQ);
   const { A, B, res, resScale } = e;
   // the output of every mismatch count m of filter k: lut[k * (C + 1) + m] = A[k] * (C - 2m) + B[k]
@@ -78,11 +106,13 @@ export function xnorPointwiseForward(
     if (lut.length < K * (C + 1)) lut = new Float64Array(K * (C + 1));
     for (let k = 0; k < K; k++) for (let m = 0; m <= C; m++) lut[k * (C + 1) + m] = A[k] * (C - 2 * m) + B[k];
   }
-  for (let n = 0; n < N; n++) {
-    if (xBits) unpackPixelBits(xBits, n * C * H * RW, C, H, W, rowBytes);
-    else packPixels(x, n * C * HW, C, HW, rowBytes);
-    for (let i0 = 0; i0 < HW; i0 += BLOCK) {
-      const bn = Math.min(BLOCK, HW - i0);
+  for (let u = u0; u < u1; u++) {
+    const n = Math.floor(u / blocks), p0 = (u - n * blocks) * span, pn = Math.min(span, HW - p0);
+    if (xBits) unpackPixelBits(xBits, n * C * H * RW, C, H, W, rowBytes, p0, pn);
+    else packPixels(x, n * C * HW, C, HW, rowBytes, p0, pn);
+    if (ob) ob.out.fill(0, n * K * H * RW, (n + 1) * K * H * RW);
+    for (let i0 = 0; i0 < pn; i0 += BLOCK) {
+      const bn = Math.min(BLOCK, pn - i0);
       counts.fill(0, 0, bn * KQ);
       for (let ii = 0; ii < bn; ii++) {
         const xb = (i0 + ii) * rowBytes, co = ii * KQ;
@@ -91,10 +121,11 @@ export function xnorPointwiseForward(
           for (let kq = 0; kq < KQ; kq++) counts[co + kq] += tab[to + kq];
         }
       }
+      const pix = p0 + i0;
       if (ob) { // sign bits of the next layer: dir * dot < val
         for (let k = 0; k < K; k++) {
           const d = ob.dir[k], v = ob.val[k], lane = 8 * (k & 3), kq = k >>> 2, plane = (n * K + k) * H;
-          for (let ii = 0, h = ((i0 / W) | 0), w = i0 - h * W; ii < bn; ii++) {
+          for (let ii = 0, h = ((pix / W) | 0), w = pix - h * W; ii < bn; ii++) {
             const m = (counts[ii * KQ + kq] >>> lane) & 255;
             if (d * (C - 2 * m) < v) ob.out[(plane + h) * RW + (w >>> 5)] |= 1 << (w & 31);
             if (++w === W) { w = 0; h++; }
@@ -104,9 +135,9 @@ export function xnorPointwiseForward(
       }
       for (let k = 0; k < K; k++) {
         const lane = 8 * (k & 3), kq = k >>> 2, lo = k * (C + 1);
-        const yo = (n * e.yChannels + e.yC0 + k) * HW + i0;
+        const yo = (n * e.yChannels + e.yC0 + k) * HW + pix;
         if (res) {
-          const r = resScale ? resScale[k] : 1, ro = (n * e.resChannels + e.resC0 + k) * HW + i0;
+          const r = resScale ? resScale[k] : 1, ro = (n * e.resChannels + e.resC0 + k) * HW + pix;
           for (let ii = 0, ci = kq; ii < bn; ii++, ci += KQ) y[yo + ii] = lut[lo + ((counts[ci] >>> lane) & 255)] + r * res[ro + ii];
         } else {
           for (let ii = 0, ci = kq; ii < bn; ii++, ci += KQ) y[yo + ii] = lut[lo + ((counts[ci] >>> lane) & 255)];
@@ -116,27 +147,24 @@ export function xnorPointwiseForward(
   }
 }
 
-/** `packPixels` from planes of sign bits ([C][H][RW] words of one image from `off`). */
-function unpackPixelBits(bits: Int32Array, off: number, C: number, H: number, W: number, rowBytes: number): void {
+/** `packPixels` from planes of sign bits ([C][H][RW] words of one image from `off`), pixels p0..p0+pn. */
+function unpackPixelBits(bits: Int32Array, off: number, C: number, H: number, W: number, rowBytes: number, p0: number, pn: number): void {
   const RW = (W + 31) >>> 5;
-  xbytes.fill(0, 0, H * W * rowBytes);
+  xbytes.fill(0, 0, pn * rowBytes);
   for (let c = 0; c < C; c++) {
-    const j = c >>> 3, sh = c & 7;
-    for (let h = 0; h < H; h++) {
-      for (let wj = 0; wj < RW; wj++) {
-        const v = bits[off + (c * H + h) * RW + wj];
-        if (v === 0) continue;
-        for (let b = 0, w = wj * 32; b < 32 && w < W; b++, w++) xbytes[(h * W + w) * rowBytes + j] |= ((v >>> b) & 1) << sh;
-      }
+    const j = c >>> 3, sh = c & 7, plane = off + c * H * RW;
+    for (let i = 0, h = (p0 / W) | 0, w = p0 - h * W; i < pn; i++) {
+      xbytes[i * rowBytes + j] |= ((bits[plane + h * RW + (w >>> 5)] >>> (w & 31)) & 1) << sh;
+      if (++w === W) { w = 0; h++; }
     }
   }
 }
 
-/** Sign bits of one image's pixels, channel-minor: byte j of pixel i holds channels 8j..8j+7. */
-function packPixels(x: Float32Array, off: number, C: number, HW: number, rowBytes: number): void {
+/** Sign bits of one image's pixels p0..p0+pn, channel-minor: byte j of pixel i holds channels 8j..8j+7. */
+function packPixels(x: Float32Array, off: number, C: number, HW: number, rowBytes: number, p0: number, pn: number): void {
   for (let j = 0; j < rowBytes; j++) {
-    const c0 = 8 * j, nb = Math.min(8, C - c0), src = off + c0 * HW;
-    for (let i = 0; i < HW; i++) {
+    const c0 = 8 * j, nb = Math.min(8, C - c0), src = off + c0 * HW + p0;
+    for (let i = 0; i < pn; i++) {
       let v = 0;
       for (let cc = 0, s = src + i; cc < nb; cc++, s += HW) v |= Number(!(x[s] >= 0)) << cc;
       xbytes[i * rowBytes + j] = v;

@@ -6,11 +6,19 @@
  *
  * Buffers are allocated per batch size from their live ranges: a buffer's memory goes back to a pool
  * after its last reader, so a network's activations take a few buffers' worth, not one per node.
+ *
+ * Two cores: the heavy steps (the 1-bit convolutions, pooling, the shortcut means and sums, the
+ * stem) are kernels of backends/cpu that cut a large call into chunks of channels, planes or pixel
+ * blocks for the threads of threads.ts (`--threads` / CPNAS_THREADS), so the buffers live in shared
+ * memory when more than one thread is on. Every chunk computes its outputs as one thread would: the
+ * logits are the same bits for any thread count.
  */
 import type { Conv2dGeometry, Pool2dGeometry, XnorConv2dGeometry } from '../../backends/backend.js';
 import { conv2d } from '../../backends/cpu/conv.js';
 import { avgPool2d } from '../../backends/cpu/pool.js';
+import { affine, groupMean, sliceAdd } from '../../backends/cpu/infer-ops.js';
 import { maxPool2dInfer } from '../../backends/cpu/pool-infer.js';
+import { getThreads } from '../../backends/cpu/threads.js';
 import { xnorConv2d } from '../../backends/cpu/xnor.js';
 import { xnorDepthwiseApplies, xnorDepthwiseForward } from '../../backends/cpu/xnor-depthwise.js';
 import { applyEpilogue, packPlanesByThreshold, unpackPlanes, type PackedEpilogue } from '../../backends/cpu/xnor-epilogue.js';
@@ -46,6 +54,7 @@ export class PlanRunner {
   /** Buffers of sign bits ([N][C][H][ceil(W/32)] words, viewed as int32). */
   private readonly packed: Set<number>;
   private batch = -1;
+  private shared = false;
   private arrays: Float32Array[] = [];
   private bits: Int32Array[] = [];
   private scratch = new Float32Array(0);
@@ -92,7 +101,10 @@ export class PlanRunner {
 
   /** Assigns every buffer an array from a pool, reusing those whose buffer is dead. */
   private allocate(N: number): void {
-    if (this.batch === N) return;
+    // shared memory when the kernels may split a step over threads (else every step would copy)
+    const shared = getThreads() > 1 && typeof SharedArrayBuffer !== 'undefined';
+    if (this.batch === N && this.shared === shared) return;
+    this.shared = shared;
     const nb = this.plan.buffers.length, free = new Map<number, Float32Array[]>();
     const arrays: Float32Array[] = new Array(nb);
     const byBirth: number[][] = this.plan.steps.map(() => []), byDeath: number[][] = this.plan.steps.map(() => []);
@@ -104,7 +116,7 @@ export class PlanRunner {
     for (let i = 0; i < this.plan.steps.length; i++) {
       for (const b of byBirth[i]) {
         const n = this.size(b, N), list = free.get(n);
-        arrays[b] = list && list.length > 0 ? list.pop()! : new Float32Array(n);
+        arrays[b] = list && list.length > 0 ? list.pop()! : shared ? new Float32Array(new SharedArrayBuffer(4 * n)) : new Float32Array(n);
       }
       for (const b of byDeath[i]) {
         const n = this.size(b, N);
@@ -133,13 +145,8 @@ export class PlanRunner {
       }
       case 'bconv': return this.binaryConv(s, this.prepared[i]!, N);
       case 'affine': {
-        const [C, H, W] = shapes[s.x], HW = H * W, x = a[s.x], y = a[s.y];
-        for (let n = 0; n < N; n++) for (let c = 0; c < C; c++) {
-          const o = (n * C + c) * HW, sc = s.scale[c], sh = s.shift[c];
-          if (s.relu) for (let j = o; j < o + HW; j++) { const v = x[j] * sc + sh; y[j] = v > 0 ? v : 0; }
-          else for (let j = o; j < o + HW; j++) y[j] = x[j] * sc + sh;
-        }
-        return;
+        const [C, H, W] = shapes[s.x];
+        return affine(a[s.x], a[s.y], s.scale, s.shift, N, C, H * W, s.relu);
       }
       case 'relu': {
         const x = a[s.x], y = a[s.y], n = this.size(s.x, N);
@@ -152,24 +159,12 @@ export class PlanRunner {
         return s.op === 'avgpool' ? avgPool2d(a[s.x], a[s.y], g) : maxPool2dInfer(a[s.x], a[s.y], g);
       }
       case 'groupmean': {
-        const [Cin, H, W] = shapes[s.x], C = Cin / s.groups, HW = H * W, x = a[s.x], y = a[s.y], inv = 1 / s.groups;
-        for (let n = 0; n < N; n++) for (let c = 0; c < C; c++) {
-          const o = (n * C + c) * HW;
-          for (let j = 0; j < HW; j++) {
-            let sum = 0;
-            for (let g = 0; g < s.groups; g++) sum += x[(n * Cin + g * C + c) * HW + j];
-            y[o + j] = sum * inv;
-          }
-        }
-        return;
+        const [Cin, H, W] = shapes[s.x];
+        return groupMean(a[s.x], a[s.y], N, Cin / s.groups, H * W, s.groups);
       }
       case 'add': {
-        const [C, H, W] = shapes[s.a], CHW = C * H * W, Ct = shapes[s.y][0], xa = a[s.a], xb = a[s.b], y = a[s.y];
-        for (let n = 0; n < N; n++) {
-          const src = n * CHW, dst = (n * Ct + s.yC0) * H * W;
-          for (let j = 0; j < CHW; j++) y[dst + j] = xa[src + j] + xb[src + j];
-        }
-        return;
+        const [C, H, W] = shapes[s.a];
+        return sliceAdd(a[s.a], a[s.b], a[s.y], N, C, H * W, shapes[s.y][0], s.yC0);
       }
       case 'copy': {
         const [C, H, W] = shapes[s.x], CHW = C * H * W, Ct = shapes[s.y][0], x = a[s.x], y = a[s.y];

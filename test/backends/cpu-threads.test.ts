@@ -16,6 +16,15 @@ import { matmul } from '../../backends/cpu/gemm.js';
 import { avgPool2d, avgPool2dBackward, maxPool2d, maxPool2dBackward } from '../../backends/cpu/pool.js';
 import { allocFloat32, getThreads, setThreads, shutdownThreads, threadInfo, threadSettings, waitForThreads } from '../../backends/cpu/threads.js';
 import { Random } from '../../core/index.js';
+import { packWeightSigns } from '../../backends/cpu/bitpack.js';
+import { affine, groupMean, sliceAdd } from '../../backends/cpu/infer-ops.js';
+import { maxPool2dInfer } from '../../backends/cpu/pool-infer.js';
+import { xnorDepthwiseForward } from '../../backends/cpu/xnor-depthwise.js';
+import { signThreshold, type PackedEpilogue } from '../../backends/cpu/xnor-epilogue.js';
+import { pointwiseTables, xnorPointwiseForward } from '../../backends/cpu/xnor-pointwise.js';
+import { PlanRunner } from '../../binary/runtime/execute.js';
+import { compileChild } from '../../nas/compile.js';
+import { randomChild } from '../binary/random-child.js';
 
 const initial = getThreads();
 const initialMinWork = threadSettings.minWork, initialBackoff = threadSettings.backoffCalls;
@@ -157,6 +166,87 @@ describe('cpu kernels: 1 thread and 2 threads give identical bits', () => {
       for (let i = 0; i < r1.length; i++) expect(firstDifference(r2[i], r1[i]), `output ${i}`).toBe(-1);
     }), { numRuns: 15, seed: 14 });
     expect(threadInfo().workerChunks).toBeGreaterThan(before);
+  });
+});
+
+describe('the inference engine on 1 and 2 threads gives identical bits', () => {
+  /** An epilogue over a slice of larger buffers, with a scaled shortcut, or with sign bits out. */
+  function epilogue(K: number, N: number, PQ: number, seed: number, bits: boolean, outWords: number): PackedEpilogue {
+    const rng = new Random(seed);
+    const A = Float32Array.from({ length: K }, () => rng.normal()), B = Float32Array.from({ length: K }, () => rng.normal());
+    if (bits) {
+      const t = Array.from({ length: K }, (_, k) => signThreshold(A[k], B[k]));
+      return { A: new Float32Array(0), B: new Float32Array(0), res: null, resScale: null, resChannels: K, resC0: 0, yChannels: K, yC0: 0,
+        bits: { out: new Int32Array(outWords), dir: Float32Array.from(t, (v) => v.dir), val: Float32Array.from(t, (v) => v.val) } };
+    }
+    return { A, B, res: rand(N * (K + 2) * PQ, seed + 1, seed % 2 === 0), resScale: rand(K, seed + 2, false), resChannels: K + 2, resC0: 1,
+      yChannels: K + 3, yC0: 2, bits: null };
+  }
+
+  it('the packed depthwise and pointwise kernels, float or bits out', () => {
+    const before = threadInfo().workerChunks;
+    fc.assert(fc.property(
+      fc.integer({ min: 1, max: 4 }), fc.integer({ min: 2, max: 20 }), fc.integer({ min: 1, max: 20 }), fc.integer({ min: 3, max: 40 }),
+      fc.constantFrom(1, 2), fc.constantFrom(1, 2), fc.boolean(), fc.integer({ min: 1, max: 1e6 }),
+      (N, C, K, H, stride, dil, bits, seed) => {
+        const rng = new Random(seed);
+        const P = Math.floor((H + 2 * dil - 2 * dil - 1) / stride) + 1;
+        const g = { N, C, H, W: H, K: C, R: 3, S: 3, strideH: stride, strideW: stride, padH: dil, padW: dil, dilationH: dil, dilationW: dil, groups: C, P, Q: P };
+        const x = rand(N * C * H * H, seed, seed % 3 === 0);
+        const w = Float32Array.from({ length: C * 9 }, () => rng.normal());
+        const signs = new Uint32Array(Math.ceil(w.length / 32));
+        packWeightSigns(w, signs, { ...g, wordsPerTap: 1 });
+        const wp = Float32Array.from({ length: K * C }, () => rng.normal());
+        const sp = new Uint32Array(Math.ceil(wp.length / 32));
+        packWeightSigns(wp, sp, { N, C, H, W: H, K, R: 1, S: 1, strideH: 1, strideW: 1, padH: 0, padW: 0, dilationH: 1, dilationW: 1, groups: 1, P: H, Q: H, wordsPerTap: 1 });
+        const tables = pointwiseTables(sp, C, K);
+        const [r1, r2] = both(() => {
+          const ed = epilogue(C, N, P * P, seed + 3, bits, N * C * P * Math.ceil(P / 32));
+          const yd = new Float32Array(N * (C + 3) * P * P);
+          xnorDepthwiseForward(x, signs, yd, g, ed);
+          const ep = epilogue(K, N, H * H, seed + 4, bits, N * K * H * Math.ceil(H / 32));
+          const yp = new Float32Array(N * (K + 3) * H * H);
+          xnorPointwiseForward(x, tables, yp, N, H, H, ep);
+          return [yd, ed.bits?.out ?? new Int32Array(0), yp, ep.bits?.out ?? new Int32Array(0)];
+        });
+        for (let i = 0; i < r1.length; i++) expect(firstDifference(r2[i], r1[i]), `output ${i}`).toBe(-1);
+      }), { numRuns: 40, seed: 15 });
+    expect(threadInfo().workerChunks).toBeGreaterThan(before);
+  });
+
+  it('max pooling for inference, group means, sums into a slice, affine maps', () => {
+    fc.assert(fc.property(
+      fc.integer({ min: 1, max: 4 }), fc.integer({ min: 1, max: 9 }), fc.integer({ min: 2, max: 20 }), fc.constantFrom(2, 3),
+      fc.constantFrom(1, 2), fc.integer({ min: 0, max: 1 }), fc.integer({ min: 1, max: 4 }), fc.boolean(),
+      (N, C, H, k, stride, pad, groups, relu) => {
+        const P = Math.floor((H + 2 * pad - k) / stride) + 1, HW = H * H;
+        const g = { N, C, H, W: H, kH: k, kW: k, strideH: stride, strideW: stride, padH: pad, padW: pad, P, Q: P };
+        const x = rand(N * groups * C * HW, 16, true), b = rand(N * C * HW, 17, false);
+        const [r1, r2] = both(() => {
+          const yp = new Float32Array(N * C * P * P), ym = new Float32Array(N * C * HW), ys = new Float32Array(N * (C + 2) * HW);
+          const ya = new Float32Array(N * C * HW);
+          maxPool2dInfer(x, yp, g);
+          groupMean(x, ym, N, C, HW, groups);
+          sliceAdd(ym, b, ys, N, C, HW, C + 2, 1);
+          affine(b, ya, rand(C, 18, false), rand(C, 19, false), N, C, HW, relu);
+          return [yp, ym, ys, ya];
+        });
+        for (let i = 0; i < r1.length; i++) expect(firstDifference(r2[i], r1[i]), `output ${i}`).toBe(-1);
+      }), { numRuns: 40, seed: 16 });
+  });
+
+  it('a whole Child plan: the same logits on any thread count', () => {
+    for (const childBlock of ['bireal', 'paper'] as const) {
+      const net = randomChild(21, { cells: 3, channels: 6, inputChannels: 3, childBlock });
+      const rng = new Random(22);
+      const x = Float32Array.from({ length: 3 * 3 * 12 * 12 }, () => rng.normal());
+      const plan = compileChild(net, [3, 12, 12]);
+      setThreads(1);
+      const one = new PlanRunner(plan).run(x, 3);
+      setThreads(2);
+      const two = new PlanRunner(plan).run(x, 3);
+      expect(firstDifference(two, one), childBlock).toBe(-1);
+    }
   });
 });
 
