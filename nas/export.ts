@@ -6,7 +6,7 @@
  */
 import { CpnasError } from '../core/index.js';
 import { getStorage } from '../core/storage.js';
-import { encodePlan } from '../binary/runtime/format.js';
+import { encodePlan, type FloatStorage } from '../binary/runtime/format.js';
 import type { InferencePlan, PlanMeta } from '../binary/runtime/plan.js';
 import { compileChild } from './compile.js';
 import { loadModel, modelPath } from './evaluate.js';
@@ -26,15 +26,18 @@ export function savedModelBytes(dir: string): number {
   return ['.safetensors', '.json', '.bin'].reduce((n, ext) => n + (storage.read(path + ext)?.length ?? 0), 0);
 }
 
-/** Compiles the Child saved in `modelDir` (a run folder or its child/) and writes it to `out`. */
-export function exportChild(modelDir: string, out: string, extraMeta: PlanMeta = {}): ExportResult {
+/**
+ * Compiles the Child saved in `modelDir` (a run folder or its child/) and writes it to `out`; `floats`
+ * 'f16' stores the float weights and maps as half floats (lossy, format.ts), recorded in the plan's meta.
+ */
+export function exportChild(modelDir: string, out: string, extraMeta: PlanMeta = {}, floats: FloatStorage = 'f32'): ExportResult {
   const { net, meta } = loadModel(modelDir);
   if (meta.kind !== 'child') {
     throw new CpnasError('export', `${modelPath(modelDir)} is a Parent (full precision); export takes the 1-bit Child (the run folder or its child/ folder)`);
   }
   const [C, H, W] = meta.inputShape;
-  const plan = compileChild(net, [C, H, W], { classNames: meta.classNames, testAccuracy: meta.testAccuracy, ...extraMeta });
-  const bytes = encodePlan(plan);
+  const plan = compileChild(net, [C, H, W], { classNames: meta.classNames, testAccuracy: meta.testAccuracy, ...extraMeta, ...(floats === 'f16' ? { floats } : {}) });
+  const bytes = encodePlan(plan, { floats });
   getStorage().write(out, bytes);
   return { out, bytes: bytes.length, sourceBytes: savedModelBytes(modelDir), plan };
 }

@@ -23,6 +23,8 @@ export async function exportCommand(ctx: Ctx, values: FlagValues): Promise<numbe
   if (existsSync(out) && statSync(out).isDirectory()) {
     throw new UsageError('--out', `"${out}" is a folder; give the file to write (e.g. ${join(out, 'child.cpnas-child')})`);
   }
+  const floats = values.floats === undefined ? 'f32' : values.floats;
+  if (floats !== 'f32' && floats !== 'f16') throw new UsageError('--floats', `must be f32 or f16, got "${String(floats)}"`);
   const runDir = runFolderOf(model);
   const stored = runDir ? readStoredRun(runDir, '--model').config : null;
   // what eval needs to load the test data the way the model was trained on it
@@ -30,18 +32,18 @@ export async function exportCommand(ctx: Ctx, values: FlagValues): Promise<numbe
   const { exportChild } = await import('../../nas/export.js');
   let r;
   try {
-    r = exportChild(model, out, data);
+    r = exportChild(model, out, data, floats);
   } catch (e) {
     if (e instanceof CpnasError) throw new UsageError('--model', e.message);
     throw e;
   }
   const parent = runDir && existsSync(join(runDir, 'parent')) ? (await import('../../nas/export.js')).savedModelBytes(join(runDir, 'parent')) : null;
   if (values.json) {
-    ctx.print(JSON.stringify({ out: r.out, bytes: r.bytes, childModelBytes: r.sourceBytes, parentModelBytes: parent, steps: r.plan.steps.length }, null, 2));
+    ctx.print(JSON.stringify({ out: r.out, bytes: r.bytes, floats, childModelBytes: r.sourceBytes, parentModelBytes: parent, steps: r.plan.steps.length }, null, 2));
   } else {
     const binary = r.plan.steps.filter((s) => s.op === 'bconv').length;
     ctx.print([
-      `Exported the Child of ${model} to ${r.out}: ${kb(r.bytes)} (${r.plan.steps.length} steps, ${binary} packed 1-bit convolutions)`,
+      `Exported the Child of ${model} to ${r.out}: ${kb(r.bytes)} (${r.plan.steps.length} steps, ${binary} packed 1-bit convolutions${floats === 'f16' ? '; float weights and maps as f16, lossy' : ''})`,
       `  saved Child (latent weights, signs)  ${kb(r.sourceBytes)}`,
       ...(parent !== null ? [`  saved Parent                         ${kb(parent)}  (export = 1/${(parent / r.bytes).toFixed(1)})`] : []),
       `Run it with: cpnas eval --model ${r.out}   or   import { readChildFile } from 'cpnas/runtime/node'`,

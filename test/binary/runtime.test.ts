@@ -10,6 +10,8 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
 import { Random, Tensor, enableGrad } from '../../core/index.js';
 import { ChildModel, crc32, decodePlan, encodePlan, loadChild } from '../../binary/runtime/index.js';
+import { GEOM_KEYS, fromHalfBits, toHalfBits } from '../../binary/runtime/format.js';
+import type { InferencePlan } from '../../binary/runtime/plan.js';
 import { readChildFile } from '../../binary/runtime/node.js';
 import { compileChild } from '../../nas/compile.js';
 import { randomChild } from './random-child.js';
@@ -86,6 +88,108 @@ describe('exported Child file', () => {
     const unread = { ...plan, buffers: [...plan.buffers, plan.buffers[last]], steps: [{ op: 'relu' as const, x: last, y: last + 1 }, ...plan.steps] };
     expect(() => decodePlan(encodePlan(unread), 'z')).toThrow(/before any step writes it/);
     expect(new ChildModel(plan).numClasses).toBe(5);
+  });
+});
+
+/** A version-1 file, as cpnas wrote them before the compact format: steps as objects, arrays as {"$array": i}. */
+function encodeV1(plan: InferencePlan): Uint8Array {
+  const arrays: (Float32Array | Uint32Array)[] = [];
+  const json = JSON.stringify(plan, (key, value: unknown) => {
+    if (value instanceof Float32Array || value instanceof Uint32Array) return { $array: arrays.push(value) - 1 };
+    if (key === 'geom' && value && typeof value === 'object') return GEOM_KEYS.map((k) => (value as Record<string, number>)[k]);
+    return value;
+  });
+  const refs = arrays.map((a) => [a instanceof Float32Array ? 0 : 1, a.length]);
+  const text = new TextEncoder().encode(JSON.stringify({ plan: JSON.parse(json), arrays: refs }));
+  const D = arrays.reduce((n, a) => n + 4 * a.length, 0), start = 32 + Math.ceil(text.length / 8) * 8;
+  const out = new Uint8Array(start + D), view = new DataView(out.buffer);
+  out.set(new TextEncoder().encode('CPNCHILD'));
+  view.setUint32(8, 1, true);
+  view.setUint32(12, text.length, true);
+  view.setUint32(16, D, true);
+  out.set(text, 32);
+  let o = start;
+  for (const a of arrays) for (let j = 0; j < a.length; j++, o += 4) {
+    if (a instanceof Float32Array) view.setFloat32(o, a[j], true);
+    else view.setUint32(o, a[j], true);
+  }
+  return resum(out);
+}
+
+describe('file format versions and half floats', () => {
+  it('reads version-1 files (the same plan, the same logits) and writes version 2 in fewer bytes', () => {
+    const { plan } = smallPlan();
+    const v1 = encodeV1(plan), v2 = encodePlan(plan);
+    expect(new DataView(v2.buffer).getUint32(8, true)).toBe(2);
+    const rng = new Random(5);
+    const x = Float32Array.from({ length: 2 * 3 * 64 }, () => rng.normal());
+    expect(ChildModel.fromBytes(v1).logits(x, 2)).toEqual(ChildModel.fromBytes(v2).logits(x, 2));
+    const descBytes = (b: Uint8Array): number => new DataView(b.buffer, b.byteOffset).getUint32(12, true);
+    expect(descBytes(v2)).toBeLessThan(descBytes(v1) / 2);
+  });
+
+  it('refuses a version-2 step with an unknown op or the wrong fields, naming the file', () => {
+    const good = encodePlan(smallPlan().plan);
+    const J = new DataView(good.buffer).getUint32(12, true);
+    const doc = JSON.parse(new TextDecoder().decode(good.subarray(32, 32 + J)));
+    const rewrite = (change: (d: typeof doc) => void): Uint8Array => {
+      const d = JSON.parse(JSON.stringify(doc));
+      change(d);
+      const text = new TextEncoder().encode(JSON.stringify(d));
+      const D = new DataView(good.buffer).getUint32(16, true), start = 32 + Math.ceil(text.length / 8) * 8;
+      const out = new Uint8Array(start + D);
+      out.set(good.subarray(0, 32));
+      new DataView(out.buffer).setUint32(12, text.length, true);
+      out.set(text, 32);
+      out.set(good.subarray(good.length - D), start);
+      return resum(out);
+    };
+    expect(() => decodePlan(rewrite((d) => { d.plan.steps[1][0] = 'fft'; }), 'f.cpnas-child')).toThrow(/f\.cpnas-child.*step 1 has unknown op "fft"/);
+    expect(() => decodePlan(rewrite((d) => { d.plan.steps[1].push(3); }), 'g.cpnas-child')).toThrow(/g\.cpnas-child.*step 1 .* fields, not/);
+    const b = doc.plan.steps.findIndex((s: unknown[]) => s[0] === 'bconv');
+    expect(() => decodePlan(rewrite((d) => { d.plan.steps[b][4] = 10_000; }), 'h')).toThrow(/array reference 10000 is not in the array table/);
+    expect(decodePlan(rewrite(() => {}), 'same').steps.length).toBe(smallPlan().plan.steps.length);
+  });
+
+  it('half floats: every finite half survives the round trip; a float rounds to the nearest half, ties to even', () => {
+    const lost: number[] = [];
+    for (let h = 0; h < 0x10000; h++) if ((h & 0x7c00) !== 0x7c00 && toHalfBits(fromHalfBits(h)) !== h) lost.push(h); // Inf, NaN left out
+    expect(lost).toEqual([]);
+    expect(toHalfBits(65504)).toBe(0x7bff);
+    expect(toHalfBits(65520)).toBeNull(); // rounds past the largest half
+    expect(toHalfBits(Infinity)).toBeNull();
+    expect(toHalfBits(NaN)).toBeNull();
+    expect(fromHalfBits(toHalfBits(1 + 2 ** -11)!)).toBe(1); // a tie goes to the even mantissa
+    expect(fromHalfBits(toHalfBits(1 + 3 * 2 ** -11)!)).toBe(1 + 2 ** -9);
+    expect(fromHalfBits(toHalfBits(2 ** -25)!)).toBe(0); // half the smallest subnormal: tie to 0
+    expect(fromHalfBits(toHalfBits(1.5 * 2 ** -25)!)).toBe(2 ** -24);
+    const rng = new Random(9), wrong: number[] = [];
+    for (let i = 0; i < 20_000; i++) {
+      const v = Math.fround(rng.normal() * 2 ** Math.floor(rng.uniform() * 40 - 28));
+      const h = toHalfBits(v)!, err = Math.abs(v - fromHalfBits(h));
+      // no other half is closer: the neighbours on both sides are at least as far
+      for (const n of [h - 1, h + 1]) if ((n & 0x7fff) < 0x7c00 && (n & 0x8000) === (h & 0x8000) && Math.abs(v - fromHalfBits(n)) < err) wrong.push(v);
+    }
+    expect(wrong).toEqual([]);
+  });
+
+  it('--floats f16: half the bytes of the float arrays, values as the halves of the f32 plan, thresholds exact', () => {
+    const { plan } = smallPlan();
+    const full = encodePlan(plan), half = encodePlan(plan, { floats: 'f16' });
+    expect(half.length).toBeLessThan(full.length);
+    const a = decodePlan(full, 'full'), b = decodePlan(half, 'half');
+    a.steps.forEach((s, i) => {
+      const t = b.steps[i] as unknown as Record<string, unknown>;
+      for (const [k, v] of Object.entries(s)) {
+        if (v instanceof Float32Array) expect(Array.from(t[k] as Float32Array), `${i}.${k}`).toEqual(Array.from(v, (x) => fromHalfBits(toHalfBits(x)!)));
+        if (v instanceof Uint32Array) expect(t[k], `${i}.${k}`).toEqual(v);
+      }
+    });
+    const rng = new Random(6);
+    const x = Float32Array.from({ length: 4 * 3 * 64 }, () => rng.normal());
+    const want = ChildModel.fromBytes(full).logits(x, 4), got = ChildModel.fromBytes(half).logits(x, 4);
+    const scale = Math.max(...Array.from(want, Math.abs));
+    for (let i = 0; i < want.length; i++) expect(Math.abs(got[i] - want[i])).toBeLessThan(0.05 * scale);
   });
 });
 

@@ -68,6 +68,19 @@ it('cpnas search --preset tiny --dataset synthetic writes all files', async () =
   expect(fromFile.exported).toBe(true);
   expect(fromFile.images).toBe(evaluation.images);
   expect(fromFile.testAccuracy).toBe(evaluation.testAccuracy);
+  // --floats f16: a smaller file, evaluated on the same images (its accuracy may differ by a near-tie)
+  const half = join(root, 'tiny-f16.cpnas-child');
+  const exHalf = await cli(['export', '--model', out, '--out', half, '--floats', 'f16', '--json', '--quiet']);
+  expect(exHalf.code, exHalf.stderr).toBe(0);
+  expect(JSON.parse(exHalf.stdout).floats).toBe('f16');
+  expect(statSync(half).size).toBeLessThan(sizes.bytes);
+  const evHalf = await cli(['eval', '--model', half, '--json', '--quiet']);
+  expect(evHalf.code, evHalf.stderr).toBe(0);
+  expect(JSON.parse(evHalf.stdout).images).toBe(evaluation.images);
+  const badFloats = await cli(['export', '--model', out, '--out', join(root, 'q.cpnas-child'), '--floats', 'f8', '--quiet']);
+  expect(badFloats.code).toBe(2);
+  expect(badFloats.stderr).toMatch(/--floats.*f32 or f16/);
+  expect(existsSync(join(root, 'q.cpnas-child'))).toBe(false);
   // bad input: a Parent, a damaged file
   const parentExport = await cli(['export', '--model', join(out, 'parent'), '--out', join(root, 'p.cpnas-child'), '--quiet']);
   expect(parentExport.code).toBe(2);
