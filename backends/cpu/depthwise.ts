@@ -7,9 +7,9 @@
  *     out[p, q] (+)= Σ_{r,s} k[r, s] · in[p·sh - ph + r·dh, q·sw - pw + s·dw]      (0 outside `in`)
  *
  * The forward pass is that correlation of x with w; the data gradient at stride 1 is the correlation of
- * dY with the flipped kernel and padding (R-1)·d - p (strided ones scatter instead). Inside the
- * region where every tap lands in the plane the sum runs without tests (3x3 fully unrolled, the
- * kernel in locals); only the border cells test each tap.
+ * dY with the flipped kernel and padding (R-1)·d - p (strided ones scatter instead). A padded plane
+ * is copied into a zero-padded one first, so the sums run without tests (3x3 fully unrolled and 5x5
+ * row by row, the kernel in locals).
  *
  * Threads (threads.ts): every pass is cut into chunks of channels (filters k for the forward and the
  * filter gradient, input channels c for the data gradient, which sums the filters of its channel).
@@ -28,78 +28,6 @@ interface Plane {
 
 /** The kernel of the plane being processed (float64: read once per plane into locals). */
 let taps = new Float64Array(0);
-/** Offsets of the taps relative to the tap (0, 0), for kernels other than 3x3. */
-let tapOffsets = new Int32Array(0);
-
-function ensureTaps(n: number): void {
-  if (taps.length < n) {
-    taps = new Float64Array(n);
-    tapOffsets = new Int32Array(n);
-  }
-}
-
-/** out[outOff + p*Q + q] (+)= correlation of in[inOff..] (H x W) with `taps` (R x S), see the header. */
-function correlate(
-  inp: Float32Array, inOff: number, out: Float32Array, outOff: number, g: Plane, accumulate: boolean,
-): void {
-  const { H, W, R, S, sh, sw, ph, pw, dh, dw, P, Q } = g;
-  if (ph >= 0 && pw >= 0 && ph + pw > 0) {
-    // a padded plane: on small planes (7x7 with a 5x5 kernel of dilation 2, say) most or all cells
-    // are border cells, whose tests cost more than the sums; copy the plane into a zero-padded one
-    // and run the test-free loop over every cell (the same sums in the same order: a tap outside the
-    // plane adds k * 0)
-    correlatePadded(inp, inOff, out, outOff, g, accumulate);
-    return;
-  }
-  // output rows / columns whose every tap is inside the plane
-  const pLo = qStart(-ph, sh, P), pHi = qEnd((R - 1) * dh - ph, sh, H, P, pLo);
-  const qLo = qStart(-pw, sw, Q), qHi = qEnd((S - 1) * dw - pw, sw, W, Q, qLo);
-  const k = taps;
-  for (let p = 0; p < P; p++) {
-    const o = outOff + p * Q;
-    const inner = p >= pLo && p < pHi;
-    const qa = inner ? qLo : Q, qb = inner ? qHi : Q;
-    // border cells: test each tap
-    for (let q = 0; q < Q; q++) {
-      if (q === qa) q = qb;
-      if (q >= Q) break;
-      let acc = 0;
-      for (let r = 0; r < R; r++) {
-        const h = p * sh - ph + r * dh;
-        if (h < 0 || h >= H) continue;
-        const row = inOff + h * W;
-        for (let s = 0; s < S; s++) {
-          const w = q * sw - pw + s * dw;
-          if (w >= 0 && w < W) acc += k[r * S + s] * inp[row + w];
-        }
-      }
-      out[o + q] = accumulate ? out[o + q] + acc : acc;
-    }
-    if (qa >= qb) continue;
-    // interior cells: no tests
-    const b0 = inOff + (p * sh - ph) * W - pw;
-    if (R === 3 && S === 3) {
-      const k00 = k[0], k01 = k[1], k02 = k[2], k10 = k[3], k11 = k[4], k12 = k[5], k20 = k[6], k21 = k[7], k22 = k[8];
-      const b1 = b0 + dh * W, b2 = b1 + dh * W, d2 = 2 * dw;
-      for (let q = qa; q < qb; q++) {
-        const c = q * sw;
-        const acc =
-          k00 * inp[b0 + c] + k01 * inp[b0 + c + dw] + k02 * inp[b0 + c + d2] +
-          k10 * inp[b1 + c] + k11 * inp[b1 + c + dw] + k12 * inp[b1 + c + d2] +
-          k20 * inp[b2 + c] + k21 * inp[b2 + c + dw] + k22 * inp[b2 + c + d2];
-        out[o + q] = accumulate ? out[o + q] + acc : acc;
-      }
-    } else {
-      const T = R * S, offs = tapOffsets;
-      for (let q = qa; q < qb; q++) {
-        const c = b0 + q * sw;
-        let acc = 0;
-        for (let t = 0; t < T; t++) acc += k[t] * inp[c + offs[t]];
-        out[o + q] = accumulate ? out[o + q] + acc : acc;
-      }
-    }
-  }
-}
 
 /** The zero-padded copy of the plane being processed, and the tap offsets inside it. */
 let padded = new Float32Array(0);
@@ -107,20 +35,32 @@ let paddedOffsets = new Int32Array(0);
 /** Per-column sums of one output row (float64, as the single sums of the other kernels). */
 let rowAcc = new Float64Array(0);
 
-/** `correlate` through a zero-padded copy of the plane: every tap of every cell lands inside it. */
-function correlatePadded(
+/**
+ * out[outOff + p*Q + q] (+)= correlation of in[inOff..] (H x W) with `taps` (R x S), see the header.
+ * A padded plane is first copied into a zero-padded one (on small planes, 7x7 with a 5x5 kernel of
+ * dilation 2 say, most or all cells are border cells, whose tests would cost more than the sums), so
+ * every tap of every cell lands inside the plane it reads and the loops run without tests; a tap in
+ * the padding adds k * 0. An unpadded plane is read in place (every tap of every output is inside it).
+ */
+function correlate(
   inp: Float32Array, inOff: number, out: Float32Array, outOff: number, g: Plane, accumulate: boolean,
 ): void {
   const { H, W, R, S, sh, sw, ph, pw, dh, dw, P, Q } = g;
-  // the padded plane covers rows -ph .. (P-1)·sh - ph + (R-1)·dh and the columns likewise
-  const Hp = (P - 1) * sh + (R - 1) * dh + 1, Wp = (Q - 1) * sw + (S - 1) * dw + 1;
-  if (padded.length < Hp * Wp) padded = new Float32Array(Hp * Wp);
-  const buf = padded;
-  buf.fill(0, 0, Hp * Wp);
-  const hEnd = Math.min(H, Hp - ph), wEnd = Math.min(W, Wp - pw);
-  for (let h = 0; h < hEnd; h++) {
-    const src = inOff + h * W, dst = (h + ph) * Wp + pw;
-    for (let w = 0; w < wEnd; w++) buf[dst + w] = inp[src + w];
+  let buf = inp, base = inOff, Wp = W;
+  if (ph !== 0 || pw !== 0) {
+    // the padded plane covers rows -ph .. (P-1)·sh - ph + (R-1)·dh and the columns likewise (a
+    // negative padding, the data gradient's (R-1)·d - p, crops instead)
+    const Hp = (P - 1) * sh + (R - 1) * dh + 1;
+    Wp = (Q - 1) * sw + (S - 1) * dw + 1;
+    if (padded.length < Hp * Wp) padded = new Float32Array(Hp * Wp);
+    buf = padded;
+    base = 0;
+    buf.fill(0, 0, Hp * Wp);
+    const jLo = Math.max(0, pw), jHi = Math.min(Wp, pw + W);
+    for (let i = Math.max(0, ph); i < Math.min(Hp, ph + H); i++) {
+      const src = inOff + (i - ph) * W - pw, dst = i * Wp;
+      for (let j = jLo; j < jHi; j++) buf[dst + j] = inp[src + j];
+    }
   }
   const k = taps, T = R * S;
   if (rowAcc.length < Q) rowAcc = new Float64Array(Q);
@@ -128,7 +68,7 @@ function correlatePadded(
   const offs = paddedOffsets;
   for (let t = 0; t < T; t++) offs[t] = Math.floor(t / S) * dh * Wp + (t % S) * dw;
   for (let p = 0; p < P; p++) {
-    const o = outOff + p * Q, b0 = p * sh * Wp;
+    const o = outOff + p * Q, b0 = base + p * sh * Wp;
     if (R === 3 && S === 3) {
       const k00 = k[0], k01 = k[1], k02 = k[2], k10 = k[3], k11 = k[4], k12 = k[5], k20 = k[6], k21 = k[7], k22 = k[8];
       const b1 = b0 + dh * Wp, b2 = b1 + dh * Wp, d2 = 2 * dw;
@@ -164,14 +104,10 @@ function correlatePadded(
   }
 }
 
-/** Loads kernel k's taps (flipped for the data gradient) and their offsets in a plane of width W. */
-function loadTaps(w: Float32Array, k: number, R: number, S: number, W: number, dh: number, dw: number, flip: boolean): void {
-  const T = R * S;
-  ensureTaps(T);
-  for (let t = 0; t < T; t++) {
-    taps[t] = w[k * T + (flip ? T - 1 - t : t)];
-    tapOffsets[t] = Math.floor(t / S) * dh * W + (t % S) * dw;
-  }
+/** Loads kernel k's taps (flipped for the data gradient). */
+function loadTaps(w: Float32Array, k: number, T: number, flip: boolean): void {
+  if (taps.length < T) taps = new Float64Array(T);
+  for (let t = 0; t < T; t++) taps[t] = w[k * T + (flip ? T - 1 - t : t)];
 }
 
 export function depthwiseForward(x: Float32Array, w: Float32Array, y: Float32Array, g: Conv2dGeometry): void {
@@ -189,7 +125,7 @@ export function depthwiseForwardChunk(arrays: JobArray[], params: number[], chun
   };
   const [k0, k1] = chunkRange(K, chunk, nChunks);
   for (let k = k0; k < k1; k++) {
-    loadTaps(w, k, R, S, W, g.dilationH, g.dilationW, false);
+    loadTaps(w, k, R * S, false);
     const c = Math.floor(k / Kg);
     for (let n = 0; n < N; n++) correlate(x, (n * C + c) * HW, y, (n * K + k) * PQ, plane, false);
   }
@@ -213,7 +149,7 @@ export function depthwiseBackwardDataChunk(arrays: JobArray[], params: number[],
       dh: dilationH, dw: dilationW, P: H, Q: W,
     };
     for (let k = c0 * Kg; k < c1 * Kg; k++) {
-      loadTaps(w, k, R, S, Q, dilationH, dilationW, true);
+      loadTaps(w, k, R * S, true);
       const c = Math.floor(k / Kg), first = k % Kg === 0;
       for (let n = 0; n < N; n++) correlate(dy, (n * K + k) * PQ, dx, (n * C + c) * HW, plane, !first);
     }
