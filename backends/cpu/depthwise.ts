@@ -34,6 +34,39 @@ let padded = new Float32Array(0);
 let paddedOffsets = new Int32Array(0);
 /** Per-column sums of one output row (float64, as the single sums of the other kernels). */
 let rowAcc = new Float64Array(0);
+/** The filter gradient's per-tap sums and tap offsets (kernels other than 3x3). */
+let tapSums = new Float64Array(0);
+let tapOffsets = new Int32Array(0);
+
+/** Where `padPlane`'s plane starts in the array it returns, and its row length. */
+let planeBase = 0, planeWidth = 0;
+
+/**
+ * The plane in[inOff..] (H x W) as the correlation reads it: itself when unpadded (every tap of every
+ * output lies inside it), else a zero-padded copy covering rows -ph .. (P-1)·sh - ph + (R-1)·dh and the
+ * columns likewise (a negative padding, the data gradient's (R-1)·d - p, crops instead). Sets
+ * planeBase and planeWidth.
+ */
+function padPlane(inp: Float32Array, inOff: number, g: Plane): Float32Array {
+  const { H, W, R, S, sh, sw, ph, pw, dh, dw, P, Q } = g;
+  if (ph === 0 && pw === 0) {
+    planeBase = inOff;
+    planeWidth = W;
+    return inp;
+  }
+  const Hp = (P - 1) * sh + (R - 1) * dh + 1, Wp = (Q - 1) * sw + (S - 1) * dw + 1;
+  if (padded.length < Hp * Wp) padded = new Float32Array(Hp * Wp);
+  const buf = padded;
+  buf.fill(0, 0, Hp * Wp);
+  const jLo = Math.max(0, pw), jHi = Math.min(Wp, pw + W);
+  for (let i = Math.max(0, ph); i < Math.min(Hp, ph + H); i++) {
+    const src = inOff + (i - ph) * W - pw, dst = i * Wp;
+    for (let j = jLo; j < jHi; j++) buf[dst + j] = inp[src + j];
+  }
+  planeBase = 0;
+  planeWidth = Wp;
+  return buf;
+}
 
 /**
  * out[outOff + p*Q + q] (+)= correlation of in[inOff..] (H x W) with `taps` (R x S), see the header.
@@ -45,23 +78,8 @@ let rowAcc = new Float64Array(0);
 function correlate(
   inp: Float32Array, inOff: number, out: Float32Array, outOff: number, g: Plane, accumulate: boolean,
 ): void {
-  const { H, W, R, S, sh, sw, ph, pw, dh, dw, P, Q } = g;
-  let buf = inp, base = inOff, Wp = W;
-  if (ph !== 0 || pw !== 0) {
-    // the padded plane covers rows -ph .. (P-1)·sh - ph + (R-1)·dh and the columns likewise (a
-    // negative padding, the data gradient's (R-1)·d - p, crops instead)
-    const Hp = (P - 1) * sh + (R - 1) * dh + 1;
-    Wp = (Q - 1) * sw + (S - 1) * dw + 1;
-    if (padded.length < Hp * Wp) padded = new Float32Array(Hp * Wp);
-    buf = padded;
-    base = 0;
-    buf.fill(0, 0, Hp * Wp);
-    const jLo = Math.max(0, pw), jHi = Math.min(Wp, pw + W);
-    for (let i = Math.max(0, ph); i < Math.min(Hp, ph + H); i++) {
-      const src = inOff + (i - ph) * W - pw, dst = i * Wp;
-      for (let j = jLo; j < jHi; j++) buf[dst + j] = inp[src + j];
-    }
-  }
+  const { R, S, sh, sw, dh, dw, P, Q } = g;
+  const buf = padPlane(inp, inOff, g), base = planeBase, Wp = planeWidth;
   const k = taps, T = R * S;
   if (rowAcc.length < Q) rowAcc = new Float64Array(Q);
   if (paddedOffsets.length < T) paddedOffsets = new Int32Array(T);
@@ -181,32 +199,73 @@ export function depthwiseBackwardFilter(x: Float32Array, dy: Float32Array, dw: F
   parallel('depthwiseBackwardFilter', depthwiseBackwardFilterChunk, [{ a: x }, { a: dy }, { a: dw, out: true }], geometryParams(g), convChunks(g, g.K));
 }
 
-/** Filters [k0, k1) of the filter gradient (each a sum over every image, in image order). */
+/**
+ * Filters [k0, k1) of the filter gradient (each a sum over every image, in image order). Each image's
+ * plane of x goes through `padPlane`, so every tap of every output reads inside it: one pass over dY
+ * feeds all the taps of the filter (a tap in the padding adds dy * 0, so the sums are those of the
+ * tap-by-tap loops, in the same order).
+ */
 export function depthwiseBackwardFilterChunk(arrays: JobArray[], params: number[], chunk: number, nChunks: number): void {
   const [x, dy, dw] = arrays as Float32Array[];
   const g = geometryOf(params);
-  const { N, C, H, W, K, R, S, strideH, strideW, padH, padW, dilationH, dilationW, groups, P, Q } = g;
-  const Kg = K / groups, HW = H * W, PQ = P * Q;
+  const { N, C, H, W, K, R, S, groups, P, Q } = g;
+  const Kg = K / groups, HW = H * W, PQ = P * Q, T = R * S;
+  const plane: Plane = {
+    H, W, R, S, sh: g.strideH, sw: g.strideW, ph: g.padH, pw: g.padW, dh: g.dilationH, dw: g.dilationW, P, Q,
+  };
+  const { sh, sw, dh, dw: dil } = plane;
+  if (tapSums.length < T) tapSums = new Float64Array(T);
+  if (tapOffsets.length < T) tapOffsets = new Int32Array(T);
   const [k0, k1] = chunkRange(K, chunk, nChunks);
   for (let k = k0; k < k1; k++) {
     const c = Math.floor(k / Kg);
-    for (let r = 0; r < R; r++) {
-      for (let s = 0; s < S; s++) {
-        const wOff = s * dilationW - padW;
-        const qlo = qStart(wOff, strideW, Q), qhi = qEnd(wOff, strideW, W, Q, qlo);
-        let acc = 0;
-        for (let n = 0; n < N; n++) {
-          const xo = (n * C + c) * HW, yo = (n * K + k) * PQ;
-          for (let p = 0; p < P; p++) {
-            const h = p * strideH - padH + r * dilationH;
-            if (h < 0 || h >= H) continue;
-            const row = xo + h * W + wOff, src = yo + p * Q;
-            if (strideW === 1) for (let q = qlo; q < qhi; q++) acc += dy[src + q] * x[row + q];
-            else for (let q = qlo; q < qhi; q++) acc += dy[src + q] * x[row + q * strideW];
+    let a0 = 0, a1 = 0, a2 = 0, a3 = 0, a4 = 0, a5 = 0, a6 = 0, a7 = 0, a8 = 0;
+    tapSums.fill(0, 0, T);
+    for (let n = 0; n < N; n++) {
+      const xp = padPlane(x, (n * C + c) * HW, plane), base = planeBase, Wp = planeWidth, yo = (n * K + k) * PQ;
+      if (R === 3 && S === 3) {
+        const d2 = 2 * dil;
+        for (let p = 0; p < P; p++) {
+          const r0 = base + p * sh * Wp, r1 = r0 + dh * Wp, r2 = r1 + dh * Wp, src = yo + p * Q;
+          for (let q = 0; q < Q; q++) {
+            const d = dy[src + q], cq = q * sw;
+            a0 += d * xp[r0 + cq]; a1 += d * xp[r0 + cq + dil]; a2 += d * xp[r0 + cq + d2];
+            a3 += d * xp[r1 + cq]; a4 += d * xp[r1 + cq + dil]; a5 += d * xp[r1 + cq + d2];
+            a6 += d * xp[r2 + cq]; a7 += d * xp[r2 + cq + dil]; a8 += d * xp[r2 + cq + d2];
           }
         }
-        dw[(k * R + r) * S + s] = acc;
+      } else if (R === 5 && S === 5) {
+        // 5x5: one row of five taps at a time, its sums in locals
+        const sums = tapSums, d2 = 2 * dil, d3 = 3 * dil, d4 = 4 * dil;
+        for (let r = 0; r < 5; r++) {
+          let b0 = sums[5 * r], b1 = sums[5 * r + 1], b2 = sums[5 * r + 2], b3 = sums[5 * r + 3], b4 = sums[5 * r + 4];
+          for (let p = 0; p < P; p++) {
+            const row = base + (p * sh + r * dh) * Wp, src = yo + p * Q;
+            for (let q = 0; q < Q; q++) {
+              const d = dy[src + q], cq = row + q * sw;
+              b0 += d * xp[cq]; b1 += d * xp[cq + dil]; b2 += d * xp[cq + d2]; b3 += d * xp[cq + d3]; b4 += d * xp[cq + d4];
+            }
+          }
+          sums[5 * r] = b0; sums[5 * r + 1] = b1; sums[5 * r + 2] = b2; sums[5 * r + 3] = b3; sums[5 * r + 4] = b4;
+        }
+      } else {
+        const offs = tapOffsets, sums = tapSums;
+        for (let t = 0; t < T; t++) offs[t] = Math.floor(t / S) * dh * Wp + (t % S) * dil;
+        for (let p = 0; p < P; p++) {
+          const r0 = base + p * sh * Wp, src = yo + p * Q;
+          for (let q = 0; q < Q; q++) {
+            const d = dy[src + q], cq = r0 + q * sw;
+            for (let t = 0; t < T; t++) sums[t] += d * xp[cq + offs[t]];
+          }
+        }
       }
+    }
+    const o = k * T;
+    if (R === 3 && S === 3) {
+      dw[o] = a0; dw[o + 1] = a1; dw[o + 2] = a2; dw[o + 3] = a3; dw[o + 4] = a4;
+      dw[o + 5] = a5; dw[o + 6] = a6; dw[o + 7] = a7; dw[o + 8] = a8;
+    } else {
+      for (let t = 0; t < T; t++) dw[o + t] = tapSums[t];
     }
   }
 }
