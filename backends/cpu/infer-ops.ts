@@ -16,16 +16,22 @@ export function groupMean(x: Float32Array, y: Float32Array, N: number, C: number
 export function groupMeanChunk(arrays: JobArray[], params: number[], chunk: number, nChunks: number): void {
   const [N, C, HW, groups] = params, x = arrays[0] as Float32Array, y = arrays[1] as Float32Array, inv = 1 / groups;
   const [p0, p1] = chunkRange(N * C, chunk, nChunks);
-  if (acc.length < HW) acc = new Float64Array(HW);
   for (let nc = p0; nc < p1; nc++) {
-    const n = Math.floor(nc / C), c = nc - n * C, o = nc * HW, first = (n * groups * C + c) * HW;
-    // plane by plane in group order, summed in doubles (the sums of adding the groups pixel by pixel)
-    for (let j = 0; j < HW; j++) acc[j] = x[first + j];
-    for (let g = 1; g < groups; g++) {
-      const src = first + g * C * HW;
-      for (let j = 0; j < HW; j++) acc[j] += x[src + j];
+    const n = Math.floor(nc / C), c = nc - n * C, o = nc * HW, first = (n * groups * C + c) * HW, step = C * HW;
+    // the groups' values of a pixel summed in group order, in doubles, then the mean
+    if (groups === 2) {
+      for (let j = 0; j < HW; j++) y[o + j] = (x[first + j] + x[first + step + j]) * inv;
+    } else if (groups === 3) {
+      for (let j = 0; j < HW; j++) y[o + j] = (x[first + j] + x[first + step + j] + x[first + 2 * step + j]) * inv;
+    } else if (groups === 4) {
+      const s1 = first + step, s2 = s1 + step, s3 = s2 + step;
+      for (let j = 0; j < HW; j++) y[o + j] = (x[first + j] + x[s1 + j] + x[s2 + j] + x[s3 + j]) * inv;
+    } else {
+      if (acc.length < HW) acc = new Float64Array(HW);
+      for (let j = 0; j < HW; j++) acc[j] = x[first + j];
+      for (let g = 1; g < groups; g++) for (let j = 0, src = first + g * step; j < HW; j++) acc[j] += x[src + j];
+      for (let j = 0; j < HW; j++) y[o + j] = acc[j] * inv;
     }
-    for (let j = 0; j < HW; j++) y[o + j] = acc[j] * inv;
   }
 }
 
