@@ -47,6 +47,23 @@ export function listBinarizers(): string[] {
   return [...registry.keys()];
 }
 
+/** The bits of 1.0f: |v| < 1 exactly where (bits(v) & 0x7fffffff) < ONE_BITS (NaN is above). */
+const ONE_BITS = 0x3f800000;
+
+function bits(a: Float32Array): Int32Array {
+  return new Int32Array(a.buffer, a.byteOffset, a.length);
+}
+
+/**
+ * g where |v| <= 1, else +0 (the clipped straight-through gradient), on the bits without a branch:
+ * a branch on |v| mispredicts often on values spread around 1.
+ */
+function passWhereAbsAtMostOne(v: Float32Array, g: Float32Array): Float32Array {
+  const r = new Float32Array(g.length), vi = bits(v), gi = bits(g), ri = bits(r);
+  for (let i = 0; i < ri.length; i++) ri[i] = gi[i] & (((vi[i] & 0x7fffffff) - ONE_BITS - 1) >> 31);
+  return r;
+}
+
 /** sign(x) with sign(0) = +1 (a backend kernel). */
 function signOf(x: Tensor): Tensor {
   const out = new Tensor(new Float32Array(x.size), x.shape);
@@ -60,9 +77,7 @@ function signOf(x: Tensor): Tensor {
 export function steSign(x: Tensor): Tensor {
   const out = signOf(x);
   return attach(out, 'steSign', [x], (g) => {
-    const r = new Float32Array(g.length), xd = x.data;
-    for (let i = 0; i < r.length; i++) r[i] = Math.abs(xd[i]) <= 1 ? g[i] : 0;
-    return [r];
+    return [passWhereAbsAtMostOne(x.data, g)];
   });
 }
 
@@ -71,9 +86,11 @@ export function approxSign(x: Tensor): Tensor {
   const out = signOf(x);
   return attach(out, 'approxSign', [x], (g) => {
     const r = new Float32Array(g.length), xd = x.data;
+    const xi = bits(xd), ri = bits(r);
     for (let i = 0; i < r.length; i++) {
-      const a = Math.abs(xd[i]);
-      r[i] = a < 1 ? g[i] * (2 - 2 * a) : 0;
+      // g (2 - 2|x|), then +0 where |x| >= 1 (or NaN): a mask from |x|'s bits, without a branch
+      r[i] = g[i] * (2 - 2 * Math.abs(xd[i]));
+      ri[i] &= ((xi[i] & 0x7fffffff) - ONE_BITS) >> 31;
     }
     return [r];
   });
@@ -99,9 +116,7 @@ function checkWeight(op: string, w: Tensor): void {
 
 /** The clipped straight-through gradient shared by the weight binarizers: g where |w| <= 1. */
 function clippedStraightThrough(w: Tensor, g: Float32Array): Float32Array {
-  const r = new Float32Array(g.length), wd = w.data;
-  for (let i = 0; i < r.length; i++) r[i] = Math.abs(wd[i]) <= 1 ? g[i] : 0;
-  return r;
+  return passWhereAbsAtMostOne(w.data, g);
 }
 
 /** alpha_k * sign(w) per output filter k, alpha_k = mean(|w_k|); STE: d/dw = 1 where |w| <= 1. */
