@@ -38,19 +38,13 @@ function unaryRange(op: UnaryOp, x: Float32Array, out: Float32Array, i0: number,
     }
     case 'sigmoid': for (let i = i0; i < n; i++) out[i] = 1 / (1 + Math.exp(-x[i])); return;
     case 'tanh': for (let i = i0; i < n; i++) out[i] = Math.tanh(x[i]); return;
-    // sign(0) = +1: a binarized value is always +-1, never 0. On the bits, without a branch: the bits of
-    // 1.0 with the sign bit of a value below 0 (sign bit set and not -0: (v - 1) | 0 wraps -0 to positive)
-    case 'sign': {
-      const xi = int32View(x), oi = int32View(out);
-      for (let i = i0; i < n; i++) { const v = xi[i]; oi[i] = 0x3f800000 | ((v >> 31) & (((v - 1) | 0) >> 31) & SIGN_BIT); }
-      return;
-    }
+    // sign(0) = +1: a binarized value is always +-1, never 0; NaN gives -1 (bitpack.ts's convention).
+    // Number(!(x >= 0)) compiles to a flag read, without a branch
+    case 'sign': for (let i = i0; i < n; i++) out[i] = 1 - 2 * Number(!(x[i] >= 0)); return;
     case 'square': for (let i = i0; i < n; i++) { const v = x[i]; out[i] = v * v; } return;
     case 'reciprocal': for (let i = i0; i < n; i++) out[i] = 1 / x[i]; return;
   }
 }
-
-const SIGN_BIT = -0x80000000;
 
 /** The same memory as int32 (float bit patterns). */
 function int32View(a: Float32Array): Int32Array {
