@@ -11,11 +11,19 @@
  * exceeds `ms` when both work). Large calls run on two threads where the machine has two cores
  * (CPNAS_XNOR_THREADS=1 keeps one); there, `<shape>.xnor_fwd_1t` repeats the case on one thread.
  * A depthwise case (dwconv_m.xnor_fwd, groups = C) shows the packed path where a filter is 9 bits.
+ * `dwconv_m.xnor_engine` times the inference engine's bit-sliced depthwise kernel on the same shape
+ * (backends/cpu/xnor-depthwise.ts: float input, its signs packed in the kernel's pass, float output
+ * through the folded per-channel map), on the kernel threads of `--threads`: compare it with
+ * `dwconv_m.fwd`, the float depthwise convolution.
  */
 import { Bench } from 'tinybench';
 import { Random, Tensor, noGrad, setBackend } from '../core/index.js';
 import { BinaryConv2d } from '../binary/binary-conv.js';
 import { setXnorThreads, xnorThreadInfo } from '../backends/cpu/xnor.js';
+import { packWeightSigns } from '../backends/cpu/bitpack.js';
+import { getThreads } from '../backends/cpu/threads.js';
+import { xnorDepthwiseForward } from '../backends/cpu/xnor-depthwise.js';
+import { plainEpilogue } from '../backends/cpu/xnor-epilogue.js';
 import type { BenchOptions, BenchRow, BenchSuite } from './types.js';
 
 const SHAPES = {
@@ -53,7 +61,25 @@ function cases(rng: Random, twoThreads: boolean): Case[] {
     out.push({ bench: `${name}.xnor_fwd`, flops, threads: twoThreads ? 2 : 1, note, fn });
     if (twoThreads) out.push({ bench: `${name}.xnor_fwd_1t`, flops, threads: 1, note, fn });
   }
+  out.push(engineDepthwiseCase(rng));
   return out;
+}
+
+/** The inference engine's bit-sliced depthwise kernel on dwconv_m (see the file comment). */
+function engineDepthwiseCase(rng: Random): Case {
+  const { N, C, H } = SHAPES.dwconv_m;
+  const g = { N, C, H, W: H, K: C, R: 3, S: 3, strideH: 1, strideW: 1, padH: 1, padW: 1, dilationH: 1, dilationW: 1, groups: C, P: H, Q: H };
+  const w = Tensor.randn([C, 1, 3, 3], 1, rng).data, x = Tensor.randn([N, C, H, H], 1, rng).data;
+  const signs = new Uint32Array(Math.ceil((C * 9) / 32));
+  packWeightSigns(w, signs, { ...g, wordsPerTap: 1 });
+  const alpha = new Float32Array(C).fill(1), y = new Float32Array(N * C * H * H);
+  const e = plainEpilogue(alpha, new Float32Array(C), C);
+  const threads = getThreads();
+  return {
+    bench: 'dwconv_m.xnor_engine', flops: 2 * N * H * H * C * 9, threads: 1,
+    note: `inference engine's bit-sliced depthwise kernel, depthwise N${N} C${C} ${H}x${H}, float in and out, kernel threads ${threads}`,
+    fn: () => xnorDepthwiseForward(x, signs, y, g, e),
+  };
 }
 
 /** Median wall milliseconds (tinybench) and median process CPU milliseconds of one call. */
@@ -93,10 +119,10 @@ export const suite: BenchSuite = {
         if (!m) continue;
         // whether the worker thread took part in this case's calls (large calls, two free cores)
         const used = xnorThreadInfo().workerChunks > before ? 2 : 1;
-        const threads = c.threads > 1 ? `2 threads${used > 1 ? '' : ' asked, the worker took no chunk'}` : '1 thread';
+        const threads = c.bench.endsWith('.xnor_engine') ? '' : c.threads > 1 ? `, 2 threads${used > 1 ? '' : ' asked, the worker took no chunk'}` : ', 1 thread';
         rows.push({
           backend: 'cpu', bench: c.bench, ms: round(m.ms, 3), gflops: round(c.flops / m.ms / 1e6, 3),
-          note: `${c.note}, ${threads}, cpu ${m.cpuMs.toFixed(2)} ms`,
+          note: `${c.note}${threads}, cpu ${m.cpuMs.toFixed(2)} ms`,
         });
       } finally {
         setXnorThreads(prev);
