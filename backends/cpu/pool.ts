@@ -98,8 +98,15 @@ function avgPoolPlanes(x: Float32Array, y: Float32Array, g: Pool2dGeometry, p0: 
     for (let p = 0; p < P; p++) {
       const h0 = p * strideH - padH;
       const hs = Math.max(h0, 0), he = Math.min(h0 + kH, H);
+      const rowInside = kH === 3 && kW === 3 && h0 >= 0 && h0 + 3 <= H;
       for (let q = 0; q < Q; q++, o++) {
         const w0 = q * strideW - padW;
+        if (rowInside && w0 >= 0 && w0 + 3 <= W) {
+          // a 3x3 window inside the plane: the loop below unrolled (the same sum, in the same order)
+          const r0 = base + h0 * W + w0, r1 = r0 + W, r2 = r1 + W;
+          y[o] = (x[r0] + x[r0 + 1] + x[r0 + 2] + x[r1] + x[r1 + 1] + x[r1 + 2] + x[r2] + x[r2 + 1] + x[r2 + 2]) / 9;
+          continue;
+        }
         const ws = Math.max(w0, 0), we = Math.min(w0 + kW, W);
         let s = 0;
         for (let h = hs; h < he; h++) {
@@ -122,8 +129,17 @@ function avgPoolBackwardPlanes(dy: Float32Array, dx: Float32Array, g: Pool2dGeom
     for (let p = 0; p < P; p++) {
       const h0 = p * strideH - padH;
       const hs = Math.max(h0, 0), he = Math.min(h0 + kH, H);
+      const rowInside = kH === 3 && kW === 3 && h0 >= 0 && h0 + 3 <= H;
       for (let q = 0; q < Q; q++, o++) {
         const w0 = q * strideW - padW;
+        if (rowInside && w0 >= 0 && w0 + 3 <= W) {
+          // a 3x3 window inside the plane: the loop below unrolled (the same additions, in the same order)
+          const v = dy[o] / 9, r0 = base + h0 * W + w0, r1 = r0 + W, r2 = r1 + W;
+          dx[r0] += v; dx[r0 + 1] += v; dx[r0 + 2] += v;
+          dx[r1] += v; dx[r1 + 1] += v; dx[r1 + 2] += v;
+          dx[r2] += v; dx[r2 + 1] += v; dx[r2 + 2] += v;
+          continue;
+        }
         const ws = Math.max(w0, 0), we = Math.min(w0 + kW, W);
         const count = (he - hs) * (we - ws);
         if (count === 0) continue;
