@@ -113,12 +113,20 @@ function pointwiseUnits(
     if (ob) ob.out.fill(0, n * K * H * RW, (n + 1) * K * H * RW);
     for (let i0 = 0; i0 < pn; i0 += BLOCK) {
       const bn = Math.min(BLOCK, pn - i0);
-      counts.fill(0, 0, bn * KQ);
-      for (let ii = 0; ii < bn; ii++) {
-        const xb = (i0 + ii) * rowBytes, co = ii * KQ;
-        for (let j = 0; j < rowBytes; j++) {
-          const to = (j * 256 + xbytes[xb + j]) * KQ;
-          for (let kq = 0; kq < KQ; kq++) counts[co + kq] += tab[to + kq];
+      // counts[kq * BLOCK + ii]: four filters' mismatches of pixel ii, summed in a local over the
+      // pixel's bytes (one store per pixel and filter quad, and the epilogue reads them in order)
+      for (let kq = 0; kq < KQ; kq++) {
+        const co = kq * BLOCK;
+        if (rowBytes === 2) {
+          for (let ii = 0, xb = i0 * 2; ii < bn; ii++, xb += 2) {
+            counts[co + ii] = tab[xbytes[xb] * KQ + kq] + tab[(256 + xbytes[xb + 1]) * KQ + kq];
+          }
+        } else {
+          for (let ii = 0, xb = i0 * rowBytes; ii < bn; ii++, xb += rowBytes) {
+            let sum = 0;
+            for (let j = 0, t = kq; j < rowBytes; j++, t += 256 * KQ) sum += tab[t + xbytes[xb + j] * KQ];
+            counts[co + ii] = sum;
+          }
         }
       }
       const pix = p0 + i0;
@@ -126,7 +134,7 @@ function pointwiseUnits(
         for (let k = 0; k < K; k++) {
           const d = ob.dir[k], v = ob.val[k], lane = 8 * (k & 3), kq = k >>> 2, plane = (n * K + k) * H;
           for (let ii = 0, h = ((pix / W) | 0), w = pix - h * W; ii < bn; ii++) {
-            const m = (counts[ii * KQ + kq] >>> lane) & 255;
+            const m = (counts[kq * BLOCK + ii] >>> lane) & 255;
             if (d * (C - 2 * m) < v) ob.out[(plane + h) * RW + (w >>> 5)] |= 1 << (w & 31);
             if (++w === W) { w = 0; h++; }
           }
@@ -138,9 +146,9 @@ function pointwiseUnits(
         const yo = (n * e.yChannels + e.yC0 + k) * HW + pix;
         if (res) {
           const r = resScale ? resScale[k] : 1, ro = (n * e.resChannels + e.resC0 + k) * HW + pix;
-          for (let ii = 0, ci = kq; ii < bn; ii++, ci += KQ) y[yo + ii] = lut[lo + ((counts[ci] >>> lane) & 255)] + r * res[ro + ii];
+          for (let ii = 0, ci = kq * BLOCK; ii < bn; ii++, ci++) y[yo + ii] = lut[lo + ((counts[ci] >>> lane) & 255)] + r * res[ro + ii];
         } else {
-          for (let ii = 0, ci = kq; ii < bn; ii++, ci += KQ) y[yo + ii] = lut[lo + ((counts[ci] >>> lane) & 255)];
+          for (let ii = 0, ci = kq * BLOCK; ii < bn; ii++, ci++) y[yo + ii] = lut[lo + ((counts[ci] >>> lane) & 255)];
         }
       }
     }
