@@ -82,7 +82,7 @@ export function abs(x: Tensor): Tensor {
   });
 }
 
-/** max(x, 0); gradient 1 where x > 0, else 0. */
+/** max(x, 0) (NaN stays NaN, as in PyTorch); gradient 1 where x > 0, else 0. */
 export function relu(x: Tensor): Tensor {
   const out = kernel('relu', x);
   return attach(out, 'relu', [x], (g) => {
