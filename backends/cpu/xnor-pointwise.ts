@@ -62,6 +62,16 @@ const BLOCK = 64;
 let xbytes = new Uint8Array(0);
 let counts = new Int32Array(0);
 let lut = new Float64Array(0);
+/** What `lut` was built from: the chunks of one call (and the calls of one layer) reuse it. */
+let lutFor: { C: number; A: Float32Array; B: Float32Array } | null = null;
+
+/** Whether `lut` holds the outputs of this C, A and B (compared by value: a job's arrays arrive as new objects). */
+function lutHolds(C: number, K: number, A: Float32Array, B: Float32Array): boolean {
+  if (!lutFor || lutFor.C !== C || lutFor.A.length !== K) return false;
+  const a = lutFor.A, b = lutFor.B;
+  for (let k = 0; k < K; k++) if (!Object.is(a[k], A[k]) || !Object.is(b[k], B[k])) return false;
+  return true;
+}
 const NO_BITS = new Int32Array(0);
 
 /**
@@ -102,9 +112,10 @@ function pointwiseUnits(
   if (counts.length < BLOCK * KQ) counts = new Int32Array(BLOCK * KQ);
   const { A, B, res, resScale } = e;
   // the output of every mismatch count m of filter k: lut[k * (C + 1) + m] = A[k] * (C - 2m) + B[k]
-  if (!ob) {
+  if (!ob && !lutHolds(C, K, A, B)) {
     if (lut.length < K * (C + 1)) lut = new Float64Array(K * (C + 1));
     for (let k = 0; k < K; k++) for (let m = 0; m <= C; m++) lut[k * (C + 1) + m] = A[k] * (C - 2 * m) + B[k];
+    lutFor = { C, A: A.slice(0, K), B: B.slice(0, K) };
   }
   for (let u = u0; u < u1; u++) {
     const n = Math.floor(u / blocks), p0 = (u - n * blocks) * span, pn = Math.min(span, HW - p0);
