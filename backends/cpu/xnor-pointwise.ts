@@ -13,9 +13,15 @@
  * Then dot = C - 2 * mism and the epilogue (xnor-epilogue.ts) writes the float value. Pixels go in
  * blocks of 64: the counts of a block are gathered first, then written filter by filter, so y is
  * written sequentially.
+ *
+ * With the SIMD kernels on (simd/simd.ts) a float-input, float-output call runs image by image in
+ * WebAssembly instead (simd/kernels.wat `pointwise`): the signs of a pixel's channels packed into
+ * ceil(C / 32) words, the mismatches with a filter's words counted by i8x16.popcnt four pixels at a
+ * time, and the same epilogue in float64: the same values, bit for bit.
  */
 import { epilogueArgs, epilogueOf, epilogueParams, type PackedEpilogue } from './xnor-epilogue.js';
 import { chunkRange, chunksFor, parallel, type JobArg, type JobArray } from './threads.js';
+import { simdEnabled, simdHeap } from './simd/simd.js';
 
 /** The tables of one layer's weights (built once, kept with the plan). */
 export interface PointwiseTables {
@@ -25,6 +31,8 @@ export interface PointwiseTables {
   /** Table words per table row: ceil(K / 4). */
   KQ: number;
   tab: Int32Array;
+  /** The SIMD kernel's weights: filter k's signs in ceil(C / 32) words from k * ceil(C / 32), bits past C clear. */
+  words: Int32Array;
 }
 
 export function xnorPointwiseApplies(C: number): boolean {
@@ -55,7 +63,15 @@ export function pointwiseTables(signs: Uint32Array, C: number, K: number): Point
       }
     }
   }
-  return { C, K, rowBytes, KQ, tab };
+  const CW = (C + 31) >>> 5;
+  const words = typeof SharedArrayBuffer !== 'undefined' ? new Int32Array(new SharedArrayBuffer(4 * K * CW)) : new Int32Array(K * CW);
+  for (let k = 0; k < K; k++) {
+    for (let c = 0; c < C; c++) {
+      const bit = k * C + c;
+      words[k * CW + (c >>> 5)] |= ((signs[bit >>> 5] >>> (bit & 31)) & 1) << (c & 31);
+    }
+  }
+  return { C, K, rowBytes, KQ, tab, words };
 }
 
 const BLOCK = 64;
@@ -84,19 +100,25 @@ const NO_BITS = new Int32Array(0);
 export function xnorPointwiseForward(
   x: Float32Array, t: PointwiseTables, y: Float32Array, N: number, H: number, W: number, e: PackedEpilogue, xBits: Int32Array | null = null,
 ): void {
-  const units = e.bits ? N : N * Math.ceil((H * W) / BLOCK);
+  // the SIMD kernel takes float input to float output, whole images at a time
+  const simd = !xBits && !e.bits && simdEnabled();
+  const units = e.bits || simd ? N : N * Math.ceil((H * W) / BLOCK);
   const nChunks = chunksFor(N * H * W * (t.K + t.rowBytes * t.KQ), units);
-  const args: JobArg[] = [{ a: x }, { a: t.tab }, { a: y, inout: true }, { a: xBits ?? NO_BITS }, ...epilogueArgs(e)];
-  parallel('xnorPointwise', xnorPointwiseChunk, args, [t.C, t.K, N, H, W, xBits ? 1 : 0, ...epilogueParams(e)], nChunks);
+  const args: JobArg[] = [{ a: x }, { a: t.tab }, { a: y, inout: true }, { a: xBits ?? NO_BITS }, { a: t.words }, ...epilogueArgs(e)];
+  parallel('xnorPointwise', xnorPointwiseChunk, args, [t.C, t.K, N, H, W, xBits ? 1 : 0, simd ? 1 : 0, ...epilogueParams(e)], nChunks);
 }
 
 /** Chunk `chunk` of `nChunks` of a pointwise call: a range of (image, pixel block) units. */
 export function xnorPointwiseChunk(arrays: JobArray[], params: number[], chunk: number, nChunks: number): void {
-  const [C, K, N, H, W, hasBits] = params;
+  const [C, K, N, H, W, hasBits, simd] = params;
   const rowBytes = (C + 7) >>> 3, KQ = (K + 3) >>> 2;
-  const t: PointwiseTables = { C, K, rowBytes, KQ, tab: arrays[1] as Int32Array };
-  const e = epilogueOf(arrays, 4, params, 6);
-  const blocks = e.bits ? 1 : Math.ceil((H * W) / BLOCK);
+  const t: PointwiseTables = { C, K, rowBytes, KQ, tab: arrays[1] as Int32Array, words: arrays[4] as Int32Array };
+  const e = epilogueOf(arrays, 5, params, 7);
+  if (simd) {
+    const [n0, n1] = chunkRange(N, chunk, nChunks);
+    if (pointwiseImagesSimd(arrays[0] as Float32Array, t, arrays[2] as Float32Array, H, W, e, n0, n1)) return;
+  }
+  const blocks = e.bits || simd ? 1 : Math.ceil((H * W) / BLOCK);
   const [u0, u1] = chunkRange(N * blocks, chunk, nChunks);
   pointwiseUnits(arrays[0] as Float32Array, t, arrays[2] as Float32Array, H, W, e, hasBits ? (arrays[3] as Int32Array) : null, blocks, u0, u1);
 }
@@ -107,7 +129,7 @@ function pointwiseUnits(
   blocks: number, u0: number, u1: number,
 ): void {
   const { C, K, rowBytes, KQ, tab } = t, HW = H * W, RW = (W + 31) >>> 5, ob = e.bits;
-  const span = ob ? HW : BLOCK;
+  const span = blocks === 1 ? HW : BLOCK;
   if (xbytes.length < span * rowBytes) xbytes = new Uint8Array(span * rowBytes);
   if (counts.length < BLOCK * KQ) counts = new Int32Array(BLOCK * KQ);
   const { A, B, res, resScale } = e;
@@ -164,6 +186,43 @@ function pointwiseUnits(
       }
     }
   }
+}
+
+/**
+ * Images n0..n1 through the SIMD kernel (float input and output): false where this thread has no
+ * SIMD (the caller then runs the TypeScript kernel: the same values). Planes are copied in and out
+ * whole; a plane of HW values sits in HWs = HW rounded up to 4 (the kernel's lanes).
+ */
+function pointwiseImagesSimd(x: Float32Array, t: PointwiseTables, y: Float32Array, H: number, W: number, e: PackedEpilogue, n0: number, n1: number): boolean {
+  const { C, K, words } = t, HW = H * W, HWs = (HW + 3) & ~3, CW = (C + 31) >>> 5;
+  const plane = 4 * HWs, al = (b: number): number => (b + 15) & ~15;
+  const X = 0, XW = X + C * plane, RES = XW + CW * plane, Y = RES + K * plane;
+  const WT = Y + K * plane, A = al(WT + 4 * K * CW), B = al(A + 4 * K), R = al(B + 4 * K), end = al(R + 4 * K);
+  const h = simdHeap(end);
+  if (!h) return false;
+  const { f32, i32, kernels } = h;
+  i32.set(words.subarray(0, K * CW), WT >> 2);
+  f32.set(e.A.subarray(0, K), A >> 2);
+  f32.set(e.B.subarray(0, K), B >> 2);
+  if (e.resScale) f32.set(e.resScale.subarray(0, K), R >> 2);
+  else f32.fill(1, R >> 2, (R >> 2) + K);
+  const res = e.res;
+  for (let n = n0; n < n1; n++) {
+    copyPlanesIn(f32, X >> 2, x, n * C * HW, C, HW, HWs);
+    if (res) copyPlanesIn(f32, RES >> 2, res, (n * e.resChannels + e.resC0) * HW, K, HW, HWs);
+    kernels.packPixelWords(X, XW, C, HWs);
+    kernels.pointwise(XW, WT, C, K, HWs, A, B, R, RES, Y, res ? 1 : 0);
+    const yo = (n * e.yChannels + e.yC0) * HW;
+    if (HWs === HW) y.set(f32.subarray(Y >> 2, (Y >> 2) + K * HW), yo);
+    else for (let k = 0; k < K; k++) y.set(f32.subarray((Y >> 2) + k * HWs, (Y >> 2) + k * HWs + HW), yo + k * HW);
+  }
+  return true;
+}
+
+/** planes planes of HW values from src[off..] into dst[d..], each at a stride of HWs. */
+function copyPlanesIn(dst: Float32Array, d: number, src: Float32Array, off: number, planes: number, HW: number, HWs: number): void {
+  if (HWs === HW) dst.set(src.subarray(off, off + planes * HW), d);
+  else for (let c = 0; c < planes; c++) dst.set(src.subarray(off + c * HW, off + (c + 1) * HW), d + c * HWs);
 }
 
 /** `packPixels` from planes of sign bits ([C][H][RW] words of one image from `off`), pixels p0..p0+pn. */

@@ -1,0 +1,87 @@
+/**
+ * The WebAssembly SIMD kernels of the CPU backend (kernels.wat, assembled into module.ts): loading,
+ * the switch, and the thread's private memory they work in.
+ *
+ * A SIMD kernel is an option of a TypeScript kernel, never a replacement: it computes the same values
+ * in the same order (float64 arithmetic, rounded to float32 where the TypeScript kernel stores), so
+ * outputs are bit-identical with the switch on or off, and the TypeScript kernel stays the reference.
+ * The calling kernel copies its operands into this thread's WebAssembly memory, runs the kernel there
+ * and copies the result out (whole planes: TypedArray.set, a memory copy).
+ *
+ * The switch: `setSimd(false)` (the CLI's --simd off), else CPNAS_SIMD=0|off, else on wherever the
+ * engine validates the module (Node 20 and current browsers do; elsewhere the TypeScript kernels run).
+ * Each thread of threads.ts instantiates its own copy on first use; a job carries the caller's switch.
+ */
+import { KERNELS_WASM_BASE64 } from './module.js';
+
+export interface SimdKernels {
+  packPixelWords(x: number, xw: number, C: number, HWs: number): void;
+  pointwise(xw: number, wts: number, C: number, K: number, HWs: number, A: number, B: number, R: number, res: number, y: number, hasRes: number): void;
+}
+
+/** A thread's instance: its exports and views of its memory (replaced when the memory grows). */
+export interface SimdHeap {
+  kernels: SimdKernels;
+  f32: Float32Array;
+  i32: Int32Array;
+}
+
+/** The part of the WebAssembly API used here (the project's type libraries do not declare it). */
+interface WasmMemory { readonly buffer: ArrayBuffer; grow(pages: number): number }
+interface WasmApi {
+  Module: new (bytes: Uint8Array) => object;
+  Instance: new (module: object, imports: object) => { exports: Record<string, unknown> };
+}
+
+let wanted: boolean = envSimd() ?? true;
+let heap: SimdHeap | null = null;
+let memory: WasmMemory | null = null;
+/** True once instantiating failed here (no SIMD in this engine): the TypeScript kernels run. */
+let unavailable = false;
+
+function envSimd(): boolean | undefined {
+  const env = typeof process !== 'undefined' ? process.env?.CPNAS_SIMD : undefined;
+  if (env === undefined || env === '') return undefined;
+  return !['0', 'off', 'false', 'no'].includes(env.toLowerCase());
+}
+
+/** Turns the SIMD kernels on or off for this process (the next kernel call on). */
+export function setSimd(on: boolean): void {
+  wanted = on;
+}
+
+/** Whether kernel calls made now use the SIMD kernels (switched on and available here). */
+export function simdEnabled(): boolean {
+  return wanted && instance() !== null;
+}
+
+function instance(): SimdHeap | null {
+  if (heap || unavailable) return heap;
+  try {
+    const WebAssembly = (globalThis as unknown as { WebAssembly: WasmApi }).WebAssembly;
+    const bytes = Uint8Array.from(atob(KERNELS_WASM_BASE64), (ch) => ch.charCodeAt(0));
+    const mod = new WebAssembly.Module(bytes);
+    const inst = new WebAssembly.Instance(mod, {});
+    memory = inst.exports.memory as WasmMemory;
+    heap = { kernels: inst.exports as unknown as SimdKernels, f32: new Float32Array(memory.buffer), i32: new Int32Array(memory.buffer) };
+  } catch {
+    unavailable = true;
+  }
+  return heap;
+}
+
+/**
+ * This thread's instance with at least `bytes` bytes of memory, or null where SIMD is unavailable.
+ * Views taken before a call to this may be stale (the memory may have grown): take them after.
+ */
+export function simdHeap(bytes: number): SimdHeap | null {
+  const h = instance();
+  if (!h || !memory) return null;
+  const have = memory.buffer.byteLength;
+  if (bytes > have) {
+    memory.grow(Math.ceil((bytes - have) / 65536));
+    h.f32 = new Float32Array(memory.buffer);
+    h.i32 = new Int32Array(memory.buffer);
+  }
+  return h;
+}

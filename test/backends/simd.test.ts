@@ -1,0 +1,64 @@
+/**
+ * The WebAssembly SIMD kernels (backends/cpu/simd): the committed module is the assembly of
+ * kernels.wat, and each SIMD path gives the same bits as the TypeScript kernel it stands in for, on
+ * random shapes, channel slices, shortcuts and awkward values (NaN, ±0, ±Infinity, huge maps).
+ */
+import { execFileSync } from 'node:child_process';
+import fc from 'fast-check';
+import { afterEach, describe, expect, it } from 'vitest';
+import { Random } from '../../core/index.js';
+import { setSimd, simdEnabled } from '../../backends/cpu/simd/simd.js';
+import { pointwiseTables, xnorPointwiseForward } from '../../backends/cpu/xnor-pointwise.js';
+import type { PackedEpilogue } from '../../backends/cpu/xnor-epilogue.js';
+
+afterEach(() => setSimd(true));
+
+/** Bits of a float array, so that NaN and -0 compare exactly. */
+const bits = (a: Float32Array): number[] => Array.from(new Uint32Array(a.buffer, a.byteOffset, a.length));
+
+function awkward(rng: Random, n: number): Float32Array {
+  const special = [NaN, 0, -0, Infinity, -Infinity, 1e-40, -1e-40];
+  return Float32Array.from({ length: n }, () => (rng.uniform() < 0.05 ? special[Math.floor(rng.uniform() * special.length)] : rng.normal()));
+}
+
+describe('SIMD kernels', () => {
+  it('module.ts is the assembly of kernels.wat (npm run wasm)', () => {
+    const out = execFileSync(process.execPath, ['backends/cpu/simd/assemble.mjs', '--check'], { encoding: 'utf8' });
+    expect(out).toMatch(/up to date/);
+  });
+
+  it('are available here and follow the switch', () => {
+    expect(simdEnabled()).toBe(true);
+    setSimd(false);
+    expect(simdEnabled()).toBe(false);
+    setSimd(true);
+    expect(simdEnabled()).toBe(true);
+  });
+
+  it('pointwise: the same bits as the TypeScript kernel (slices, shortcuts, scales, special values)', () => {
+    fc.assert(fc.property(
+      fc.integer({ min: 1, max: 3 }), fc.oneof(fc.integer({ min: 1, max: 40 }), fc.constantFrom(31, 32, 33, 64, 100, 255)),
+      fc.integer({ min: 1, max: 13 }), fc.integer({ min: 1, max: 9 }), fc.integer({ min: 1, max: 11 }),
+      fc.boolean(), fc.boolean(), fc.integer({ min: 0, max: 3 }), fc.integer(),
+      (N, C, K, H, W, withRes, withScale, extra, seed) => {
+        const rng = new Random(seed), HW = H * W;
+        const x = awkward(rng, N * C * HW);
+        const signs = Uint32Array.from({ length: Math.ceil((C * K) / 32) }, () => (rng.uniform() * 2 ** 32) >>> 0);
+        const t = pointwiseTables(signs, C, K);
+        // output and shortcut are channel slices [c0, c0 + K) of larger buffers
+        const yChannels = K + extra, yC0 = extra, resChannels = K + 2 * extra, resC0 = Math.min(extra, 1);
+        const e: PackedEpilogue = {
+          A: awkward(rng, K), B: awkward(rng, K), res: withRes ? awkward(rng, N * resChannels * HW) : null,
+          resScale: withRes && withScale ? awkward(rng, K) : null, resChannels, resC0, yChannels, yC0, bits: null,
+        };
+        e.A[0] = 3e38; // a map that overflows float32 for large dots
+        const run = (simd: boolean): Float32Array => {
+          setSimd(simd);
+          const y = new Float32Array(N * yChannels * HW).fill(7);
+          xnorPointwiseForward(x, t, y, N, H, W, e);
+          return y;
+        };
+        expect(bits(run(true))).toEqual(bits(run(false)));
+      }), { numRuns: 80 });
+  });
+});
