@@ -16,10 +16,15 @@
  * The planes are read back eight lanes at a time through a table that spreads a byte's bits to
  * nibbles, and the float value is written through the epilogue (xnor-epilogue.ts). Rows of taps that
  * fall in the padding are skipped. Up to 31 taps (5x5), padding and dilated reach up to 32 columns.
+ *
+ * With the SIMD kernels on (simd/simd.ts) a float-input, float-output call runs in WebAssembly
+ * instead (simd/kernels.wat `depthwise`): the signs as int8 rows, sixteen outputs summed at once over
+ * the taps, and the same epilogue in float64: the same values, bit for bit.
  */
 import type { Conv2dGeometry } from '../backend.js';
 import { epilogueArgs, epilogueOf, epilogueParams, type PackedEpilogue } from './xnor-epilogue.js';
 import { chunkRange, chunksFor, parallel, type JobArg, type JobArray } from './threads.js';
+import { simdEnabled, simdHeap } from './simd/simd.js';
 
 /** SPREAD[v]: bit i of byte v moved to bit 4i (eight nibbles). */
 const SPREAD = (() => {
@@ -64,7 +69,8 @@ export function xnorDepthwiseForward(x: Float32Array, signs: Uint32Array, y: Flo
     { a: x }, { a: new Int32Array(signs.buffer, signs.byteOffset, signs.length) }, { a: y, inout: true }, { a: xBits ?? NO_BITS },
     ...epilogueArgs(e),
   ];
-  const params = [g.N, g.C, g.H, g.W, g.R, g.S, g.strideH, g.strideW, g.padH, g.padW, g.dilationH, g.dilationW, g.P, g.Q, xBits ? 1 : 0, ...epilogueParams(e)];
+  const simd = !xBits && !e.bits && simdEnabled();
+  const params = [g.N, g.C, g.H, g.W, g.R, g.S, g.strideH, g.strideW, g.padH, g.padW, g.dilationH, g.dilationW, g.P, g.Q, xBits ? 1 : 0, simd ? 1 : 0, ...epilogueParams(e)];
   parallel('xnorDepthwise', xnorDepthwiseChunk, args, params, nChunks);
 }
 
@@ -72,12 +78,61 @@ const NO_BITS = new Int32Array(0);
 
 /** Chunk `chunk` of `nChunks` of a depthwise call: a range of channels. */
 export function xnorDepthwiseChunk(arrays: JobArray[], params: number[], chunk: number, nChunks: number): void {
-  const [N, C, H, W, R, S, strideH, strideW, padH, padW, dilationH, dilationW, P, Q, hasBits] = params;
+  const [N, C, H, W, R, S, strideH, strideW, padH, padW, dilationH, dilationW, P, Q, hasBits, simd] = params;
   const g: Conv2dGeometry = { N, C, H, W, K: C, R, S, strideH, strideW, padH, padW, dilationH, dilationW, groups: C, P, Q };
   const [c0, c1] = chunkRange(C, chunk, nChunks);
-  const signs = arrays[1] as Int32Array;
-  depthwiseChannels(arrays[0] as Float32Array, new Uint32Array(signs.buffer, signs.byteOffset, signs.length), arrays[2] as Float32Array, g,
-    epilogueOf(arrays, 4, params, 15), hasBits ? (arrays[3] as Int32Array) : null, c0, c1);
+  const s32 = arrays[1] as Int32Array, signs = new Uint32Array(s32.buffer, s32.byteOffset, s32.length);
+  const e = epilogueOf(arrays, 4, params, 16);
+  if (simd && depthwiseChannelsSimd(arrays[0] as Float32Array, signs, arrays[2] as Float32Array, g, e, c0, c1)) return;
+  depthwiseChannels(arrays[0] as Float32Array, signs, arrays[2] as Float32Array, g, e, hasBits ? (arrays[3] as Int32Array) : null, c0, c1);
+}
+
+/** Left margin of a sign row in the SIMD kernel (bytes): covers a padding of up to 32 columns. */
+const SIMD_MARGIN = 32;
+
+/**
+ * Channels c0..c1 of every image through the SIMD kernel (float input and output): false where this
+ * thread has no SIMD (the caller then runs the TypeScript kernel: the same values).
+ */
+function depthwiseChannelsSimd(x: Float32Array, signs: Uint32Array, y: Float32Array, g: Conv2dGeometry, e: PackedEpilogue, c0: number, c1: number): boolean {
+  const { N, C, H, W, R, S, strideH: sh, strideW: sw, padH: ph, padW: pw, dilationH: dh, dilationW: dw, P, Q } = g;
+  const nc = c1 - c0, HW = H * W, PQ = P * Q, RS = R * S, al = (b: number): number => (b + 15) & ~15;
+  // per tap column t: its phase f and its index offset (t * dw - pw - f) / sw within a phase row
+  const phase: number[] = [], shift: number[] = [];
+  for (let t = 0; t < S; t++) {
+    const f = (((t * dw - pw) % sw) + sw) % sw;
+    phase.push(f);
+    shift.push((t * dw - pw - f) / sw);
+  }
+  const Lp = al(SIMD_MARGIN + Math.max(Q, Math.ceil(W / sw)) + 32 + Math.max(0, ...shift));
+  const GEO = 0, X = 256, Y = al(X + 4 * nc * HW + 64), RES = al(Y + 4 * nc * PQ + 64), SP = al(RES + 4 * nc * PQ + 64);
+  const WM = al(SP + (H + 1) * sw * Lp), A = al(WM + nc * RS), B = A + al(4 * nc), Rs = B + al(4 * nc), end = Rs + al(4 * nc);
+  const h = simdHeap(end);
+  if (!h) return false;
+  const { f32, i32, u8, kernels } = h;
+  i32.set([H, W, P, Q, R, S, sh, sw, ph, dh, Lp, SIMD_MARGIN], GEO >> 2);
+  for (let t = 0; t < S; t++) {
+    i32[(GEO >> 2) + 16 + t] = SIMD_MARGIN + shift[t];
+    i32[(GEO >> 2) + 48 + t] = phase[t];
+  }
+  // a tap's mask byte: -1 where its weight sign is -1 (the kernel negates the input's sign there)
+  for (let i = 0, bit = c0 * RS; i < nc * RS; i++, bit++) u8[WM + i] = -((signs[bit >>> 5] >>> (bit & 31)) & 1) & 255;
+  f32.set(e.A.subarray(c0, c1), A >> 2);
+  f32.set(e.B.subarray(c0, c1), B >> 2);
+  if (e.resScale) f32.set(e.resScale.subarray(c0, c1), Rs >> 2);
+  else f32.fill(1, Rs >> 2, (Rs >> 2) + nc);
+  const res = e.res;
+  for (let n = 0; n < N; n++) {
+    const xo = (n * C + c0) * HW;
+    f32.set(x.subarray(xo, xo + nc * HW), X >> 2);
+    if (res) {
+      const ro = (n * e.resChannels + e.resC0 + c0) * PQ;
+      f32.set(res.subarray(ro, ro + nc * PQ), RES >> 2);
+    }
+    kernels.depthwise(X, Y, RES, SP, WM, A, B, Rs, GEO, nc, res ? 1 : 0);
+    y.set(f32.subarray(Y >> 2, (Y >> 2) + nc * PQ), (n * e.yChannels + e.yC0 + c0) * PQ);
+  }
+  return true;
 }
 
 /** The geometry the per-thread tables were last built for (they depend on nothing else). */

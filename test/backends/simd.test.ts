@@ -9,6 +9,8 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { Random } from '../../core/index.js';
 import { setSimd, simdEnabled } from '../../backends/cpu/simd/simd.js';
 import { pointwiseTables, xnorPointwiseForward } from '../../backends/cpu/xnor-pointwise.js';
+import { xnorDepthwiseApplies, xnorDepthwiseForward } from '../../backends/cpu/xnor-depthwise.js';
+import type { Conv2dGeometry } from '../../backends/backend.js';
 import type { PackedEpilogue } from '../../backends/cpu/xnor-epilogue.js';
 
 afterEach(() => setSimd(true));
@@ -60,5 +62,33 @@ describe('SIMD kernels', () => {
         };
         expect(bits(run(true))).toEqual(bits(run(false)));
       }), { numRuns: 80 });
+  });
+
+  it('depthwise: the same bits as the TypeScript kernel (strides, dilations, padding, 3x3 and 5x5, shortcuts)', () => {
+    fc.assert(fc.property(
+      fc.integer({ min: 1, max: 2 }), fc.integer({ min: 2, max: 6 }), fc.integer({ min: 1, max: 20 }), fc.integer({ min: 1, max: 40 }),
+      fc.constantFrom(1, 3, 5), fc.constantFrom(1, 2), fc.constantFrom(1, 2), fc.integer({ min: 0, max: 4 }),
+      fc.boolean(), fc.boolean(), fc.integer({ min: 0, max: 2 }), fc.integer(),
+      (N, C, H, W, R, stride, dil, pad, withRes, withScale, extra, seed) => {
+        fc.pre(H + 2 * pad >= dil * (R - 1) + 1 && W + 2 * pad >= dil * (R - 1) + 1);
+        const P = Math.floor((H + 2 * pad - dil * (R - 1) - 1) / stride) + 1, Q = Math.floor((W + 2 * pad - dil * (R - 1) - 1) / stride) + 1;
+        const g: Conv2dGeometry = { N, C, H, W, K: C, R, S: R, strideH: stride, strideW: stride, padH: pad, padW: pad, dilationH: dil, dilationW: dil, groups: C, P, Q };
+        fc.pre(xnorDepthwiseApplies(g));
+        const rng = new Random(seed), PQ = P * Q;
+        const x = awkward(rng, N * C * H * W);
+        const signs = Uint32Array.from({ length: Math.ceil((C * R * R) / 32) }, () => (rng.uniform() * 2 ** 32) >>> 0);
+        const yChannels = C + extra, resChannels = C + 2 * extra;
+        const e: PackedEpilogue = {
+          A: awkward(rng, C), B: awkward(rng, C), res: withRes ? awkward(rng, N * resChannels * PQ) : null,
+          resScale: withRes && withScale ? awkward(rng, C) : null, resChannels, resC0: extra, yChannels, yC0: extra, bits: null,
+        };
+        const run = (simd: boolean): Float32Array => {
+          setSimd(simd);
+          const y = new Float32Array(N * yChannels * PQ).fill(7);
+          xnorDepthwiseForward(x, signs, y, g, e);
+          return y;
+        };
+        expect(bits(run(true))).toEqual(bits(run(false)));
+      }), { numRuns: 150 });
   });
 });

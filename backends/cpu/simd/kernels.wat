@@ -43,6 +43,24 @@
       (br $wLoop)))
   )
 
+  ;; The float epilogue of four outputs (xnor-epilogue.ts), in float64 as the TypeScript kernels:
+  ;;   y[0..3] = f32(a * dot + b  [+ r * res[0..3]])      a, b, r: f64x2 splats; dot: i32x4
+  (func $epilogue4 (param $dot v128) (param $a v128) (param $b v128) (param $r v128) (param $res i32) (param $y i32) (param $hasRes i32)
+    (local $lo v128) (local $hi v128) (local $rv v128)
+    (local.set $lo (f64x2.add (f64x2.mul (local.get $a) (f64x2.convert_low_i32x4_s (local.get $dot))) (local.get $b)))
+    (local.set $hi (f64x2.add (f64x2.mul (local.get $a)
+      (f64x2.convert_low_i32x4_s (i8x16.shuffle 8 9 10 11 12 13 14 15 0 1 2 3 4 5 6 7 (local.get $dot) (local.get $dot))))
+      (local.get $b)))
+    (if (local.get $hasRes) (then
+      (local.set $rv (v128.load (local.get $res)))
+      (local.set $lo (f64x2.add (local.get $lo) (f64x2.mul (local.get $r) (f64x2.promote_low_f32x4 (local.get $rv)))))
+      (local.set $hi (f64x2.add (local.get $hi) (f64x2.mul (local.get $r)
+        (f64x2.promote_low_f32x4 (i8x16.shuffle 8 9 10 11 12 13 14 15 0 1 2 3 4 5 6 7 (local.get $rv) (local.get $rv))))))))
+    (v128.store (local.get $y)
+      (i8x16.shuffle 0 1 2 3 4 5 6 7 16 17 18 19 20 21 22 23
+        (f32x4.demote_f64x2_zero (local.get $lo)) (f32x4.demote_f64x2_zero (local.get $hi))))
+  )
+
   ;; The 1x1 convolution of packed signs with float output (xnor-pointwise.ts, its float epilogue):
   ;;   m = popcount over the CW words of (xw[w][i] XOR wts[k][w])     (mismatches; bits past C clear)
   ;;   y[k][i] = f32(A[k] * (C - 2m) + B[k]  [+ R[k] * res[k][i]])    (float64, rounded once)
@@ -52,7 +70,7 @@
     (param $A i32) (param $B i32) (param $R i32) (param $res i32) (param $y i32) (param $hasRes i32)
     (local $rowBytes i32) (local $CW i32) (local $k i32) (local $i i32) (local $w i32) (local $wk i32)
     (local $a v128) (local $b v128) (local $r v128) (local $cv v128)
-    (local $m8 v128) (local $dot v128) (local $lo v128) (local $hi v128) (local $rv v128) (local $o i32)
+    (local $m8 v128) (local $dot v128) (local $o i32)
     (local.set $rowBytes (i32.shl (local.get $HWs) (i32.const 2)))
     (local.set $CW (i32.shr_u (i32.add (local.get $C) (i32.const 31)) (i32.const 5)))
     (local.set $cv (i32x4.splat (local.get $C)))
@@ -79,22 +97,149 @@
         ;; dot = C - 2 * m, four pixels
         (local.set $dot (i32x4.sub (local.get $cv)
           (i32x4.shl (i32x4.extadd_pairwise_i16x8_u (i16x8.extadd_pairwise_i8x16_u (local.get $m8))) (i32.const 1))))
-        (local.set $lo (f64x2.add (f64x2.mul (local.get $a) (f64x2.convert_low_i32x4_s (local.get $dot))) (local.get $b)))
-        (local.set $hi (f64x2.add (f64x2.mul (local.get $a)
-          (f64x2.convert_low_i32x4_s (i8x16.shuffle 8 9 10 11 12 13 14 15 0 1 2 3 4 5 6 7 (local.get $dot) (local.get $dot))))
-          (local.get $b)))
         (local.set $o (i32.add (i32.mul (local.get $k) (local.get $rowBytes)) (local.get $i)))
-        (if (local.get $hasRes) (then
-          (local.set $rv (v128.load (i32.add (local.get $res) (local.get $o))))
-          (local.set $lo (f64x2.add (local.get $lo) (f64x2.mul (local.get $r) (f64x2.promote_low_f32x4 (local.get $rv)))))
-          (local.set $hi (f64x2.add (local.get $hi) (f64x2.mul (local.get $r)
-            (f64x2.promote_low_f32x4 (i8x16.shuffle 8 9 10 11 12 13 14 15 0 1 2 3 4 5 6 7 (local.get $rv) (local.get $rv))))))))
-        (v128.store (i32.add (local.get $y) (local.get $o))
-          (i8x16.shuffle 0 1 2 3 4 5 6 7 16 17 18 19 20 21 22 23
-            (f32x4.demote_f64x2_zero (local.get $lo)) (f32x4.demote_f64x2_zero (local.get $hi))))
+        (call $epilogue4 (local.get $dot) (local.get $a) (local.get $b) (local.get $r)
+          (i32.add (local.get $res) (local.get $o)) (i32.add (local.get $y) (local.get $o)) (local.get $hasRes))
         (local.set $i (i32.add (local.get $i) (i32.const 16)))
         (br $iLoop)))
       (local.set $k (i32.add (local.get $k) (i32.const 1)))
       (br $kLoop)))
+  )
+  ;; The bit-sliced depthwise convolution's job (xnor-depthwise.ts) with float output, for nc channels
+  ;; of one image: dot[p][q] = sum over the taps inside the plane of sign(x) * sign(w), sixteen outputs
+  ;; at a time in int8 lanes (|dot| <= R*S <= 31), then the epilogue. The signs of a channel's plane
+  ;; become rows of int8 (+1 where x >= 0, -1 else, NaN -1), one row per input row and stride phase f
+  ;; (column c sits in phase c % sw at index (c - f) / sw), behind a left margin of ML zero bytes; a
+  ;; tap outside the plane reads a zero (rows of zeros stand for the padding rows). A tap with weight
+  ;; -1 (mask byte -1) negates: (v ^ m) - m.
+  ;; geo (int32): H W P Q R S sh sw ph dh Lp, then from word 16 the byte offset of tap column t in its
+  ;; phase row (ML included), from word 48 its phase. X: nc planes of H*W floats; Y, RES: nc planes of
+  ;; P*Q floats (a block of 16 writes up to 15 past a row's end: the next row overwrites it, and the
+  ;; buffers have 64 bytes of slack); WM: R*S mask bytes per channel; SP: (H + 1) * sw rows of Lp bytes.
+  (func (export "depthwise")
+    (param $X i32) (param $Y i32) (param $RES i32) (param $SP i32) (param $WM i32)
+    (param $A i32) (param $B i32) (param $R i32) (param $geo i32) (param $nc i32) (param $hasRes i32)
+    (local $H i32) (local $W i32) (local $P i32) (local $Q i32) (local $Rr i32) (local $S i32)
+    (local $sh i32) (local $sw i32) (local $ph i32) (local $dh i32) (local $Lp i32)
+    (local $c i32) (local $h i32) (local $j i32) (local $p i32) (local $q i32) (local $r i32) (local $t i32)
+    (local $xs i32) (local $dst i32) (local $row i32) (local $wm i32) (local $o i32) (local $PQ4 i32)
+    (local $a v128) (local $b v128) (local $rr v128) (local $acc v128) (local $m v128) (local $v v128)
+    (local.set $H (i32.load (local.get $geo)))
+    (local.set $W (i32.load offset=4 (local.get $geo)))
+    (local.set $P (i32.load offset=8 (local.get $geo)))
+    (local.set $Q (i32.load offset=12 (local.get $geo)))
+    (local.set $Rr (i32.load offset=16 (local.get $geo)))
+    (local.set $S (i32.load offset=20 (local.get $geo)))
+    (local.set $sh (i32.load offset=24 (local.get $geo)))
+    (local.set $sw (i32.load offset=28 (local.get $geo)))
+    (local.set $ph (i32.load offset=32 (local.get $geo)))
+    (local.set $dh (i32.load offset=36 (local.get $geo)))
+    (local.set $Lp (i32.load offset=40 (local.get $geo)))
+    (local.set $PQ4 (i32.shl (i32.mul (local.get $P) (local.get $Q)) (i32.const 2)))
+    ;; margins and the zero rows: cleared once; a channel rewrites only its rows' columns
+    (memory.fill (local.get $SP) (i32.const 0)
+      (i32.mul (i32.mul (i32.add (local.get $H) (i32.const 1)) (local.get $sw)) (local.get $Lp)))
+    (block $cDone (loop $cLoop
+      (br_if $cDone (i32.ge_u (local.get $c) (local.get $nc)))
+      (local.set $xs (i32.add (local.get $X) (i32.shl (i32.mul (local.get $c) (i32.mul (local.get $H) (local.get $W))) (i32.const 2))))
+      ;; the sign rows of channel c
+      (local.set $h (i32.const 0))
+      (block $hDone (loop $hLoop
+        (br_if $hDone (i32.ge_u (local.get $h) (local.get $H)))
+        (if (i32.eq (local.get $sw) (i32.const 1))
+          (then
+            (local.set $dst (i32.add (i32.add (local.get $SP) (i32.mul (local.get $h) (local.get $Lp))) (i32.load offset=44 (local.get $geo))))
+            (local.set $row (i32.add (local.get $xs) (i32.shl (i32.mul (local.get $h) (local.get $W)) (i32.const 2))))
+            (local.set $j (i32.const 0))
+            (block $jDone (loop $jLoop
+              (br_if $jDone (i32.ge_u (local.get $j) (local.get $W)))
+              (local.set $o (i32.add (local.get $row) (i32.shl (local.get $j) (i32.const 2))))
+              ;; 16 masks (x >= 0: -1) narrowed to bytes, then (mask & 2) - 1: +1 or -1
+              (v128.store (i32.add (local.get $dst) (local.get $j))
+                (i8x16.sub
+                  (v128.and
+                    (i8x16.narrow_i16x8_s
+                      (i16x8.narrow_i32x4_s
+                        (f32x4.ge (v128.load (local.get $o)) (v128.const f32x4 0 0 0 0))
+                        (f32x4.ge (v128.load offset=16 (local.get $o)) (v128.const f32x4 0 0 0 0)))
+                      (i16x8.narrow_i32x4_s
+                        (f32x4.ge (v128.load offset=32 (local.get $o)) (v128.const f32x4 0 0 0 0))
+                        (f32x4.ge (v128.load offset=48 (local.get $o)) (v128.const f32x4 0 0 0 0))))
+                    (v128.const i8x16 2 2 2 2 2 2 2 2 2 2 2 2 2 2 2 2))
+                  (v128.const i8x16 1 1 1 1 1 1 1 1 1 1 1 1 1 1 1 1)))
+              (local.set $j (i32.add (local.get $j) (i32.const 16)))
+              (br $jLoop)))
+            ;; the lanes past the row's end read the next row: clear them
+            (v128.store (i32.add (local.get $dst) (local.get $W)) (v128.const i32x4 0 0 0 0)))
+          (else
+            (local.set $j (i32.const 0))
+            (block $jDone2 (loop $jLoop2
+              (br_if $jDone2 (i32.ge_u (local.get $j) (local.get $W)))
+              (local.set $o (i32.rem_u (local.get $j) (local.get $sw)))
+              (i32.store8
+                (i32.add
+                  (i32.add (local.get $SP) (i32.mul (i32.add (i32.mul (local.get $h) (local.get $sw)) (local.get $o)) (local.get $Lp)))
+                  (i32.add (i32.load offset=44 (local.get $geo)) (i32.div_u (i32.sub (local.get $j) (local.get $o)) (local.get $sw))))
+                (select (i32.const 1) (i32.const -1)
+                  (f32.ge (f32.load (i32.add (local.get $xs) (i32.shl (i32.add (i32.mul (local.get $h) (local.get $W)) (local.get $j)) (i32.const 2))))
+                    (f32.const 0))))
+              (local.set $j (i32.add (local.get $j) (i32.const 1)))
+              (br $jLoop2)))))
+        (local.set $h (i32.add (local.get $h) (i32.const 1)))
+        (br $hLoop)))
+      (local.set $a (f64x2.splat (f64.promote_f32 (f32.load (i32.add (local.get $A) (i32.shl (local.get $c) (i32.const 2)))))))
+      (local.set $b (f64x2.splat (f64.promote_f32 (f32.load (i32.add (local.get $B) (i32.shl (local.get $c) (i32.const 2)))))))
+      (local.set $rr (f64x2.splat (f64.promote_f32 (f32.load (i32.add (local.get $R) (i32.shl (local.get $c) (i32.const 2)))))))
+      (local.set $wm (i32.add (local.get $WM) (i32.mul (local.get $c) (i32.mul (local.get $Rr) (local.get $S)))))
+      (local.set $p (i32.const 0))
+      (block $pDone (loop $pLoop
+        (br_if $pDone (i32.ge_u (local.get $p) (local.get $P)))
+        (local.set $q (i32.const 0))
+        (block $qDone (loop $qLoop
+          (br_if $qDone (i32.ge_u (local.get $q) (local.get $Q)))
+          (local.set $acc (v128.const i32x4 0 0 0 0))
+          (local.set $r (i32.const 0))
+          (block $rDone (loop $rLoop
+            (br_if $rDone (i32.ge_u (local.get $r) (local.get $Rr)))
+            (local.set $h (i32.add (i32.sub (i32.mul (local.get $p) (local.get $sh)) (local.get $ph)) (i32.mul (local.get $r) (local.get $dh))))
+            ;; the row group of input row h (its sw phase rows), or the zero rows
+            (local.set $row (i32.add (local.get $SP) (i32.mul (i32.mul
+              (select (local.get $h) (local.get $H) (i32.lt_u (local.get $h) (local.get $H)))
+              (local.get $sw)) (local.get $Lp))))
+            (local.set $t (i32.const 0))
+            (block $tDone (loop $tLoop
+              (br_if $tDone (i32.ge_u (local.get $t) (local.get $S)))
+              (local.set $o (i32.add (local.get $geo) (i32.shl (local.get $t) (i32.const 2))))
+              (local.set $v (v128.load (i32.add (i32.add (local.get $row) (local.get $q))
+                (i32.add (i32.load offset=64 (local.get $o)) (i32.mul (i32.load offset=192 (local.get $o)) (local.get $Lp))))))
+              (local.set $m (i8x16.splat (i32.load8_s (i32.add (local.get $wm) (i32.add (i32.mul (local.get $r) (local.get $S)) (local.get $t))))))
+              (local.set $acc (i8x16.add (local.get $acc) (i8x16.sub (v128.xor (local.get $v) (local.get $m)) (local.get $m))))
+              (local.set $t (i32.add (local.get $t) (i32.const 1)))
+              (br $tLoop)))
+            (local.set $r (i32.add (local.get $r) (i32.const 1)))
+            (br $rLoop)))
+          ;; the epilogue, four outputs at a time
+          (local.set $o (i32.add (i32.mul (local.get $c) (local.get $PQ4))
+            (i32.shl (i32.add (i32.mul (local.get $p) (local.get $Q)) (local.get $q)) (i32.const 2))))
+          (call $epilogue4 (i32x4.extend_low_i16x8_s (i16x8.extend_low_i8x16_s (local.get $acc)))
+            (local.get $a) (local.get $b) (local.get $rr) (i32.add (local.get $RES) (local.get $o)) (i32.add (local.get $Y) (local.get $o)) (local.get $hasRes))
+          (if (i32.lt_u (i32.add (local.get $q) (i32.const 4)) (local.get $Q)) (then
+            (call $epilogue4 (i32x4.extend_high_i16x8_s (i16x8.extend_low_i8x16_s (local.get $acc)))
+              (local.get $a) (local.get $b) (local.get $rr) (i32.add (local.get $RES) (i32.add (local.get $o) (i32.const 16)))
+              (i32.add (local.get $Y) (i32.add (local.get $o) (i32.const 16))) (local.get $hasRes))))
+          (if (i32.lt_u (i32.add (local.get $q) (i32.const 8)) (local.get $Q)) (then
+            (call $epilogue4 (i32x4.extend_low_i16x8_s (i16x8.extend_high_i8x16_s (local.get $acc)))
+              (local.get $a) (local.get $b) (local.get $rr) (i32.add (local.get $RES) (i32.add (local.get $o) (i32.const 32)))
+              (i32.add (local.get $Y) (i32.add (local.get $o) (i32.const 32))) (local.get $hasRes))))
+          (if (i32.lt_u (i32.add (local.get $q) (i32.const 12)) (local.get $Q)) (then
+            (call $epilogue4 (i32x4.extend_high_i16x8_s (i16x8.extend_high_i8x16_s (local.get $acc)))
+              (local.get $a) (local.get $b) (local.get $rr) (i32.add (local.get $RES) (i32.add (local.get $o) (i32.const 48)))
+              (i32.add (local.get $Y) (i32.add (local.get $o) (i32.const 48))) (local.get $hasRes))))
+          (local.set $q (i32.add (local.get $q) (i32.const 16)))
+          (br $qLoop)))
+        (local.set $p (i32.add (local.get $p) (i32.const 1)))
+        (br $pLoop)))
+      (local.set $c (i32.add (local.get $c) (i32.const 1)))
+      (br $cLoop)))
   )
 )

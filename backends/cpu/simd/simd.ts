@@ -17,6 +17,7 @@ import { KERNELS_WASM_BASE64 } from './module.js';
 export interface SimdKernels {
   packPixelWords(x: number, xw: number, C: number, HWs: number): void;
   pointwise(xw: number, wts: number, C: number, K: number, HWs: number, A: number, B: number, R: number, res: number, y: number, hasRes: number): void;
+  depthwise(X: number, Y: number, RES: number, SP: number, WM: number, A: number, B: number, R: number, geo: number, nc: number, hasRes: number): void;
 }
 
 /** A thread's instance: its exports and views of its memory (replaced when the memory grows). */
@@ -24,6 +25,7 @@ export interface SimdHeap {
   kernels: SimdKernels;
   f32: Float32Array;
   i32: Int32Array;
+  u8: Uint8Array;
 }
 
 /** The part of the WebAssembly API used here (the project's type libraries do not declare it). */
@@ -63,7 +65,7 @@ function instance(): SimdHeap | null {
     const mod = new WebAssembly.Module(bytes);
     const inst = new WebAssembly.Instance(mod, {});
     memory = inst.exports.memory as WasmMemory;
-    heap = { kernels: inst.exports as unknown as SimdKernels, f32: new Float32Array(memory.buffer), i32: new Int32Array(memory.buffer) };
+    heap = { kernels: inst.exports as unknown as SimdKernels, f32: new Float32Array(memory.buffer), i32: new Int32Array(memory.buffer), u8: new Uint8Array(memory.buffer) };
   } catch {
     unavailable = true;
   }
@@ -75,6 +77,7 @@ function instance(): SimdHeap | null {
  * Views taken before a call to this may be stale (the memory may have grown): take them after.
  */
 export function simdHeap(bytes: number): SimdHeap | null {
+  if (!wanted) return null;
   const h = instance();
   if (!h || !memory) return null;
   const have = memory.buffer.byteLength;
@@ -82,6 +85,7 @@ export function simdHeap(bytes: number): SimdHeap | null {
     memory.grow(Math.ceil((bytes - have) / 65536));
     h.f32 = new Float32Array(memory.buffer);
     h.i32 = new Int32Array(memory.buffer);
+    h.u8 = new Uint8Array(memory.buffer);
   }
   return h;
 }
