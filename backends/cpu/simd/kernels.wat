@@ -4,7 +4,8 @@
 ;; Every kernel computes exactly what the plain TypeScript kernel beside it computes, with the same
 ;; floating-point operations in the same order: the float arithmetic is float64 (f64x2, two lanes),
 ;; as JavaScript's numbers are, and a value is rounded to float32 once, where the TypeScript kernel
-;; stores it into a Float32Array. So the two paths give bit-identical outputs (test/backends/simd.test.ts).
+;; stores it into a Float32Array. So the two paths give bit-identical outputs but for the sign and
+;; payload of a NaN, which engines and CPUs set as they like (test/backends/simd.test.ts).
 ;;
 ;; Layout: planes of HWs values (HWs a multiple of 4: a plane padded at its end), addresses in bytes,
 ;; every plane 16-byte aligned. The caller copies its data in and out (memory is private to a thread).
@@ -241,5 +242,136 @@
         (br $pLoop)))
       (local.set $c (i32.add (local.get $c) (i32.const 1)))
       (br $cLoop)))
+  )
+  ;; Max pooling for inference (pool-infer.ts), separable, for `planes` planes: a pass along the rows
+  ;; into T (H x Q per plane), then one down the columns. A whole 3-wide (or 3-tall) window takes
+  ;; max(max(a, b), c), as Math.max(a, b, c) (NaN if any is NaN; +0 above -0), four at a time where
+  ;; the stride is 1 or 2; a clipped window keeps the first value and takes each later one that is greater
+  ;; (the TypeScript loop's `if (v > m) m = v`); an empty window gives -Infinity along a row and 0 down
+  ;; a column, and a column wholly in the padding gives 0.
+  ;; geo (int32): H W kH kW sh sw padH padW P Q. Y and T take writes up to 3 floats past their end.
+  (func (export "maxPool") (param $X i32) (param $Y i32) (param $T i32) (param $geo i32) (param $planes i32)
+    (local $H i32) (local $W i32) (local $kH i32) (local $kW i32) (local $sh i32) (local $sw i32)
+    (local $padH i32) (local $padW i32) (local $P i32) (local $Q i32)
+    (local $pl i32) (local $x i32) (local $y i32) (local $h i32) (local $q i32) (local $w0 i32) (local $ws i32) (local $we i32)
+    (local $i i32) (local $m f32) (local $v f32) (local $p i32) (local $hs i32) (local $he i32) (local $o i32) (local $t0 i32)
+    (local.set $H (i32.load (local.get $geo)))
+    (local.set $W (i32.load offset=4 (local.get $geo)))
+    (local.set $kH (i32.load offset=8 (local.get $geo)))
+    (local.set $kW (i32.load offset=12 (local.get $geo)))
+    (local.set $sh (i32.load offset=16 (local.get $geo)))
+    (local.set $sw (i32.load offset=20 (local.get $geo)))
+    (local.set $padH (i32.load offset=24 (local.get $geo)))
+    (local.set $padW (i32.load offset=28 (local.get $geo)))
+    (local.set $P (i32.load offset=32 (local.get $geo)))
+    (local.set $Q (i32.load offset=36 (local.get $geo)))
+    (block $plDone (loop $plLoop
+      (br_if $plDone (i32.ge_u (local.get $pl) (local.get $planes)))
+      (local.set $x (i32.add (local.get $X) (i32.shl (i32.mul (local.get $pl) (i32.mul (local.get $H) (local.get $W))) (i32.const 2))))
+      (local.set $y (i32.add (local.get $Y) (i32.shl (i32.mul (local.get $pl) (i32.mul (local.get $P) (local.get $Q))) (i32.const 2))))
+      ;; along the rows: T[h][q] = max of x[h][ws..we)
+      (local.set $h (i32.const 0))
+      (block $hDone (loop $hLoop
+        (br_if $hDone (i32.ge_u (local.get $h) (local.get $H)))
+        (local.set $q (i32.const 0))
+        (block $qDone (loop $qLoop
+          (br_if $qDone (i32.ge_u (local.get $q) (local.get $Q)))
+          (local.set $w0 (i32.sub (i32.mul (local.get $q) (local.get $sw)) (local.get $padW)))
+          ;; i: the address of x[h][w0]
+          (local.set $i (i32.add (local.get $x) (i32.shl (i32.add (i32.mul (local.get $h) (local.get $W)) (local.get $w0)) (i32.const 2))))
+          (local.set $o (i32.add (local.get $T) (i32.shl (i32.add (i32.mul (local.get $h) (local.get $Q)) (local.get $q)) (i32.const 2))))
+          (if (i32.and (i32.and (i32.eq (local.get $kW) (i32.const 3)) (i32.eq (local.get $sw) (i32.const 1)))
+                (i32.and (i32.ge_s (local.get $w0) (i32.const 0)) (i32.le_s (i32.add (local.get $w0) (i32.const 6)) (local.get $W))))
+            (then ;; four whole windows at stride 1
+              (v128.store (local.get $o) (f32x4.max (f32x4.max (v128.load (local.get $i)) (v128.load offset=4 (local.get $i))) (v128.load offset=8 (local.get $i))))
+              (local.set $q (i32.add (local.get $q) (i32.const 4)))
+              (br $qLoop)))
+          (if (i32.and (i32.and (i32.eq (local.get $kW) (i32.const 3)) (i32.eq (local.get $sw) (i32.const 2)))
+                (i32.and (i32.ge_s (local.get $w0) (i32.const 0)) (i32.le_s (i32.add (local.get $w0) (i32.const 10)) (local.get $W))))
+            (then ;; four whole windows at stride 2: x[w0 + 2j], x[w0 + 2j + 1], x[w0 + 2j + 2] by lane
+              (v128.store (local.get $o) (f32x4.max
+                (f32x4.max
+                  (i8x16.shuffle 0 1 2 3 8 9 10 11 16 17 18 19 24 25 26 27 (v128.load (local.get $i)) (v128.load offset=16 (local.get $i)))
+                  (i8x16.shuffle 4 5 6 7 12 13 14 15 20 21 22 23 28 29 30 31 (v128.load (local.get $i)) (v128.load offset=16 (local.get $i))))
+                (i8x16.shuffle 0 1 2 3 8 9 10 11 16 17 18 19 24 25 26 27 (v128.load offset=8 (local.get $i)) (v128.load offset=24 (local.get $i)))))
+              (local.set $q (i32.add (local.get $q) (i32.const 4)))
+              (br $qLoop)))
+          (if (i32.and (i32.eq (local.get $kW) (i32.const 3))
+                (i32.and (i32.ge_s (local.get $w0) (i32.const 0)) (i32.le_s (i32.add (local.get $w0) (i32.const 3)) (local.get $W))))
+            (then
+              (f32.store (local.get $o) (f32.max (f32.max (f32.load (local.get $i)) (f32.load offset=4 (local.get $i))) (f32.load offset=8 (local.get $i)))))
+            (else
+              (local.set $ws (select (local.get $w0) (i32.const 0) (i32.gt_s (local.get $w0) (i32.const 0))))
+              (local.set $we (i32.add (local.get $w0) (local.get $kW)))
+              (if (i32.gt_s (local.get $we) (local.get $W)) (then (local.set $we (local.get $W))))
+              (local.set $m (f32.const -inf))
+              (if (i32.lt_s (local.get $ws) (local.get $we)) (then
+                (local.set $i (i32.add (local.get $x) (i32.shl (i32.mul (local.get $h) (local.get $W)) (i32.const 2))))
+                (local.set $m (f32.load (i32.add (local.get $i) (i32.shl (local.get $ws) (i32.const 2)))))
+                (block $wDone (loop $wLoop
+                  (local.set $ws (i32.add (local.get $ws) (i32.const 1)))
+                  (br_if $wDone (i32.ge_s (local.get $ws) (local.get $we)))
+                  (local.set $v (f32.load (i32.add (local.get $i) (i32.shl (local.get $ws) (i32.const 2)))))
+                  (if (f32.gt (local.get $v) (local.get $m)) (then (local.set $m (local.get $v))))
+                  (br $wLoop)))))
+              (f32.store (local.get $o) (local.get $m))))
+          (local.set $q (i32.add (local.get $q) (i32.const 1)))
+          (br $qLoop)))
+        (local.set $h (i32.add (local.get $h) (i32.const 1)))
+        (br $hLoop)))
+      ;; down the columns
+      (local.set $p (i32.const 0))
+      (block $pDone (loop $pLoop
+        (br_if $pDone (i32.ge_u (local.get $p) (local.get $P)))
+        (local.set $hs (i32.sub (i32.mul (local.get $p) (local.get $sh)) (local.get $padH)))
+        (local.set $he (i32.add (local.get $hs) (local.get $kH)))
+        (if (i32.lt_s (local.get $hs) (i32.const 0)) (then (local.set $hs (i32.const 0))))
+        (if (i32.gt_s (local.get $he) (local.get $H)) (then (local.set $he (local.get $H))))
+        (local.set $o (i32.add (local.get $y) (i32.shl (i32.mul (local.get $p) (local.get $Q)) (i32.const 2))))
+        (local.set $t0 (i32.add (local.get $T) (i32.shl (i32.mul (local.get $hs) (local.get $Q)) (i32.const 2))))
+        (local.set $q (i32.const 0))
+        (block $cDone (loop $cLoop
+          (br_if $cDone (i32.ge_u (local.get $q) (local.get $Q)))
+          (local.set $i (i32.add (local.get $t0) (i32.shl (local.get $q) (i32.const 2))))
+          (if (i32.ge_s (local.get $hs) (local.get $he))
+            (then (f32.store (i32.add (local.get $o) (i32.shl (local.get $q) (i32.const 2))) (f32.const 0)))
+            (else (if (i32.eq (i32.sub (local.get $he) (local.get $hs)) (i32.const 3))
+              (then ;; four columns; lanes past Q land in the next row, which is written after
+                (v128.store (i32.add (local.get $o) (i32.shl (local.get $q) (i32.const 2)))
+                  (f32x4.max (f32x4.max (v128.load (local.get $i))
+                    (v128.load (i32.add (local.get $i) (i32.shl (local.get $Q) (i32.const 2)))))
+                    (v128.load (i32.add (local.get $i) (i32.shl (local.get $Q) (i32.const 3))))))
+                (local.set $q (i32.add (local.get $q) (i32.const 4)))
+                (br $cLoop))
+              (else
+                (local.set $m (f32.load (local.get $i)))
+                (local.set $h (i32.add (local.get $hs) (i32.const 1)))
+                (block $hhDone (loop $hhLoop
+                  (br_if $hhDone (i32.ge_s (local.get $h) (local.get $he)))
+                  (local.set $i (i32.add (local.get $i) (i32.shl (local.get $Q) (i32.const 2))))
+                  (local.set $v (f32.load (local.get $i)))
+                  (if (f32.gt (local.get $v) (local.get $m)) (then (local.set $m (local.get $v))))
+                  (local.set $h (i32.add (local.get $h) (i32.const 1)))
+                  (br $hhLoop)))
+                (f32.store (i32.add (local.get $o) (i32.shl (local.get $q) (i32.const 2))) (local.get $m))))))
+          (local.set $q (i32.add (local.get $q) (i32.const 1)))
+          (br $cLoop)))
+        ;; a column wholly in the padding: 0
+        (if (i32.ge_s (local.get $padW) (local.get $kW)) (then
+          (local.set $q (i32.const 0))
+          (block $eDone (loop $eLoop
+            (br_if $eDone (i32.ge_u (local.get $q) (local.get $Q)))
+            (local.set $w0 (i32.sub (i32.mul (local.get $q) (local.get $sw)) (local.get $padW)))
+            (local.set $ws (select (local.get $w0) (i32.const 0) (i32.gt_s (local.get $w0) (i32.const 0))))
+            (local.set $we (i32.add (local.get $w0) (local.get $kW)))
+            (if (i32.gt_s (local.get $we) (local.get $W)) (then (local.set $we (local.get $W))))
+            (if (i32.ge_s (local.get $ws) (local.get $we)) (then
+              (f32.store (i32.add (local.get $o) (i32.shl (local.get $q) (i32.const 2))) (f32.const 0))))
+            (local.set $q (i32.add (local.get $q) (i32.const 1)))
+            (br $eLoop)))))
+        (local.set $p (i32.add (local.get $p) (i32.const 1)))
+        (br $pLoop)))
+      (local.set $pl (i32.add (local.get $pl) (i32.const 1)))
+      (br $plLoop)))
   )
 )

@@ -4,7 +4,8 @@
  *
  * A SIMD kernel is an option of a TypeScript kernel, never a replacement: it computes the same values
  * in the same order (float64 arithmetic, rounded to float32 where the TypeScript kernel stores), so
- * outputs are bit-identical with the switch on or off, and the TypeScript kernel stays the reference.
+ * outputs are bit-identical with the switch on or off (a NaN is a NaN, its sign and payload aside),
+ * and the TypeScript kernel stays the reference.
  * The calling kernel copies its operands into this thread's WebAssembly memory, runs the kernel there
  * and copies the result out (whole planes: TypedArray.set, a memory copy).
  *
@@ -17,6 +18,7 @@ import { KERNELS_WASM_BASE64 } from './module.js';
 export interface SimdKernels {
   packPixelWords(x: number, xw: number, C: number, HWs: number): void;
   pointwise(xw: number, wts: number, C: number, K: number, HWs: number, A: number, B: number, R: number, res: number, y: number, hasRes: number): void;
+  maxPool(X: number, Y: number, T: number, geo: number, planes: number): void;
   depthwise(X: number, Y: number, RES: number, SP: number, WM: number, A: number, B: number, R: number, geo: number, nc: number, hasRes: number): void;
 }
 
