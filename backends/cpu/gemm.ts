@@ -19,8 +19,14 @@
  * The packing buffer is one module-level constant reused by every call; nothing is allocated per
  * tile. Typical rate on one core: 5.5-6 GFLOP/s (matmul 512^3 in ~45 ms). Each thread of threads.ts
  * has its own copy of this module, so its own packing buffer.
+ *
+ * With the SIMD kernels on (simd/simd.ts), a packed block's tiles go through simd/kernels.wat
+ * `gemmBlock` instead: the same float64 sums in the same order, two lanes at a time, and the same
+ * single rounding into C (the block of C is copied into WebAssembly memory and back, row by row). The
+ * packing buffer then lives in that module's memory, which never grows; the values are the same.
  */
 import { chunkRange, chunksFor, parallel, type JobArray } from './threads.js';
+import { simdFixedInstance, simdWanted } from './simd/simd.js';
 
 /** Rows of A per micro-tile. */
 export const MR = 4;
@@ -98,7 +104,12 @@ export class StridedPanel implements PanelSource {
  *  is a constant, the optimizing compiler hoists its map, base and length out of the micro-kernel's
  *  loop (measured: 5.8 vs 5.0 GFLOP/s for the same kernel reading a parameter). */
 const B_OFF = Math.ceil(MC / MR) * MR * KC;
-const P = new Float64Array(B_OFF + Math.ceil(NC / NR) * NR * KC);
+const P_LEN = B_OFF + Math.ceil(NC / NR) * NR * KC;
+/** The SIMD kernel's instance: P, then the block of C (MC x NC float32), then a 128-byte edge tile. */
+const C_BLOCK_AT = 8 * P_LEN, TILE_AT = C_BLOCK_AT + 4 * MC * NC;
+const simd = simdFixedInstance(TILE_AT + 128);
+const P = simd ? new Float64Array(simd.buffer, 0, P_LEN) : new Float64Array(P_LEN);
+const cBlock = simd ? new Float32Array(simd.buffer, C_BLOCK_AT, MC * NC) : new Float32Array(0);
 /** An MR x NR tile for the edges of C, float64 like the micro-kernel's accumulators: an edge cell is
  *  then rounded exactly as an inner one (C + sum, once), so a value of C never depends on where the
  *  tiles fall, and a GEMM cut into column ranges (threads.ts) gives the same bits as one call. */
@@ -120,6 +131,7 @@ export function gemm(
   // split K into near-equal blocks no deeper than KC
   const kBlocks = Math.ceil(K / KC);
   const kStep = Math.ceil(K / kBlocks);
+  const kernels = simd && simdWanted() ? simd.kernels : null;
   for (let jc = 0; jc < N; jc += NC) {
     const nc = Math.min(NC, N - jc);
     for (let pc = 0; pc < K; pc += kStep) {
@@ -128,6 +140,12 @@ export function gemm(
       for (let ic = 0; ic < M; ic += MC) {
         const mc = Math.min(MC, M - ic);
         a.pack(P, 0, MR, ic, mc, pc, kc);
+        if (kernels) {
+          for (let i = 0; i < mc; i++) { const o = cOff + (ic + i) * ldc + jc; cBlock.set(C.subarray(o, o + nc), i * nc); }
+          kernels.gemmBlock(0, 8 * B_OFF, kc, mc, nc, C_BLOCK_AT, nc, TILE_AT);
+          for (let i = 0; i < mc; i++) C.set(cBlock.subarray(i * nc, (i + 1) * nc), cOff + (ic + i) * ldc + jc);
+          continue;
+        }
         for (let jr = 0; jr < nc; jr += NR) {
           const bo = B_OFF + jr * kc;
           const nr = Math.min(NR, nc - jr);

@@ -36,6 +36,7 @@ import { availableParallelism } from 'node:os';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { MessageChannel, Worker, type MessagePort } from 'node:worker_threads';
 import { TS_LOADER_SOURCE } from './ts-loader.js';
+import { setSimd, simdWanted } from './simd/simd.js';
 
 /** Arrays a job may carry. */
 export type JobArray = Float32Array | Int32Array;
@@ -242,6 +243,8 @@ interface Job {
   params: number[];
   nChunks: number;
   tag: number;
+  /** The caller's SIMD switch (simd/simd.ts): a worker follows it for the job. */
+  simd: boolean;
 }
 
 /** The next chunk of job `tag`, or -1 when none is left (or a later job has started). */
@@ -288,7 +291,7 @@ export function parallel(name: string, fn: ChunkFn, args: JobArg[], params: numb
   const tag = (Atomics.load(ctrl, SEQ) + 1) & 0x7fff;
   Atomics.store(ctrl, DONE, 0);
   Atomics.store(ctrl, NEXT, tag << 16);
-  const job: Job = { name, arrays, params, nChunks, tag };
+  const job: Job = { name, arrays, params, nChunks, tag, simd: simdWanted() };
   for (const port of p.ports) port.postMessage(job);
   Atomics.store(ctrl, SEQ, tag);
   Atomics.notify(ctrl, SEQ);
@@ -383,6 +386,7 @@ export function serveJobs(ctrl: Int32Array, port: MessagePort, table: Record<str
       Atomics.notify(ctrl, DONE);
       return;
     }
+    setSimd(job.simd);
     try {
       for (let c = claim(ctrl, job.tag, job.nChunks); c >= 0; c = claim(ctrl, job.tag, job.nChunks)) {
         fn(job.arrays, job.params, c, job.nChunks);

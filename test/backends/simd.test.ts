@@ -13,6 +13,8 @@ import { pointwiseTables, xnorPointwiseForward } from '../../backends/cpu/xnor-p
 import { xnorDepthwiseApplies, xnorDepthwiseForward } from '../../backends/cpu/xnor-depthwise.js';
 import type { Conv2dGeometry } from '../../backends/backend.js';
 import { maxPool2dInfer } from '../../backends/cpu/pool-infer.js';
+import { matmul } from '../../backends/cpu/gemm.js';
+import { conv2d } from '../../backends/cpu/conv.js';
 import type { PackedEpilogue } from '../../backends/cpu/xnor-epilogue.js';
 
 afterEach(() => setSimd(true));
@@ -113,5 +115,41 @@ describe('SIMD kernels', () => {
         };
         expect(values(run(true))).toEqual(values(run(false)));
       }), { numRuns: 150 });
+  });
+
+  it('GEMM: the same values as the TypeScript micro-kernel (edges, transposes, deep and wide blocks)', () => {
+    fc.assert(fc.property(
+      fc.integer({ min: 1, max: 3 }), fc.oneof(fc.integer({ min: 1, max: 13 }), fc.constantFrom(64, 67, 130)),
+      fc.oneof(fc.integer({ min: 1, max: 9 }), fc.constantFrom(255, 256, 257, 600)), fc.oneof(fc.integer({ min: 1, max: 11 }), fc.constantFrom(512, 515, 1100)),
+      fc.boolean(), fc.boolean(), fc.integer(),
+      (batch, M, K, N, tA, tB, seed) => {
+        fc.pre(batch * (M * K + K * N + M * N) < 400_000);
+        const rng = new Random(seed);
+        const a = awkward(rng, batch * M * K), b = awkward(rng, batch * K * N);
+        const run = (simd: boolean): Float32Array => {
+          setSimd(simd);
+          const out = new Float32Array(batch * M * N).fill(7);
+          matmul(a, b, out, batch, M, K, N, tA, tB, M * K, K * N);
+          return out;
+        };
+        expect(values(run(true))).toEqual(values(run(false)));
+      }), { numRuns: 60 });
+  });
+
+  it('convolution through the packed GEMM: the same values with SIMD on and off', () => {
+    fc.assert(fc.property(fc.integer({ min: 1, max: 2 }), fc.integer({ min: 1, max: 9 }), fc.integer({ min: 3, max: 12 }),
+      fc.integer({ min: 1, max: 9 }), fc.constantFrom(1, 3), fc.constantFrom(1, 2), fc.integer(), (N, C, H, K, R, stride, seed) => {
+        const pad = (R - 1) / 2, P = Math.floor((H + 2 * pad - R) / stride) + 1;
+        const g: Conv2dGeometry = { N, C, H, W: H, K, R, S: R, strideH: stride, strideW: stride, padH: pad, padW: pad, dilationH: 1, dilationW: 1, groups: 1, P, Q: P };
+        const rng = new Random(seed);
+        const x = awkward(rng, N * C * H * H), w = awkward(rng, K * C * R * R);
+        const run = (simd: boolean): Float32Array => {
+          setSimd(simd);
+          const y = new Float32Array(N * K * P * P);
+          conv2d(x, w, y, g);
+          return y;
+        };
+        expect(values(run(true))).toEqual(values(run(false)));
+      }), { numRuns: 40 });
   });
 });

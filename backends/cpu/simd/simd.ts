@@ -11,7 +11,8 @@
  *
  * The switch: `setSimd(false)` (the CLI's --simd off), else CPNAS_SIMD=0|off, else on wherever the
  * engine validates the module (Node 20 and current browsers do; elsewhere the TypeScript kernels run).
- * Each thread of threads.ts instantiates its own copy on first use; a job carries the caller's switch.
+ * Each thread of threads.ts instantiates its own copy on first use; a job carries the caller's switch
+ * to the workers (threads.ts).
  */
 import { KERNELS_WASM_BASE64 } from './module.js';
 
@@ -19,6 +20,7 @@ export interface SimdKernels {
   packPixelWords(x: number, xw: number, C: number, HWs: number): void;
   pointwise(xw: number, wts: number, C: number, K: number, HWs: number, A: number, B: number, R: number, res: number, y: number, hasRes: number): void;
   maxPool(X: number, Y: number, T: number, geo: number, planes: number): void;
+  gemmBlock(pa: number, pb: number, kc: number, mc: number, nc: number, cb: number, ldcb: number, tile: number): void;
   depthwise(X: number, Y: number, RES: number, SP: number, WM: number, A: number, B: number, R: number, geo: number, nc: number, hasRes: number): void;
 }
 
@@ -54,24 +56,50 @@ export function setSimd(on: boolean): void {
   wanted = on;
 }
 
+/** The switch as set (whether or not this engine has SIMD). */
+export function simdWanted(): boolean {
+  return wanted;
+}
+
 /** Whether kernel calls made now use the SIMD kernels (switched on and available here). */
 export function simdEnabled(): boolean {
   return wanted && instance() !== null;
 }
 
-function instance(): SimdHeap | null {
-  if (heap || unavailable) return heap;
+/** A new instance of the module and its own memory, or null where this engine has no SIMD. */
+function instantiate(): { kernels: SimdKernels; memory: WasmMemory } | null {
+  if (unavailable) return null;
   try {
     const WebAssembly = (globalThis as unknown as { WebAssembly: WasmApi }).WebAssembly;
     const bytes = Uint8Array.from(atob(KERNELS_WASM_BASE64), (ch) => ch.charCodeAt(0));
-    const mod = new WebAssembly.Module(bytes);
-    const inst = new WebAssembly.Instance(mod, {});
-    memory = inst.exports.memory as WasmMemory;
-    heap = { kernels: inst.exports as unknown as SimdKernels, f32: new Float32Array(memory.buffer), i32: new Int32Array(memory.buffer), u8: new Uint8Array(memory.buffer) };
+    const inst = new WebAssembly.Instance(new WebAssembly.Module(bytes), {});
+    return { kernels: inst.exports as unknown as SimdKernels, memory: inst.exports.memory as WasmMemory };
   } catch {
     unavailable = true;
+    return null;
   }
+}
+
+function instance(): SimdHeap | null {
+  if (heap) return heap;
+  const made = instantiate();
+  if (!made) return null;
+  memory = made.memory;
+  heap = { kernels: made.kernels, f32: new Float32Array(memory.buffer), i32: new Int32Array(memory.buffer), u8: new Uint8Array(memory.buffer) };
   return heap;
+}
+
+/**
+ * An instance of its own with `bytes` of memory that never grows, so that views of it stay valid for
+ * good (gemm.ts keeps its packing buffer there), or null where this engine has no SIMD. Made whatever
+ * the switch says; the caller asks `simdWanted()` at each call.
+ */
+export function simdFixedInstance(bytes: number): { kernels: SimdKernels; buffer: ArrayBuffer } | null {
+  const made = instantiate();
+  if (!made) return null;
+  const have = made.memory.buffer.byteLength;
+  if (bytes > have) made.memory.grow(Math.ceil((bytes - have) / 65536));
+  return { kernels: made.kernels, buffer: made.memory.buffer };
 }
 
 /**
