@@ -76,6 +76,11 @@ export interface Backend {
    * 1 meanwhile. Without it, a backend is taken to use one core of the host.
    */
   threads?(n?: number): number;
+  /**
+   * Optional: whether the backend's WebAssembly SIMD kernels run; with `on`, switches them and returns
+   * the previous setting. They give the same values as the plain kernels (cpu: simd/simd.ts).
+   */
+  simd?(on?: boolean): boolean;
 
   // ---- dense linear algebra -----------------------------------------------------------------
   /**

@@ -12,6 +12,7 @@
 import { Bench } from 'tinybench';
 import { convSettings } from '../backends/cpu/conv.js';
 import { getThreads } from '../backends/cpu/threads.js';
+import { simdEnabled } from '../backends/cpu/simd/simd.js';
 import { Random, Tensor, noGrad, setBackend } from '../core/index.js';
 import { mul } from '../ops/arithmetic.js';
 import { conv2d } from '../ops/conv.js';
@@ -123,7 +124,7 @@ export const suite: BenchSuite = {
     for (const c of cases) {
       const ms = times.get(c.bench);
       if (ms === undefined) continue;
-      const row: BenchRow = { backend: 'cpu', bench: c.bench, ms: round(ms, 3), gflops: round(c.flops / ms / 1e6, 3), threads: getThreads() };
+      const row: BenchRow = { backend: 'cpu', bench: c.bench, ms: round(ms, 3), gflops: round(c.flops / ms / 1e6, 3), threads: getThreads(), simd: simdEnabled() };
       if (c.note) row.note = c.note;
       rows.push(row);
     }

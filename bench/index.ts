@@ -2,12 +2,13 @@
  * `npm run bench`: runs the benchmark suites of this folder and prints one row per case and backend
  * (format: shared/BENCH.md).
  *
- *   node dist/bench/index.js [--json] [--quick] [--backend NAME[,NAME]] [--threads N] [--suite NAME[,NAME]] [--filter SUBSTR]
+ *   node dist/bench/index.js [--json] [--quick] [--backend NAME[,NAME]] [--threads N] [--simd on|off] [--suite NAME[,NAME]] [--filter SUBSTR]
  *
  *   --json      the last line of stdout is one JSON array of rows (progress goes to stderr)
  *   --quick     fewer repetitions (a smoke run)
  *   --backend   the backends to measure (default: each suite's own)
  *   --threads   kernel threads of the cpu backend (default: CPNAS_THREADS or every core)
+ *   --simd      the cpu backend's WebAssembly SIMD kernels on or off (default: CPNAS_SIMD, else on)
  *   --suite     run only these suites (conv, xnor, gpu, data, net; default: all)
  *   --filter    keep only the cases whose name (or suite name) contains SUBSTR
  *
@@ -16,6 +17,7 @@
  */
 import { fileURLToPath } from 'node:url';
 import { getThreads, setThreads, waitForThreads } from '../backends/cpu/threads.js';
+import { setSimd, simdEnabled } from '../backends/cpu/simd/simd.js';
 import type { BenchOptions, BenchRow, BenchSuite } from './types.js';
 
 /** Suite files, in the order they run. */
@@ -28,9 +30,10 @@ interface Args {
   suites?: string[];
   filter?: string;
   threads?: number;
+  simd?: boolean;
 }
 
-const USAGE = 'usage: node dist/bench/index.js [--json] [--quick] [--backend NAME[,NAME]] [--threads N] [--suite NAME[,NAME]] [--filter SUBSTR]';
+const USAGE = 'usage: node dist/bench/index.js [--json] [--quick] [--backend NAME[,NAME]] [--threads N] [--simd on|off] [--suite NAME[,NAME]] [--filter SUBSTR]';
 
 function parseArgs(argv: string[]): Args {
   const args: Args = { json: false, quick: false };
@@ -53,6 +56,10 @@ function parseArgs(argv: string[]): Args {
       const v = value(), n = Number(v);
       if (!Number.isInteger(n) || n < 1) throw new Error(`--threads: expected an integer >= 1, got ${v}\n${USAGE}`);
       args.threads = n;
+    } else if (a === '--simd') {
+      const v = value();
+      if (v !== 'on' && v !== 'off') throw new Error(`--simd: expected on or off, got ${v}\n${USAGE}`);
+      args.simd = v === 'on';
     }
     else if (a === '--help' || a === '-h') { console.log(USAGE); process.exit(0); }
     else throw new Error(`unknown argument ${a}\n${USAGE}`);
@@ -78,7 +85,7 @@ async function loadSuite(name: string): Promise<BenchSuite | null> {
 function formatRow(r: BenchRow): string {
   const ms = r.ms.toFixed(r.ms < 10 ? 2 : 1).padStart(10);
   const gf = r.gflops === undefined ? ''.padEnd(17) : `${r.gflops.toFixed(2).padStart(8)} GFLOP/s`;
-  const t = r.threads === undefined ? '' : `  ${r.threads}t`;
+  const t = r.threads === undefined ? '' : `  ${r.threads}t${r.simd === false ? ' no-simd' : ''}`;
   return `${r.backend.padEnd(8)} ${r.bench.padEnd(32)} ${ms} ms ${gf}${t}${r.note ? `   ${r.note}` : ''}`;
 }
 
@@ -86,9 +93,10 @@ async function main(): Promise<void> {
   const args = parseArgs(process.argv.slice(2));
   const log = (s: string) => (args.json ? process.stderr.write(`${s}\n`) : process.stdout.write(`${s}\n`));
   if (args.threads !== undefined) setThreads(args.threads);
+  if (args.simd !== undefined) setSimd(args.simd);
   // the workers load before the first timing (a worker still loading would leave its share to this thread)
   waitForThreads();
-  log(`cpu kernel threads: ${getThreads()}`);
+  log(`cpu kernel threads: ${getThreads()}, SIMD kernels: ${simdEnabled() ? 'on' : 'off'}`);
   const rows: BenchRow[] = [];
   let failed = false;
   for (const name of SUITES) {

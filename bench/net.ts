@@ -33,6 +33,7 @@ import { defaultSearchSettings } from '../nas/settings.js';
 import { Supernet } from '../nas/supernet.js';
 import { allEdgeKeys } from '../nas/genotype.js';
 import { getThreads } from '../backends/cpu/threads.js';
+import { simdEnabled } from '../backends/cpu/simd/simd.js';
 import type { BenchOptions, BenchRow, BenchSuite } from './types.js';
 
 interface Case {
@@ -178,7 +179,7 @@ export const suite: BenchSuite = {
     const rows: BenchRow[] = [];
     for (const c of cases) {
       const ms = medianMs(c.setup(), c.reps);
-      rows.push({ backend: 'cpu', bench: c.bench, ms: Math.round(ms * 100) / 100, threads: getThreads(), note: c.note });
+      rows.push({ backend: 'cpu', bench: c.bench, ms: Math.round(ms * 100) / 100, threads: getThreads(), simd: simdEnabled(), note: c.note });
       process.stderr.write(`  ${c.bench}: ${ms.toFixed(1)} ms\n`);
     }
     return rows;

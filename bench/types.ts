@@ -8,6 +8,8 @@ export interface BenchRow {
   gflops?: number;
   /** Kernel threads the case ran with, where the thread count matters (shared/BENCH.md). */
   threads?: number;
+  /** Whether the cpu backend's WebAssembly SIMD kernels were on (`--simd`), on the rows that carry threads. */
+  simd?: boolean;
   /** Free-form notes (mode, sizes). */
   note?: string;
 }

@@ -57,6 +57,16 @@ export function intFlag(values: FlagValues, flag: string, min = 0, max?: number)
   return n;
 }
 
+/** An on|off flag (`--simd on`), or undefined when absent. */
+export function onOffFlag(values: FlagValues, flag: string): boolean | undefined {
+  const v = str(values, flag);
+  if (v === undefined) return undefined;
+  const t = v.trim().toLowerCase();
+  if (t === 'on') return true;
+  if (t === 'off') return false;
+  throw new UsageError(`--${flag}`, `must be on or off, got "${v}"`);
+}
+
 /** The largest --image-size: images are held in memory as float32, so far larger sizes cannot be allocated. */
 export const MAX_IMAGE_SIZE = 1024;
 

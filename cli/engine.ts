@@ -24,9 +24,9 @@ export interface Engine {
   runEvaluation(options: RunEvaluationOptions): EvaluationResult | Promise<EvaluationResult>;
   /**
    * Makes a backend active (`cpu`, or `gpu` with a gpu.js mode); `threads` sets its kernel threads
-   * (--threads). May return the backend's description (`gpu.js (webgl2)`).
+   * (--threads), `simd` its SIMD kernels (--simd). May return the backend's description (`gpu.js (webgl2)`).
    */
-  useBackend(name: 'cpu' | 'gpu', mode?: string, threads?: number): void | string | Promise<void | string>;
+  useBackend(name: 'cpu' | 'gpu', mode?: string, threads?: number, simd?: boolean): void | string | Promise<void | string>;
 }
 
 /** The real engine, loaded on first use (so `cpnas --help` starts fast). */
@@ -38,7 +38,7 @@ export async function defaultEngine(): Promise<Engine> {
     runSearch: run.runSearch,
     runTraining: run.runTraining,
     runEvaluation: run.runEvaluation,
-    async useBackend(name, mode, threads) {
+    async useBackend(name, mode, threads, simd) {
       if (name === 'gpu') {
         try {
           core.setBackend('gpu', mode ? { mode } : undefined);
@@ -49,6 +49,11 @@ export async function defaultEngine(): Promise<Engine> {
         core.setBackend('cpu');
       }
       if (threads !== undefined) core.getBackend().threads?.(threads);
+      if (simd !== undefined) {
+        // worker threads started from here on (training shards) read it from their environment
+        process.env.CPNAS_SIMD = simd ? 'on' : 'off';
+        core.getBackend().simd?.(simd);
+      }
       return core.getBackend().describe();
     },
   };

@@ -12,7 +12,7 @@ import { searchCommand } from './commands/search.js';
 import { summaryCommand } from './commands/summary.js';
 import { trainCommand } from './commands/train.js';
 import { Interrupted, type CliIO, type Ctx } from './context.js';
-import { intFlag } from './config.js';
+import { intFlag, onOffFlag } from './config.js';
 import { defaultEngine, type Engine } from './engine.js';
 import { Progress } from './progress.js';
 import { cpnasCommand } from './commands/shared.js';
@@ -71,8 +71,9 @@ export async function main(argv: readonly string[], io: CliIO): Promise<number> 
     const ctx: Ctx = {
       async start(backend, gpuMode) {
         const threads = intFlag(values, 'threads', 1, MAX_THREADS);
+        const simd = onOffFlag(values, 'simd');
         engine ??= await defaultEngine();
-        const described = await engine.useBackend(backend, gpuMode, threads);
+        const described = await engine.useBackend(backend, gpuMode, threads, simd);
         const line = backendLine(backend, described ?? undefined);
         if (line.warning) (progress as Progress).log(line.warning);
         return line.text;

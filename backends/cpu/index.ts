@@ -1,5 +1,5 @@
 /** The CPU backend: every kernel in plain TypeScript on typed arrays, large calls spread over the
- *  threads of threads.ts. */
+ *  threads of threads.ts; the hottest ones also in WebAssembly SIMD (simd/, the same values). */
 import type { Backend } from '../backend.js';
 import { batchNormStats } from './batchnorm.js';
 import { conv2d, conv2dBackwardData, conv2dBackwardFilter } from './conv.js';
@@ -9,12 +9,18 @@ import { avgPool2d, avgPool2dBackward, maxPool2d, maxPool2dBackward } from './po
 import { max, sum } from './reduce.js';
 import { allocFloat32, getThreads, setThreads } from './threads.js';
 import { packWeights, xnorConv2d } from './xnor.js';
+import { setSimd, simdEnabled, simdWanted } from './simd/simd.js';
 
 export const cpuBackend: Backend = {
   name: 'cpu',
-  describe: () => 'cpu (plain TypeScript)',
+  describe: () => `cpu (plain TypeScript${simdEnabled() ? ', WebAssembly SIMD' : ''})`,
   allocFloat32,
   threads: (n?: number) => (n === undefined ? getThreads() : setThreads(n)),
+  simd: (on?: boolean) => {
+    const was = simdWanted();
+    if (on !== undefined) setSimd(on);
+    return was;
+  },
   matmul,
   conv2d,
   conv2dBackwardData,

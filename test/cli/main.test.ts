@@ -78,6 +78,7 @@ describe('bad input: exit 2, one clear line naming the flag', () => {
     [['train', '--genotype', 'darts_v9'], '--genotype'],
     [['search', '--preset', 'tiny', '--threads', '0'], '--threads'],
     [['search', '--preset', 'tiny', '--threads', 'two'], '--threads'],
+    [['search', '--preset', 'tiny', '--simd', 'yes'], '--simd'],
     [['eval'], '--model'],
     [['eval', '--model', '/no/such/model'], '--model'],
     [['eval', '--model', notARun], '--dataset'],
@@ -256,6 +257,11 @@ describe('cpnas train and eval', () => {
     const r4 = await cli(['train', '--genotype', 'darts_v1', '--preset', 'tiny', '--threads', '3', '--out', fresh(), '--quiet'], { engine: threaded });
     expect(r4.code, r4.stderr).toBe(0);
     expect(threaded.calls.backend).toEqual([{ name: 'cpu', mode: undefined, threads: 3 }]);
+    // and --simd (the same values either way)
+    const plain = fakeEngine();
+    const r5 = await cli(['train', '--genotype', 'darts_v1', '--preset', 'tiny', '--simd', 'off', '--out', fresh(), '--quiet'], { engine: plain });
+    expect(r5.code, r5.stderr).toBe(0);
+    expect(plain.calls.backend).toEqual([{ name: 'cpu', mode: undefined, simd: false }]);
 
     // a result.json works as --genotype too
     const r2 = await cli(['train', '--genotype', join(out, 'result.json'), '--preset', 'tiny', '--out', fresh(), '--quiet'], { engine: fakeEngine() });
