@@ -11,6 +11,10 @@
  * is copied into a zero-padded one first, so the sums run without tests (3x3 fully unrolled and 5x5
  * row by row, the kernel in locals).
  *
+ * With the SIMD kernels on (simd/simd.ts), a correlation at stride 1 (the forward pass, and the data
+ * gradient) runs in simd/kernels.wat `dwCorrelate`: the same float64 sums in the same order, four
+ * outputs at a time, the plane copied into WebAssembly memory (zero-padded there as `padPlane` pads).
+ *
  * Threads (threads.ts): every pass is cut into chunks of channels (filters k for the forward and the
  * filter gradient, input channels c for the data gradient, which sums the filters of its channel).
  */
@@ -18,6 +22,7 @@ import type { Conv2dGeometry } from '../backend.js';
 import { convChunks, geometryOf, geometryParams } from './geometry.js';
 import { qEnd, qStart } from './im2col.js';
 import { chunkRange, parallel, type JobArray } from './threads.js';
+import { simdHeap, simdWanted } from './simd/simd.js';
 
 interface Plane {
   H: number; W: number;
@@ -79,6 +84,7 @@ function correlate(
   inp: Float32Array, inOff: number, out: Float32Array, outOff: number, g: Plane, accumulate: boolean,
 ): void {
   const { R, S, sh, sw, dh, dw, P, Q } = g;
+  if (sh === 1 && sw === 1 && simdWanted() && correlateSimd(inp, inOff, out, outOff, g, accumulate)) return;
   const buf = padPlane(inp, inOff, g), base = planeBase, Wp = planeWidth;
   const k = taps, T = R * S;
   if (rowAcc.length < Q) rowAcc = new Float64Array(Q);
@@ -120,6 +126,39 @@ function correlate(
       }
     }
   }
+}
+
+/**
+ * `correlate` at stride 1 through the SIMD kernel (the same sums, order and rounding): false where this
+ * thread has no SIMD. The plane goes into WebAssembly memory as `padPlane` would shape it.
+ */
+function correlateSimd(inp: Float32Array, inOff: number, out: Float32Array, outOff: number, g: Plane, accumulate: boolean): boolean {
+  const { H, W, R, S, ph, pw, dh, dw, P, Q } = g;
+  const T = R * S, padded = ph !== 0 || pw !== 0, al = (b: number): number => (b + 15) & ~15;
+  const Hp = padded ? (P - 1) + (R - 1) * dh + 1 : H, Wp = padded ? (Q - 1) + (S - 1) * dw + 1 : W;
+  const TAPS = 0, OFFS = al(8 * T), PLANE = al(OFFS + 4 * T), OUT = al(PLANE + 4 * Hp * Wp), end = OUT + 4 * P * Q;
+  const h = simdHeap(end);
+  if (!h) return false;
+  const { f32, f64, i32, kernels } = h;
+  f64.set(taps.subarray(0, T), TAPS >> 3);
+  for (let t = 0; t < T; t++) i32[(OFFS >> 2) + t] = Math.floor(t / S) * dh * Wp + (t % S) * dw;
+  const pl = PLANE >> 2;
+  if (!padded) f32.set(inp.subarray(inOff, inOff + H * W), pl);
+  else {
+    f32.fill(0, pl, pl + Hp * Wp);
+    const jLo = Math.max(0, pw), jHi = Math.min(Wp, pw + W);
+    for (let i = Math.max(0, ph); i < Math.min(Hp, ph + H); i++) {
+      const src = inOff + (i - ph) * W - pw;
+      if (jHi > jLo) f32.set(inp.subarray(src + jLo, src + jHi), pl + i * Wp + jLo);
+    }
+  }
+  // the 5x5 code zeroes the output and adds its sums to it; the others store the sum, or add it
+  const five = R === 5 && S === 5, o = OUT >> 2;
+  if (accumulate) f32.set(out.subarray(outOff, outOff + P * Q), o);
+  else if (five) f32.fill(0, o, o + P * Q);
+  kernels.dwCorrelate(PLANE, Wp, TAPS, OFFS, T, P, Q, OUT, R === 3 && S === 3 ? 0 : 1, accumulate || five ? 1 : 0);
+  out.set(f32.subarray(o, o + P * Q), outOff);
+  return true;
 }
 
 /** Loads kernel k's taps (flipped for the data gradient). */

@@ -464,4 +464,70 @@
       (f32x4.demote_f64x2_zero (f64x2.add (f64x2.promote_low_f32x4
         (i8x16.shuffle 8 9 10 11 12 13 14 15 0 1 2 3 4 5 6 7 (local.get $v) (local.get $v))) (local.get $s23)))))
   )
+  ;; The float depthwise correlation of one plane at stride 1 (depthwise.ts `correlate`): for each
+  ;; output, the sum over the T taps, in tap order, of k[t] * plane[p * Wp + q + off[t]] in float64;
+  ;; `zeroFirst` starts the sum at 0 (0 + k0 x0 + ...), else at the first product (as the 3x3 code);
+  ;; `accumulate`: out = f32(out + sum), else out = f32(sum). Four outputs at a time, the row's last
+  ;; ones one by one. plane: float32 rows of Wp; taps: T float64; offs: T int32 (in floats); out: P x Q.
+  (func (export "dwCorrelate") (param $plane i32) (param $Wp i32) (param $taps i32) (param $offs i32) (param $T i32)
+    (param $P i32) (param $Q i32) (param $out i32) (param $zeroFirst i32) (param $accumulate i32)
+    (local $p i32) (local $q i32) (local $t i32) (local $row i32) (local $a i32) (local $o i32)
+    (local $k v128) (local $v v128) (local $lo v128) (local $hi v128) (local $s f64) (local $kd f64) (local $x f64)
+    (block $pDone (loop $pLoop
+      (br_if $pDone (i32.ge_u (local.get $p) (local.get $P)))
+      (local.set $row (i32.add (local.get $plane) (i32.shl (i32.mul (local.get $p) (local.get $Wp)) (i32.const 2))))
+      (local.set $q (i32.const 0))
+      (block $qDone (loop $qLoop
+        (br_if $qDone (i32.gt_u (i32.add (local.get $q) (i32.const 4)) (local.get $Q)))
+        (local.set $lo (v128.const i64x2 0 0))
+        (local.set $hi (v128.const i64x2 0 0))
+        (local.set $t (i32.const 0))
+        (block $tDone (loop $tLoop
+          (br_if $tDone (i32.ge_u (local.get $t) (local.get $T)))
+          (local.set $k (v128.load64_splat (i32.add (local.get $taps) (i32.shl (local.get $t) (i32.const 3)))))
+          (local.set $v (v128.load (i32.add (local.get $row)
+            (i32.shl (i32.add (local.get $q) (i32.load (i32.add (local.get $offs) (i32.shl (local.get $t) (i32.const 2))))) (i32.const 2)))))
+          (if (i32.or (local.get $t) (local.get $zeroFirst))
+            (then
+              (local.set $lo (f64x2.add (local.get $lo) (f64x2.mul (local.get $k) (f64x2.promote_low_f32x4 (local.get $v)))))
+              (local.set $hi (f64x2.add (local.get $hi) (f64x2.mul (local.get $k)
+                (f64x2.promote_low_f32x4 (i8x16.shuffle 8 9 10 11 12 13 14 15 0 1 2 3 4 5 6 7 (local.get $v) (local.get $v)))))))
+            (else
+              (local.set $lo (f64x2.mul (local.get $k) (f64x2.promote_low_f32x4 (local.get $v))))
+              (local.set $hi (f64x2.mul (local.get $k)
+                (f64x2.promote_low_f32x4 (i8x16.shuffle 8 9 10 11 12 13 14 15 0 1 2 3 4 5 6 7 (local.get $v) (local.get $v)))))))
+          (local.set $t (i32.add (local.get $t) (i32.const 1)))
+          (br $tLoop)))
+        (local.set $o (i32.add (local.get $out) (i32.shl (i32.add (i32.mul (local.get $p) (local.get $Q)) (local.get $q)) (i32.const 2))))
+        (if (local.get $accumulate) (then
+          (local.set $v (v128.load (local.get $o)))
+          (local.set $lo (f64x2.add (f64x2.promote_low_f32x4 (local.get $v)) (local.get $lo)))
+          (local.set $hi (f64x2.add (f64x2.promote_low_f32x4
+            (i8x16.shuffle 8 9 10 11 12 13 14 15 0 1 2 3 4 5 6 7 (local.get $v) (local.get $v))) (local.get $hi)))))
+        (v128.store (local.get $o) (i8x16.shuffle 0 1 2 3 4 5 6 7 16 17 18 19 20 21 22 23
+          (f32x4.demote_f64x2_zero (local.get $lo)) (f32x4.demote_f64x2_zero (local.get $hi))))
+        (local.set $q (i32.add (local.get $q) (i32.const 4)))
+        (br $qLoop)))
+      ;; the row's last outputs, one at a time
+      (block $rDone (loop $rLoop
+        (br_if $rDone (i32.ge_u (local.get $q) (local.get $Q)))
+        (local.set $s (f64.const 0))
+        (local.set $t (i32.const 0))
+        (block $t2Done (loop $t2Loop
+          (br_if $t2Done (i32.ge_u (local.get $t) (local.get $T)))
+          (local.set $kd (f64.load (i32.add (local.get $taps) (i32.shl (local.get $t) (i32.const 3)))))
+          (local.set $x (f64.promote_f32 (f32.load (i32.add (local.get $row)
+            (i32.shl (i32.add (local.get $q) (i32.load (i32.add (local.get $offs) (i32.shl (local.get $t) (i32.const 2))))) (i32.const 2))))))
+          (local.set $s (select (f64.add (local.get $s) (f64.mul (local.get $kd) (local.get $x))) (f64.mul (local.get $kd) (local.get $x))
+            (i32.or (local.get $t) (local.get $zeroFirst))))
+          (local.set $t (i32.add (local.get $t) (i32.const 1)))
+          (br $t2Loop)))
+        (local.set $o (i32.add (local.get $out) (i32.shl (i32.add (i32.mul (local.get $p) (local.get $Q)) (local.get $q)) (i32.const 2))))
+        (if (local.get $accumulate) (then (local.set $s (f64.add (f64.promote_f32 (f32.load (local.get $o))) (local.get $s)))))
+        (f32.store (local.get $o) (f32.demote_f64 (local.get $s)))
+        (local.set $q (i32.add (local.get $q) (i32.const 1)))
+        (br $rLoop)))
+      (local.set $p (i32.add (local.get $p) (i32.const 1)))
+      (br $pLoop)))
+  )
 )

@@ -21,6 +21,7 @@ export interface SimdKernels {
   pointwise(xw: number, wts: number, C: number, K: number, HWs: number, A: number, B: number, R: number, res: number, y: number, hasRes: number): void;
   maxPool(X: number, Y: number, T: number, geo: number, planes: number): void;
   gemmBlock(pa: number, pb: number, kc: number, mc: number, nc: number, cb: number, ldcb: number, tile: number): void;
+  dwCorrelate(plane: number, Wp: number, taps: number, offs: number, T: number, P: number, Q: number, out: number, zeroFirst: number, accumulate: number): void;
   depthwise(X: number, Y: number, RES: number, SP: number, WM: number, A: number, B: number, R: number, geo: number, nc: number, hasRes: number): void;
 }
 
@@ -30,6 +31,7 @@ export interface SimdHeap {
   f32: Float32Array;
   i32: Int32Array;
   u8: Uint8Array;
+  f64: Float64Array;
 }
 
 /** The part of the WebAssembly API used here (the project's type libraries do not declare it). */
@@ -85,7 +87,7 @@ function instance(): SimdHeap | null {
   const made = instantiate();
   if (!made) return null;
   memory = made.memory;
-  heap = { kernels: made.kernels, f32: new Float32Array(memory.buffer), i32: new Int32Array(memory.buffer), u8: new Uint8Array(memory.buffer) };
+  heap = { kernels: made.kernels, f32: new Float32Array(memory.buffer), i32: new Int32Array(memory.buffer), u8: new Uint8Array(memory.buffer), f64: new Float64Array(memory.buffer) };
   return heap;
 }
 
@@ -116,6 +118,7 @@ export function simdHeap(bytes: number): SimdHeap | null {
     h.f32 = new Float32Array(memory.buffer);
     h.i32 = new Int32Array(memory.buffer);
     h.u8 = new Uint8Array(memory.buffer);
+    h.f64 = new Float64Array(memory.buffer);
   }
   return h;
 }
