@@ -19,7 +19,7 @@
  *
  * With the SIMD kernels on (simd/simd.ts) a float-input, float-output call runs in WebAssembly
  * instead (simd/kernels.wat `depthwise`): the signs as int8 rows, sixteen outputs summed at once over
- * the taps, and the same epilogue in float64: the same values, bit for bit.
+ * the taps, and the same epilogue in float64: the same values (bit for bit, a NaN's sign aside).
  */
 import type { Conv2dGeometry } from '../backend.js';
 import { epilogueArgs, epilogueOf, epilogueParams, type PackedEpilogue } from './xnor-epilogue.js';

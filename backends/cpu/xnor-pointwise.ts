@@ -17,7 +17,7 @@
  * With the SIMD kernels on (simd/simd.ts) a float-input, float-output call runs image by image in
  * WebAssembly instead (simd/kernels.wat `pointwise`): the signs of a pixel's channels packed into
  * ceil(C / 32) words, the mismatches with a filter's words counted by i8x16.popcnt four pixels at a
- * time, and the same epilogue in float64: the same values, bit for bit.
+ * time, and the same epilogue in float64: the same values (bit for bit, a NaN's sign aside).
  */
 import { epilogueArgs, epilogueOf, epilogueParams, type PackedEpilogue } from './xnor-epilogue.js';
 import { chunkRange, chunksFor, parallel, type JobArg, type JobArray } from './threads.js';

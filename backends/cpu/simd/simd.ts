@@ -9,8 +9,9 @@
  * The calling kernel copies its operands into this thread's WebAssembly memory, runs the kernel there
  * and copies the result out (whole planes: TypedArray.set, a memory copy).
  *
- * The switch: `setSimd(false)` (the CLI's --simd off), else CPNAS_SIMD=0|off, else on wherever the
- * engine validates the module (Node 20 and current browsers do; elsewhere the TypeScript kernels run).
+ * The switch: `setSimd(false)` (the CLI's --simd off), else CPNAS_SIMD (0, off, false or no: off),
+ * else on wherever the engine validates the module (Node 20 and current browsers do; elsewhere the
+ * TypeScript kernels run).
  * Each thread of threads.ts instantiates its own copy on first use; a job carries the caller's switch
  * to the workers (threads.ts).
  */
@@ -74,6 +75,8 @@ function instantiate(): { kernels: SimdKernels; memory: WasmMemory } | null {
   try {
     const WebAssembly = (globalThis as unknown as { WebAssembly: WasmApi }).WebAssembly;
     const bytes = Uint8Array.from(atob(KERNELS_WASM_BASE64), (ch) => ch.charCodeAt(0));
+    // compiled synchronously: a browser refuses that for large modules on its main thread (the search
+    // runs in a Web Worker there); any failure leaves the TypeScript kernels
     const inst = new WebAssembly.Instance(new WebAssembly.Module(bytes), {});
     return { kernels: inst.exports as unknown as SimdKernels, memory: inst.exports.memory as WasmMemory };
   } catch {
@@ -105,7 +108,8 @@ export function simdFixedInstance(bytes: number): { kernels: SimdKernels; buffer
 }
 
 /**
- * This thread's instance with at least `bytes` bytes of memory, or null where SIMD is unavailable.
+ * This thread's instance with at least `bytes` bytes of memory, or null where SIMD is off, unavailable,
+ * or the memory cannot grow that far (the caller then runs its TypeScript kernel: the same values).
  * Views taken before a call to this may be stale (the memory may have grown): take them after.
  */
 export function simdHeap(bytes: number): SimdHeap | null {
@@ -114,7 +118,11 @@ export function simdHeap(bytes: number): SimdHeap | null {
   if (!h || !memory) return null;
   const have = memory.buffer.byteLength;
   if (bytes > have) {
-    memory.grow(Math.ceil((bytes - have) / 65536));
+    try {
+      memory.grow(Math.ceil((bytes - have) / 65536));
+    } catch {
+      return null; // past what a 32-bit WebAssembly memory holds (4 GiB), or out of memory: the TypeScript kernel runs
+    }
     h.f32 = new Float32Array(memory.buffer);
     h.i32 = new Int32Array(memory.buffer);
     h.u8 = new Uint8Array(memory.buffer);
