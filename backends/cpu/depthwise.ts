@@ -12,7 +12,7 @@
  * row by row, the kernel in locals).
  *
  * With the SIMD kernels on (simd/simd.ts), a correlation at stride 1 (the forward pass, and the data
- * gradient) runs in simd/kernels.wat `dwCorrelate`: the same float64 sums in the same order, four
+ * gradient) runs in simd/float.wat `dwCorrelate`: the same float64 sums in the same order, four
  * outputs at a time, the plane copied into WebAssembly memory (zero-padded there as `padPlane` pads).
  *
  * Threads (threads.ts): every pass is cut into chunks of channels (filters k for the forward and the

@@ -20,7 +20,7 @@
  * tile. Typical rate on one core: 5.5-6 GFLOP/s (matmul 512^3 in ~45 ms). Each thread of threads.ts
  * has its own copy of this module, so its own packing buffer.
  *
- * With the SIMD kernels on (simd/simd.ts), a packed block's tiles go through simd/kernels.wat
+ * With the SIMD kernels on (simd/simd.ts), a packed block's tiles go through simd/float.wat
  * `gemmBlock` instead: the same float64 sums in the same order, two lanes at a time, and the same
  * single rounding into C (the block of C is copied into WebAssembly memory and back, row by row). The
  * packing buffer then lives in that module's memory, which never grows; the values are the same.

@@ -5,7 +5,7 @@
  * scratch of H x Q) and one down the columns, about 2k comparisons per output instead of k².
  * Padded cells are never picked (the window is clipped to the plane; an empty one gives 0, as pool.ts).
  * Large calls are cut into chunks of planes for the threads of threads.ts. With the SIMD kernels on,
- * the planes go through simd/kernels.wat `maxPool` (the same comparisons, four outputs at a time where
+ * the planes go through simd/engine.wat `maxPool` (the same comparisons, four outputs at a time where
  * the windows are whole: the same values).
  */
 import type { Pool2dGeometry } from '../backend.js';

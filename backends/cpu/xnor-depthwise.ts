@@ -18,7 +18,7 @@
  * fall in the padding are skipped. Up to 31 taps (5x5), padding and dilated reach up to 32 columns.
  *
  * With the SIMD kernels on (simd/simd.ts) a float-input, float-output call runs in WebAssembly
- * instead (simd/kernels.wat `depthwise`): the signs as int8 rows, sixteen outputs summed at once over
+ * instead (simd/engine.wat `depthwise`): the signs as int8 rows, sixteen outputs summed at once over
  * the taps, and the same epilogue in float64: the same values (bit for bit, a NaN's sign aside).
  */
 import type { Conv2dGeometry } from '../backend.js';

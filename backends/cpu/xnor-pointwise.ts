@@ -15,7 +15,7 @@
  * written sequentially.
  *
  * With the SIMD kernels on (simd/simd.ts) a float-input, float-output call runs image by image in
- * WebAssembly instead (simd/kernels.wat `pointwise`): the signs of a pixel's channels packed into
+ * WebAssembly instead (simd/engine.wat `pointwise`): the signs of a pixel's channels packed into
  * ceil(C / 32) words, the mismatches with a filter's words counted by i8x16.popcnt four pixels at a
  * time, and the same epilogue in float64: the same values (bit for bit, a NaN's sign aside).
  */

@@ -1,6 +1,6 @@
 /**
  * The WebAssembly SIMD kernels (backends/cpu/simd): the committed module is the assembly of
- * kernels.wat, and each SIMD path gives the same values as the TypeScript kernel it stands in for
+ * the .wat files, and each SIMD path gives the same values as the TypeScript kernel it stands in for
  * (bit for bit, but for the sign and payload of a NaN), on random shapes, channel slices, shortcuts
  * and awkward values (NaN, ±0, ±Infinity, huge maps).
  */
@@ -32,7 +32,7 @@ function awkward(rng: Random, n: number): Float32Array {
 }
 
 describe('SIMD kernels', () => {
-  it('module.ts is the assembly of kernels.wat (npm run wasm)', () => {
+  it('module.ts is the assembly of the .wat files (npm run wasm)', () => {
     const out = execFileSync(process.execPath, ['backends/cpu/simd/assemble.mjs', '--check'], { encoding: 'utf8' });
     expect(out).toMatch(/up to date/);
   });

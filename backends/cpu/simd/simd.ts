@@ -1,5 +1,5 @@
 /**
- * The WebAssembly SIMD kernels of the CPU backend (kernels.wat, assembled into module.ts): loading,
+ * The WebAssembly SIMD kernels of the CPU backend (engine.wat and float.wat, assembled into module.ts): loading,
  * the switch, and the thread's private memory they work in.
  *
  * A SIMD kernel is an option of a TypeScript kernel, never a replacement: it computes the same values

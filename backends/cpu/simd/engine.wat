@@ -1,19 +1,17 @@
-;; WebAssembly SIMD kernels of the CPU backend's 1-bit inference engine (see simd.ts for how they are
-;; loaded and switched, and assemble.mjs for how this text becomes module.ts).
+;; The 1-bit inference engine's kernels (binary/runtime): packed 1x1 and depthwise convolutions with
+;; their float epilogue, and max pooling. The file holds functions only: assemble.mjs puts the .wat
+;; files of this folder into one module (simd.ts loads it and holds the switch).
 ;;
 ;; Every kernel computes exactly what the plain TypeScript kernel beside it computes, with the same
 ;; floating-point operations in the same order: the float arithmetic is float64 (f64x2, two lanes),
 ;; as JavaScript's numbers are, and a value is rounded to float32 once, where the TypeScript kernel
 ;; stores it into a Float32Array. So the two paths give bit-identical outputs but for the sign and
-;; payload of a NaN, which engines and CPUs set as they like (test/backends/simd.test.ts).
-;;
-;; Layout: planes of HWs values (HWs a multiple of 4: a plane padded at its end), addresses in bytes,
-;; every plane 16-byte aligned. The caller copies its data in and out (memory is private to a thread).
-(module
-  (memory (export "memory") 1)
+;; payload of a NaN, which engines and CPUs set as they like (test/backends/simd.test.ts). Addresses
+;; are in bytes; the caller copies its data in and out (the memory is private to a thread).
 
   ;; xw[w][i] (word w of pixel i, i < HWs) = the sign bits of channels 32w .. 32w+31 of pixel i:
   ;; bit c & 31 set where !(x[c][i] >= 0) (bitpack.ts's convention: set = -1, NaN = -1), for c < C.
+  ;; x: C planes of HWs floats (HWs a multiple of 4: each plane padded at its end); xw: words likewise.
   (func (export "packPixelWords") (param $x i32) (param $xw i32) (param $C i32) (param $HWs i32)
     (local $rowBytes i32) (local $w i32) (local $c i32) (local $c1 i32) (local $i i32) (local $acc v128)
     (local.set $rowBytes (i32.shl (local.get $HWs) (i32.const 2)))
@@ -374,160 +372,3 @@
       (local.set $pl (i32.add (local.get $pl) (i32.const 1)))
       (br $plLoop)))
   )
-  ;; The float GEMM's inner block (gemm.ts): for every 4x4 tile of an mc x nc block of C, the
-  ;; micro-kernel's sixteen float64 sums over kc of A strip x B strip (packed k-major as float64:
-  ;; value (lane l, k) at k * 4 + l), then C += sum, rounded to float32 once, as `C[co] += c00`.
-  ;; pa: the packed A block (strip ir / 4 at pa + ir * kc * 8); pb: the packed B block (strip jr / 4
-  ;; at pb + jr * kc * 8); cb: the C block, float32, row stride ldcb floats; tile: 128 bytes of scratch
-  ;; for the edge tiles (rows mr < 4 or columns nr < 4 of the block's last strips).
-  (func (export "gemmBlock") (param $pa i32) (param $pb i32) (param $kc i32) (param $mc i32) (param $nc i32)
-    (param $cb i32) (param $ldcb i32) (param $tile i32)
-    (local $ir i32) (local $jr i32) (local $p i32) (local $ao i32) (local $bo i32) (local $co i32) (local $ld4 i32)
-    (local $mr i32) (local $nr i32) (local $i i32) (local $j i32) (local $t i32)
-    (local $a v128) (local $b01 v128) (local $b23 v128)
-    (local $c00 v128) (local $c02 v128) (local $c10 v128) (local $c12 v128)
-    (local $c20 v128) (local $c22 v128) (local $c30 v128) (local $c32 v128)
-    (local.set $ld4 (i32.shl (local.get $ldcb) (i32.const 2)))
-    (block $jDone (loop $jLoop
-      (br_if $jDone (i32.ge_u (local.get $jr) (local.get $nc)))
-      (local.set $ir (i32.const 0))
-      (block $iDone (loop $iLoop
-        (br_if $iDone (i32.ge_u (local.get $ir) (local.get $mc)))
-        (local.set $ao (i32.add (local.get $pa) (i32.shl (i32.mul (local.get $ir) (local.get $kc)) (i32.const 3))))
-        (local.set $bo (i32.add (local.get $pb) (i32.shl (i32.mul (local.get $jr) (local.get $kc)) (i32.const 3))))
-        (local.set $c00 (v128.const i64x2 0 0)) (local.set $c02 (v128.const i64x2 0 0))
-        (local.set $c10 (v128.const i64x2 0 0)) (local.set $c12 (v128.const i64x2 0 0))
-        (local.set $c20 (v128.const i64x2 0 0)) (local.set $c22 (v128.const i64x2 0 0))
-        (local.set $c30 (v128.const i64x2 0 0)) (local.set $c32 (v128.const i64x2 0 0))
-        (local.set $p (local.get $kc))
-        (block $pDone (loop $pLoop
-          (br_if $pDone (i32.eqz (local.get $p)))
-          (local.set $b01 (v128.load (local.get $bo)))
-          (local.set $b23 (v128.load offset=16 (local.get $bo)))
-          (local.set $a (v128.load64_splat (local.get $ao)))
-          (local.set $c00 (f64x2.add (local.get $c00) (f64x2.mul (local.get $a) (local.get $b01))))
-          (local.set $c02 (f64x2.add (local.get $c02) (f64x2.mul (local.get $a) (local.get $b23))))
-          (local.set $a (v128.load64_splat offset=8 (local.get $ao)))
-          (local.set $c10 (f64x2.add (local.get $c10) (f64x2.mul (local.get $a) (local.get $b01))))
-          (local.set $c12 (f64x2.add (local.get $c12) (f64x2.mul (local.get $a) (local.get $b23))))
-          (local.set $a (v128.load64_splat offset=16 (local.get $ao)))
-          (local.set $c20 (f64x2.add (local.get $c20) (f64x2.mul (local.get $a) (local.get $b01))))
-          (local.set $c22 (f64x2.add (local.get $c22) (f64x2.mul (local.get $a) (local.get $b23))))
-          (local.set $a (v128.load64_splat offset=24 (local.get $ao)))
-          (local.set $c30 (f64x2.add (local.get $c30) (f64x2.mul (local.get $a) (local.get $b01))))
-          (local.set $c32 (f64x2.add (local.get $c32) (f64x2.mul (local.get $a) (local.get $b23))))
-          (local.set $ao (i32.add (local.get $ao) (i32.const 32)))
-          (local.set $bo (i32.add (local.get $bo) (i32.const 32)))
-          (local.set $p (i32.sub (local.get $p) (i32.const 1)))
-          (br $pLoop)))
-        (local.set $co (i32.add (local.get $cb) (i32.shl (i32.add (i32.mul (local.get $ir) (local.get $ldcb)) (local.get $jr)) (i32.const 2))))
-        (local.set $mr (i32.sub (local.get $mc) (local.get $ir)))
-        (local.set $nr (i32.sub (local.get $nc) (local.get $jr)))
-        (if (i32.and (i32.ge_u (local.get $mr) (i32.const 4)) (i32.ge_u (local.get $nr) (i32.const 4)))
-          (then
-            (call $addRow (local.get $co) (local.get $c00) (local.get $c02))
-            (call $addRow (i32.add (local.get $co) (local.get $ld4)) (local.get $c10) (local.get $c12))
-            (call $addRow (i32.add (local.get $co) (i32.shl (local.get $ld4) (i32.const 1))) (local.get $c20) (local.get $c22))
-            (call $addRow (i32.add (local.get $co) (i32.mul (local.get $ld4) (i32.const 3))) (local.get $c30) (local.get $c32)))
-          (else ;; an edge tile: the sums to scratch, then the cells inside C one by one
-            (v128.store (local.get $tile) (local.get $c00)) (v128.store offset=16 (local.get $tile) (local.get $c02))
-            (v128.store offset=32 (local.get $tile) (local.get $c10)) (v128.store offset=48 (local.get $tile) (local.get $c12))
-            (v128.store offset=64 (local.get $tile) (local.get $c20)) (v128.store offset=80 (local.get $tile) (local.get $c22))
-            (v128.store offset=96 (local.get $tile) (local.get $c30)) (v128.store offset=112 (local.get $tile) (local.get $c32))
-            (if (i32.gt_u (local.get $mr) (i32.const 4)) (then (local.set $mr (i32.const 4))))
-            (if (i32.gt_u (local.get $nr) (i32.const 4)) (then (local.set $nr (i32.const 4))))
-            (local.set $i (i32.const 0))
-            (block $eiDone (loop $eiLoop
-              (br_if $eiDone (i32.ge_u (local.get $i) (local.get $mr)))
-              (local.set $j (i32.const 0))
-              (block $ejDone (loop $ejLoop
-                (br_if $ejDone (i32.ge_u (local.get $j) (local.get $nr)))
-                (local.set $t (i32.add (local.get $co) (i32.shl (i32.add (i32.mul (local.get $i) (local.get $ldcb)) (local.get $j)) (i32.const 2))))
-                (f32.store (local.get $t) (f32.demote_f64 (f64.add (f64.promote_f32 (f32.load (local.get $t)))
-                  (f64.load (i32.add (local.get $tile) (i32.shl (i32.add (i32.shl (local.get $i) (i32.const 2)) (local.get $j)) (i32.const 3)))))))
-                (local.set $j (i32.add (local.get $j) (i32.const 1)))
-                (br $ejLoop)))
-              (local.set $i (i32.add (local.get $i) (i32.const 1)))
-              (br $eiLoop)))))
-        (local.set $ir (i32.add (local.get $ir) (i32.const 4)))
-        (br $iLoop)))
-      (local.set $jr (i32.add (local.get $jr) (i32.const 4)))
-      (br $jLoop)))
-  )
-
-  ;; C[0..3] (float32 at c) += s01, s23 (float64 sums), each rounded once
-  (func $addRow (param $c i32) (param $s01 v128) (param $s23 v128)
-    (local $v v128)
-    (local.set $v (v128.load (local.get $c)))
-    (v128.store (local.get $c) (i8x16.shuffle 0 1 2 3 4 5 6 7 16 17 18 19 20 21 22 23
-      (f32x4.demote_f64x2_zero (f64x2.add (f64x2.promote_low_f32x4 (local.get $v)) (local.get $s01)))
-      (f32x4.demote_f64x2_zero (f64x2.add (f64x2.promote_low_f32x4
-        (i8x16.shuffle 8 9 10 11 12 13 14 15 0 1 2 3 4 5 6 7 (local.get $v) (local.get $v))) (local.get $s23)))))
-  )
-  ;; The float depthwise correlation of one plane at stride 1 (depthwise.ts `correlate`): for each
-  ;; output, the sum over the T taps, in tap order, of k[t] * plane[p * Wp + q + off[t]] in float64;
-  ;; `zeroFirst` starts the sum at 0 (0 + k0 x0 + ...), else at the first product (as the 3x3 code);
-  ;; `accumulate`: out = f32(out + sum), else out = f32(sum). Four outputs at a time, the row's last
-  ;; ones one by one. plane: float32 rows of Wp; taps: T float64; offs: T int32 (in floats); out: P x Q.
-  (func (export "dwCorrelate") (param $plane i32) (param $Wp i32) (param $taps i32) (param $offs i32) (param $T i32)
-    (param $P i32) (param $Q i32) (param $out i32) (param $zeroFirst i32) (param $accumulate i32)
-    (local $p i32) (local $q i32) (local $t i32) (local $row i32) (local $a i32) (local $o i32)
-    (local $k v128) (local $v v128) (local $lo v128) (local $hi v128) (local $s f64) (local $kd f64) (local $x f64)
-    (block $pDone (loop $pLoop
-      (br_if $pDone (i32.ge_u (local.get $p) (local.get $P)))
-      (local.set $row (i32.add (local.get $plane) (i32.shl (i32.mul (local.get $p) (local.get $Wp)) (i32.const 2))))
-      (local.set $q (i32.const 0))
-      (block $qDone (loop $qLoop
-        (br_if $qDone (i32.gt_u (i32.add (local.get $q) (i32.const 4)) (local.get $Q)))
-        (local.set $lo (v128.const i64x2 0 0))
-        (local.set $hi (v128.const i64x2 0 0))
-        (local.set $t (i32.const 0))
-        (block $tDone (loop $tLoop
-          (br_if $tDone (i32.ge_u (local.get $t) (local.get $T)))
-          (local.set $k (v128.load64_splat (i32.add (local.get $taps) (i32.shl (local.get $t) (i32.const 3)))))
-          (local.set $v (v128.load (i32.add (local.get $row)
-            (i32.shl (i32.add (local.get $q) (i32.load (i32.add (local.get $offs) (i32.shl (local.get $t) (i32.const 2))))) (i32.const 2)))))
-          (if (i32.or (local.get $t) (local.get $zeroFirst))
-            (then
-              (local.set $lo (f64x2.add (local.get $lo) (f64x2.mul (local.get $k) (f64x2.promote_low_f32x4 (local.get $v)))))
-              (local.set $hi (f64x2.add (local.get $hi) (f64x2.mul (local.get $k)
-                (f64x2.promote_low_f32x4 (i8x16.shuffle 8 9 10 11 12 13 14 15 0 1 2 3 4 5 6 7 (local.get $v) (local.get $v)))))))
-            (else
-              (local.set $lo (f64x2.mul (local.get $k) (f64x2.promote_low_f32x4 (local.get $v))))
-              (local.set $hi (f64x2.mul (local.get $k)
-                (f64x2.promote_low_f32x4 (i8x16.shuffle 8 9 10 11 12 13 14 15 0 1 2 3 4 5 6 7 (local.get $v) (local.get $v)))))))
-          (local.set $t (i32.add (local.get $t) (i32.const 1)))
-          (br $tLoop)))
-        (local.set $o (i32.add (local.get $out) (i32.shl (i32.add (i32.mul (local.get $p) (local.get $Q)) (local.get $q)) (i32.const 2))))
-        (if (local.get $accumulate) (then
-          (local.set $v (v128.load (local.get $o)))
-          (local.set $lo (f64x2.add (f64x2.promote_low_f32x4 (local.get $v)) (local.get $lo)))
-          (local.set $hi (f64x2.add (f64x2.promote_low_f32x4
-            (i8x16.shuffle 8 9 10 11 12 13 14 15 0 1 2 3 4 5 6 7 (local.get $v) (local.get $v))) (local.get $hi)))))
-        (v128.store (local.get $o) (i8x16.shuffle 0 1 2 3 4 5 6 7 16 17 18 19 20 21 22 23
-          (f32x4.demote_f64x2_zero (local.get $lo)) (f32x4.demote_f64x2_zero (local.get $hi))))
-        (local.set $q (i32.add (local.get $q) (i32.const 4)))
-        (br $qLoop)))
-      ;; the row's last outputs, one at a time
-      (block $rDone (loop $rLoop
-        (br_if $rDone (i32.ge_u (local.get $q) (local.get $Q)))
-        (local.set $s (f64.const 0))
-        (local.set $t (i32.const 0))
-        (block $t2Done (loop $t2Loop
-          (br_if $t2Done (i32.ge_u (local.get $t) (local.get $T)))
-          (local.set $kd (f64.load (i32.add (local.get $taps) (i32.shl (local.get $t) (i32.const 3)))))
-          (local.set $x (f64.promote_f32 (f32.load (i32.add (local.get $row)
-            (i32.shl (i32.add (local.get $q) (i32.load (i32.add (local.get $offs) (i32.shl (local.get $t) (i32.const 2))))) (i32.const 2))))))
-          (local.set $s (select (f64.add (local.get $s) (f64.mul (local.get $kd) (local.get $x))) (f64.mul (local.get $kd) (local.get $x))
-            (i32.or (local.get $t) (local.get $zeroFirst))))
-          (local.set $t (i32.add (local.get $t) (i32.const 1)))
-          (br $t2Loop)))
-        (local.set $o (i32.add (local.get $out) (i32.shl (i32.add (i32.mul (local.get $p) (local.get $Q)) (local.get $q)) (i32.const 2))))
-        (if (local.get $accumulate) (then (local.set $s (f64.add (f64.promote_f32 (f32.load (local.get $o))) (local.get $s)))))
-        (f32.store (local.get $o) (f32.demote_f64 (local.get $s)))
-        (local.set $q (i32.add (local.get $q) (i32.const 1)))
-        (br $rLoop)))
-      (local.set $p (i32.add (local.get $p) (i32.const 1)))
-      (br $pLoop)))
-  )
-)
