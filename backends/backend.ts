@@ -126,6 +126,21 @@ export interface Backend {
   // ---- batch norm -------------------------------------------------------------------------------
   /** Per-channel mean and biased variance of x viewed as [N, C, HW]. */
   batchNormStats(x: Float32Array, N: number, C: number, HW: number, mean: Float32Array, variance: Float32Array): void;
+  /**
+   * y = x · scale_c + shift_c over [N, C, HW], with scale_c = invStd_c · weight_c and shift_c =
+   * bias_c - mean_c · scale_c in float64 (weight 1 and bias 0 where null).
+   */
+  batchNormApply(x: Float32Array, y: Float32Array, N: number, C: number, HW: number, mean: Float32Array, invStd: Float32Array, weight: Float32Array | null, bias: Float32Array | null): void;
+  /**
+   * The backward pass of batchNormApply, per channel c (float64 sums over n, then i):
+   * Σg and Σg·xhat (xhat = (x - mean_c) · invStd_c) into db[c] and dw[c]; and dx = w·invStd/count ·
+   * (count·g - Σg - xhat·Σg·xhat) when `batchStats` (the statistics came from this x), else w·invStd·g.
+   * Any of dx, dw, db may be null (not wanted). count = N · HW.
+   */
+  batchNormBackward(
+    g: Float32Array, x: Float32Array, N: number, C: number, HW: number, mean: Float32Array, invStd: Float32Array,
+    weight: Float32Array | null, batchStats: boolean, dx: Float32Array | null, dw: Float32Array | null, db: Float32Array | null,
+  ): void;
 
   // ---- 1-bit --------------------------------------------------------------------------------------
   /**

@@ -65,16 +65,8 @@ export function batchNorm2d(
   const invStd = new Float32Array(C);
   for (let c = 0; c < C; c++) invStd[c] = 1 / Math.sqrt(variance[c] + eps);
   const out = Tensor.zeros(x.shape);
-  const xd = x.data, yd = out.data;
-  const wd = weight?.data, bd = bias?.data;
-  for (let c = 0; c < C; c++) {
-    const scale = invStd[c] * (wd ? wd[c] : 1);
-    const shift = (bd ? bd[c] : 0) - mean[c] * scale;
-    for (let n = 0; n < N; n++) {
-      const base = (n * C + c) * HW;
-      for (let i = base; i < base + HW; i++) yd[i] = xd[i] * scale + shift;
-    }
-  }
+  const wd = weight?.data ?? null, bd = bias?.data ?? null;
+  getBackend().batchNormApply(x.data, out.data, N, C, HW, mean, invStd, wd, bd);
 
   const parents = [x];
   if (weight) parents.push(weight);
@@ -83,32 +75,8 @@ export function batchNorm2d(
     const dx = x.requiresGrad ? allocFloat32(x.size) : null;
     const dw = weight?.requiresGrad ? new Float32Array(C) : null;
     const db = bias?.requiresGrad ? new Float32Array(C) : null;
-    for (let c = 0; c < C; c++) {
-      const m = mean[c], is = invStd[c], w = wd ? wd[c] : 1;
-      // Σ g and Σ g·xhat over the channel, in float64
-      let sg = 0, sgx = 0;
-      for (let n = 0; n < N; n++) {
-        const base = (n * C + c) * HW;
-        for (let i = base; i < base + HW; i++) { sg += g[i]; sgx += g[i] * (xd[i] - m) * is; }
-      }
-      if (dw) dw[c] = sgx;
-      if (db) db[c] = sg;
-      if (!dx) continue;
-      if (useBatch) {
-        // dx = w·invStd/n · (n·g - Σg - xhat·Σ(g·xhat)): the batch statistics depend on x too
-        const k = (w * is) / count, mg = sg, mgx = sgx;
-        for (let n = 0; n < N; n++) {
-          const base = (n * C + c) * HW;
-          for (let i = base; i < base + HW; i++) dx[i] = k * (count * g[i] - mg - (xd[i] - m) * is * mgx);
-        }
-      } else {
-        const k = w * is;
-        for (let n = 0; n < N; n++) {
-          const base = (n * C + c) * HW;
-          for (let i = base; i < base + HW; i++) dx[i] = k * g[i];
-        }
-      }
-    }
+    // dx = w·invStd/n · (n·g - Σg - xhat·Σ(g·xhat)) with batch statistics (they depend on x too)
+    getBackend().batchNormBackward(g, x.data, N, C, HW, mean, invStd, wd, useBatch, dx, dw, db);
     const grads: (Float32Array | null)[] = [dx];
     if (weight) grads.push(dw);
     if (bias) grads.push(db);

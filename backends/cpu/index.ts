@@ -1,7 +1,7 @@
 /** The CPU backend: every kernel in plain TypeScript on typed arrays, large calls spread over the
  *  threads of threads.ts; the hottest ones also in WebAssembly SIMD (simd/, the same values). */
 import type { Backend } from '../backend.js';
-import { batchNormStats } from './batchnorm.js';
+import { batchNormApply, batchNormBackward, batchNormStats } from './batchnorm.js';
 import { conv2d, conv2dBackwardData, conv2dBackwardFilter } from './conv.js';
 import { binary, unary } from './elementwise.js';
 import { matmul } from './gemm.js';
@@ -34,6 +34,8 @@ export const cpuBackend: Backend = {
   sum,
   max,
   batchNormStats,
+  batchNormApply,
+  batchNormBackward,
   packWeights,
   xnorConv2d,
 };

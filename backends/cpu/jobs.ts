@@ -3,7 +3,7 @@
  * worker thread (thread-worker.ts) looks jobs up in. A kernel that gains a parallel path adds its
  * chunk function here under the name it passes to `parallel`.
  */
-import { batchNormStatsChunk } from './batchnorm.js';
+import { batchNormApplyChunk, batchNormBackwardChunk, batchNormStatsChunk } from './batchnorm.js';
 import { conv2dBackwardDataChunk, conv2dBackwardFilterChunk, conv2dChunk } from './conv.js';
 import { binaryChunk, unaryChunk } from './elementwise.js';
 import { depthwiseBackwardDataChunk, depthwiseBackwardFilterChunk, depthwiseForwardChunk } from './depthwise.js';
@@ -30,6 +30,8 @@ export const CHUNK_FUNCTIONS: Record<string, ChunkFn> = {
   avgPool2d: avgPool2dChunk,
   avgPool2dBackward: avgPool2dBackwardChunk,
   batchNormStats: batchNormStatsChunk,
+  batchNormApply: batchNormApplyChunk,
+  batchNormBackward: batchNormBackwardChunk,
   unary: unaryChunk,
   binary: binaryChunk,
   xnorDepthwise: xnorDepthwiseChunk,

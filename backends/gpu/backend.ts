@@ -156,6 +156,18 @@ export class GpuBackend implements Backend {
     else CPU.batchNormStats(x, N, C, HW, mean, variance);
   }
 
+  // the affine map and its backward pass are a pass over memory each: the cpu's threads do them
+  batchNormApply(x: Float32Array, y: Float32Array, N: number, C: number, HW: number, mean: Float32Array, invStd: Float32Array, weight: Float32Array | null, bias: Float32Array | null): void {
+    CPU.batchNormApply(x, y, N, C, HW, mean, invStd, weight, bias);
+  }
+
+  batchNormBackward(
+    g: Float32Array, x: Float32Array, N: number, C: number, HW: number, mean: Float32Array, invStd: Float32Array,
+    weight: Float32Array | null, batchStats: boolean, dx: Float32Array | null, dw: Float32Array | null, db: Float32Array | null,
+  ): void {
+    CPU.batchNormBackward(g, x, N, C, HW, mean, invStd, weight, batchStats, dx, dw, db);
+  }
+
   packWeights(w: Float32Array, packed: Uint32Array, g: XnorConv2dGeometry): void {
     CPU.packWeights(w, packed, g);
   }

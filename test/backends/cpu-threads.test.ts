@@ -9,7 +9,7 @@ import { fileURLToPath } from 'node:url';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { conv2dGeometry } from '../../ops/conv.js';
-import { batchNormStats } from '../../backends/cpu/batchnorm.js';
+import { batchNormApply, batchNormBackward, batchNormStats } from '../../backends/cpu/batchnorm.js';
 import { conv2d, conv2dBackwardData, conv2dBackwardFilter, convSettings } from '../../backends/cpu/conv.js';
 import { binary, unary } from '../../backends/cpu/elementwise.js';
 import { matmul } from '../../backends/cpu/gemm.js';
@@ -121,7 +121,7 @@ describe('cpu kernels: 1 thread and 2 threads give identical bits', () => {
       }), { numRuns: 60, seed: 12 });
   });
 
-  it('max and average pooling with their gradients, and batch-norm statistics', () => {
+  it('max and average pooling with their gradients, and batch norm (statistics, affine map, backward)', () => {
     fc.assert(fc.property(
       fc.integer({ min: 1, max: 4 }), fc.integer({ min: 1, max: 9 }), fc.integer({ min: 2, max: 20 }),
       fc.constantFrom(2, 3), fc.constantFrom(1, 2), fc.integer({ min: 0, max: 1 }),
@@ -139,7 +139,13 @@ describe('cpu kernels: 1 thread and 2 threads give identical bits', () => {
           avgPool2d(x, ya, g);
           avgPool2dBackward(dy, dxa, g);
           batchNormStats(x, N, C, H * H, mean, variance);
-          return [y, am, dx, ya, dxa, mean, variance];
+          const invStd = variance.map((v) => 1 / Math.sqrt(v + 1e-5)), w = rand(C, 8, false), b = rand(C, 9, false);
+          const yb = new Float32Array(x.length), dxb = new Float32Array(x.length), dw = new Float32Array(C), db = new Float32Array(C);
+          const dxr = new Float32Array(x.length);
+          batchNormApply(x, yb, N, C, H * H, mean, invStd, w, b);
+          batchNormBackward(yb, x, N, C, H * H, mean, invStd, w, true, dxb, dw, db);
+          batchNormBackward(yb, x, N, C, H * H, mean, invStd, null, false, dxr, null, null);
+          return [y, am, dx, ya, dxa, mean, variance, yb, dxb, dw, db, dxr];
         });
         for (let i = 0; i < r1.length; i++) expect(firstDifference(r2[i], r1[i]), `output ${i}`).toBe(-1);
       }), { numRuns: 40, seed: 13 });
