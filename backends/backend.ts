@@ -37,6 +37,13 @@ export type UnaryOp =
 export type BinaryOp = 'add' | 'sub' | 'mul' | 'div' | 'pow' | 'max' | 'min';
 
 /**
+ * The gradient of an activation as a mask or a factor on the incoming gradient g, given the input x:
+ * `relu` g where x > 0; `clip` g where |x| <= 1 (the straight-through estimator of sign); `approxSign`
+ * g (2 - 2|x|) where |x| < 1 (Bi-Real Net's estimator). Elsewhere +0 (NaN inputs included).
+ */
+export type GradOp = 'relu' | 'clip' | 'approxSign';
+
+/**
  * Geometry of the bit-packed 1-bit convolution: a convolution's geometry plus `wordsPerTap`, the
  * number of 32-bit words that hold the C/groups input-channel signs of one pixel of one group in the
  * packed input (ceil((C / groups) / 32)). Build it with `xnorGeometry`. The bit layouts are in
@@ -113,6 +120,8 @@ export interface Backend {
 
   // ---- elementwise and reductions ---------------------------------------------------------
   unary(op: UnaryOp, x: Float32Array, out: Float32Array): void;
+  /** out = the gradient `op` passes back from g at input x (see GradOp). */
+  activationGrad(op: GradOp, x: Float32Array, g: Float32Array, out: Float32Array): void;
   /** out = a (op) b with NumPy broadcasting to `outShape`. */
   binary(
     op: BinaryOp, a: Float32Array, aShape: readonly number[], b: Float32Array, bShape: readonly number[],

@@ -19,7 +19,7 @@
  * eval path packs the signs of x itself), and a weight binarizer's forward must be alpha_k * sign(w)
  * for some alpha_k >= 0 per filter (the packed path reads alpha_k back as |value|).
  */
-import { CpnasError, Tensor, attach, check, getBackend } from '../core/index.js';
+import { allocFloat32, CpnasError, Tensor, attach, check, getBackend } from '../core/index.js';
 
 /** A binarizer: forward values with the binarizer's own straight-through gradient attached. */
 export type Binarizer = (x: Tensor) => Tensor;
@@ -47,20 +47,10 @@ export function listBinarizers(): string[] {
   return [...registry.keys()];
 }
 
-/** The bits of 1.0f: |v| < 1 exactly where (bits(v) & 0x7fffffff) < ONE_BITS (NaN is above). */
-const ONE_BITS = 0x3f800000;
-
-function bits(a: Float32Array): Int32Array {
-  return new Int32Array(a.buffer, a.byteOffset, a.length);
-}
-
-/**
- * g where |v| <= 1, else +0 (the clipped straight-through gradient), on the bits without a branch:
- * a branch on |v| mispredicts often on values spread around 1.
- */
+/** g where |v| <= 1, else +0: the clipped straight-through gradient (a backend kernel). */
 function passWhereAbsAtMostOne(v: Float32Array, g: Float32Array): Float32Array {
-  const r = new Float32Array(g.length), vi = bits(v), gi = bits(g), ri = bits(r);
-  for (let i = 0; i < ri.length; i++) ri[i] = gi[i] & (((vi[i] & 0x7fffffff) - ONE_BITS - 1) >> 31);
+  const r = allocFloat32(g.length);
+  getBackend().activationGrad('clip', v, g, r);
   return r;
 }
 
@@ -85,13 +75,8 @@ export function steSign(x: Tensor): Tensor {
 export function approxSign(x: Tensor): Tensor {
   const out = signOf(x);
   return attach(out, 'approxSign', [x], (g) => {
-    const r = new Float32Array(g.length), xd = x.data;
-    const xi = bits(xd), ri = bits(r);
-    for (let i = 0; i < r.length; i++) {
-      // g (2 - 2|x|), then +0 where |x| >= 1 (or NaN): a mask from |x|'s bits, without a branch
-      r[i] = g[i] * (2 - 2 * Math.abs(xd[i]));
-      ri[i] &= ((xi[i] & 0x7fffffff) - ONE_BITS) >> 31;
-    }
+    const r = allocFloat32(g.length);
+    getBackend().activationGrad('approxSign', x.data, g, r);
     return [r];
   });
 }

@@ -9,4 +9,4 @@ export {
   assertValidShape, broadcastShapes, normalizeAxes, reducedShape, shapesEqual, sizeOf, stridesOf, type Shape,
 } from './shape.js';
 export { getBackend, listBackends, registerBackend, setBackend, withBackend } from '../backends/registry.js';
-export type { Backend, BinaryOp, Conv2dGeometry, Pool2dGeometry, UnaryOp, XnorConv2dGeometry } from '../backends/backend.js';
+export type { Backend, BinaryOp, Conv2dGeometry, GradOp, Pool2dGeometry, UnaryOp, XnorConv2dGeometry } from '../backends/backend.js';

@@ -87,11 +87,7 @@ export function relu(x: Tensor): Tensor {
   const out = kernel('relu', x);
   return attach(out, 'relu', [x], (g) => {
     const r = allocFloat32(g.length);
-    // g where x > 0, else +0, on the bits without a branch (a test of the sign mispredicts about every
-    // other activation): the mask is all ones exactly where x's bits are a positive int32 (x > 0)
-    const xi = new Int32Array(x.data.buffer, x.data.byteOffset, x.size);
-    const gi = new Int32Array(g.buffer, g.byteOffset, g.length), ri = new Int32Array(r.buffer, r.byteOffset, r.length);
-    for (let i = 0; i < ri.length; i++) { const v = xi[i]; ri[i] = gi[i] & (((0 - v) | 0) >> 31) & ~(v >> 31); }
+    getBackend().activationGrad('relu', x.data, g, r);
     return [r];
   });
 }

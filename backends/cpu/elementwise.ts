@@ -1,6 +1,7 @@
-/** Elementwise kernels: unary maps and broadcasting binary maps. Large unary maps and same-shape or
- *  scalar binary maps are cut into index ranges for the threads of threads.ts. */
-import type { BinaryOp, UnaryOp } from '../backend.js';
+/** Elementwise kernels: unary maps, activation gradients and broadcasting binary maps. Large unary
+ *  maps, gradients and same-shape or scalar binary maps are cut into index ranges for the threads of
+ *  threads.ts. */
+import type { BinaryOp, GradOp, UnaryOp } from '../backend.js';
 import { chunkRange, chunksFor, parallel, type JobArray } from './threads.js';
 
 const UNARY_OPS: readonly UnaryOp[] = ['neg', 'exp', 'log', 'sqrt', 'abs', 'relu', 'sigmoid', 'tanh', 'sign', 'square', 'reciprocal'];
@@ -43,6 +44,45 @@ function unaryRange(op: UnaryOp, x: Float32Array, out: Float32Array, i0: number,
     case 'sign': for (let i = i0; i < n; i++) out[i] = 1 - 2 * Number(!(x[i] >= 0)); return;
     case 'square': for (let i = i0; i < n; i++) { const v = x[i]; out[i] = v * v; } return;
     case 'reciprocal': for (let i = i0; i < n; i++) out[i] = 1 / x[i]; return;
+  }
+}
+
+const GRAD_OPS: readonly GradOp[] = ['relu', 'clip', 'approxSign'];
+/** The bits of 1.0f: |v| < 1 exactly where (bits(v) & 0x7fffffff) < ONE_BITS (NaN is above). */
+const ONE_BITS = 0x3f800000;
+
+export function activationGrad(op: GradOp, x: Float32Array, g: Float32Array, out: Float32Array): void {
+  const n = out.length;
+  const nChunks = chunksFor(8 * n, Math.ceil(n / MIN_CHUNK));
+  if (nChunks < 2) return gradRange(op, x, g, out, 0, n);
+  parallel('activationGrad', activationGradChunk, [{ a: x }, { a: g }, { a: out, out: true }], [GRAD_OPS.indexOf(op)], nChunks);
+}
+
+export function activationGradChunk(arrays: JobArray[], params: number[], c: number, nChunks: number): void {
+  const [x, g, out] = arrays as Float32Array[];
+  const [i0, i1] = chunkRange(out.length, c, nChunks, 16);
+  gradRange(GRAD_OPS[params[0]], x, g, out, i0, i1);
+}
+
+/**
+ * The masks work on the bits, without a branch (a test of the sign or of |x| mispredicts about every
+ * other activation): all ones where the gradient passes, zero elsewhere.
+ */
+function gradRange(op: GradOp, x: Float32Array, g: Float32Array, out: Float32Array, i0: number, n: number): void {
+  const xi = int32View(x), gi = int32View(g), oi = int32View(out);
+  switch (op) {
+    case 'relu': // x > 0: x's bits a positive int32
+      for (let i = i0; i < n; i++) { const v = xi[i]; oi[i] = gi[i] & (((0 - v) | 0) >> 31) & ~(v >> 31); }
+      return;
+    case 'clip': // |x| <= 1
+      for (let i = i0; i < n; i++) oi[i] = gi[i] & (((xi[i] & 0x7fffffff) - ONE_BITS - 1) >> 31);
+      return;
+    case 'approxSign': // g (2 - 2|x|), then +0 where |x| >= 1 (or NaN)
+      for (let i = i0; i < n; i++) {
+        out[i] = g[i] * (2 - 2 * Math.abs(x[i]));
+        oi[i] &= ((xi[i] & 0x7fffffff) - ONE_BITS) >> 31;
+      }
+      return;
   }
 }
 

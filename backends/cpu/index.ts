@@ -3,7 +3,7 @@
 import type { Backend } from '../backend.js';
 import { batchNormApply, batchNormBackward, batchNormStats } from './batchnorm.js';
 import { conv2d, conv2dBackwardData, conv2dBackwardFilter } from './conv.js';
-import { binary, unary } from './elementwise.js';
+import { activationGrad, binary, unary } from './elementwise.js';
 import { matmul } from './gemm.js';
 import { avgPool2d, avgPool2dBackward, maxPool2d, maxPool2dBackward } from './pool.js';
 import { max, sum } from './reduce.js';
@@ -30,6 +30,7 @@ export const cpuBackend: Backend = {
   avgPool2d,
   avgPool2dBackward,
   unary,
+  activationGrad,
   binary,
   sum,
   max,

@@ -5,7 +5,7 @@
  */
 import { batchNormApplyChunk, batchNormBackwardChunk, batchNormStatsChunk } from './batchnorm.js';
 import { conv2dBackwardDataChunk, conv2dBackwardFilterChunk, conv2dChunk } from './conv.js';
-import { binaryChunk, unaryChunk } from './elementwise.js';
+import { activationGradChunk, binaryChunk, unaryChunk } from './elementwise.js';
 import { depthwiseBackwardDataChunk, depthwiseBackwardFilterChunk, depthwiseForwardChunk } from './depthwise.js';
 import { matmulChunk } from './gemm.js';
 import { avgPool2dBackwardChunk, avgPool2dChunk, maxPool2dBackwardChunk, maxPool2dChunk } from './pool.js';
@@ -33,6 +33,7 @@ export const CHUNK_FUNCTIONS: Record<string, ChunkFn> = {
   batchNormApply: batchNormApplyChunk,
   batchNormBackward: batchNormBackwardChunk,
   unary: unaryChunk,
+  activationGrad: activationGradChunk,
   binary: binaryChunk,
   xnorDepthwise: xnorDepthwiseChunk,
   xnorPointwise: xnorPointwiseChunk,

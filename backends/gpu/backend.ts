@@ -2,7 +2,7 @@
  * The GPU backend: the Backend interface on gpu.js kernels, with explicit fallbacks to the CPU kernels
  * (backends/cpu) where gpu.js cannot do the work or it would not pay (see README.md for the list).
  */
-import type { Backend, BinaryOp, Conv2dGeometry, Pool2dGeometry, UnaryOp, XnorConv2dGeometry } from '../backend.js';
+import type { Backend, BinaryOp, Conv2dGeometry, GradOp, Pool2dGeometry, UnaryOp, XnorConv2dGeometry } from '../backend.js';
 import * as cpu from '../cpu/index.js';
 import { MAX_INDEX } from './codegen.js';
 import { batchNormStats } from './kernels/batchnorm.js';
@@ -130,6 +130,10 @@ export class GpuBackend implements Backend {
   unary(op: UnaryOp, x: Float32Array, out: Float32Array): void {
     if (this.onGpu(out.length, x)) unary(this.rt, op, x, out);
     else CPU.unary(op, x, out);
+  }
+
+  activationGrad(op: GradOp, x: Float32Array, g: Float32Array, out: Float32Array): void {
+    CPU.activationGrad(op, x, g, out);
   }
 
   binary(

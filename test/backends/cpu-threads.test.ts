@@ -11,7 +11,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { conv2dGeometry } from '../../ops/conv.js';
 import { batchNormApply, batchNormBackward, batchNormStats } from '../../backends/cpu/batchnorm.js';
 import { conv2d, conv2dBackwardData, conv2dBackwardFilter, convSettings } from '../../backends/cpu/conv.js';
-import { binary, unary } from '../../backends/cpu/elementwise.js';
+import { activationGrad, binary, unary } from '../../backends/cpu/elementwise.js';
 import { matmul } from '../../backends/cpu/gemm.js';
 import { avgPool2d, avgPool2dBackward, maxPool2d, maxPool2dBackward } from '../../backends/cpu/pool.js';
 import { allocFloat32, getThreads, setThreads, shutdownThreads, threadInfo, threadSettings, waitForThreads } from '../../backends/cpu/threads.js';
@@ -151,7 +151,7 @@ describe('cpu kernels: 1 thread and 2 threads give identical bits', () => {
       }), { numRuns: 40, seed: 13 });
   });
 
-  it('elementwise maps: every unary op, same-shape and scalar binary ops', () => {
+  it('elementwise maps: every unary op, activation gradient, same-shape and scalar binary ops', () => {
     const before = threadInfo().workerChunks;
     fc.assert(fc.property(fc.integer({ min: 1, max: 200_000 }), fc.boolean(), (n, scalar) => {
       const x = rand(n, 8, true), y = rand(scalar ? 1 : n, 9, n % 2 === 0);
@@ -160,6 +160,11 @@ describe('cpu kernels: 1 thread and 2 threads give identical bits', () => {
         for (const op of ['neg', 'exp', 'log', 'sqrt', 'abs', 'relu', 'sigmoid', 'tanh', 'sign', 'square', 'reciprocal'] as const) {
           const o = new Float32Array(n);
           unary(op, x, o);
+          outs.push(o);
+        }
+        for (const op of ['relu', 'clip', 'approxSign'] as const) {
+          const o = new Float32Array(n), g = rand(n, 10, false);
+          activationGrad(op, x, g, o);
           outs.push(o);
         }
         for (const op of ['add', 'sub', 'mul', 'div', 'pow', 'max', 'min'] as const) {
