@@ -22,7 +22,7 @@ import type { Conv2dGeometry } from '../backend.js';
 import { convChunks, geometryOf, geometryParams } from './geometry.js';
 import { qEnd, qStart } from './im2col.js';
 import { chunkRange, parallel, type JobArray } from './threads.js';
-import { simdHeap, simdWanted } from './simd/simd.js';
+import { align16, simdHeap, simdWanted } from './simd/simd.js';
 
 interface Plane {
   H: number; W: number;
@@ -134,9 +134,9 @@ function correlate(
  */
 function correlateSimd(inp: Float32Array, inOff: number, out: Float32Array, outOff: number, g: Plane, accumulate: boolean): boolean {
   const { H, W, R, S, ph, pw, dh, dw, P, Q } = g;
-  const T = R * S, padded = ph !== 0 || pw !== 0, al = (b: number): number => (b + 15) & ~15;
+  const T = R * S, padded = ph !== 0 || pw !== 0;
   const Hp = padded ? (P - 1) + (R - 1) * dh + 1 : H, Wp = padded ? (Q - 1) + (S - 1) * dw + 1 : W;
-  const TAPS = 0, OFFS = al(8 * T), PLANE = al(OFFS + 4 * T), OUT = al(PLANE + 4 * Hp * Wp), end = OUT + 4 * P * Q;
+  const TAPS = 0, OFFS = align16(8 * T), PLANE = align16(OFFS + 4 * T), OUT = align16(PLANE + 4 * Hp * Wp), end = OUT + 4 * P * Q;
   const h = simdHeap(end);
   if (!h) return false;
   const { f32, f64, i32, kernels } = h;

@@ -10,7 +10,7 @@
  */
 import type { Pool2dGeometry } from '../backend.js';
 import { chunkRange, chunksFor, parallel, type JobArray } from './threads.js';
-import { simdEnabled, simdHeap } from './simd/simd.js';
+import { align16, simdEnabled, simdHeap } from './simd/simd.js';
 
 let rowMax = new Float32Array(0);
 
@@ -79,8 +79,8 @@ const SIMD_PLANES = 64;
 /** Planes p0..p1 through the SIMD kernel: false where this thread has no SIMD (the TypeScript loop runs). */
 function maxPoolPlanesSimd(x: Float32Array, y: Float32Array, params: number[], p0: number, p1: number): boolean {
   const [, , H, W, kH, kW, sh, sw, padH, padW, P, Q] = params;
-  const HW = H * W, PQ = P * Q, al = (b: number): number => (b + 15) & ~15, most = Math.min(SIMD_PLANES, p1 - p0);
-  const GEO = 0, T = 64, X = al(T + 4 * H * Q + 64), Y = al(X + 4 * most * HW), end = al(Y + 4 * most * PQ + 64);
+  const HW = H * W, PQ = P * Q, most = Math.min(SIMD_PLANES, p1 - p0);
+  const GEO = 0, T = 64, X = align16(T + 4 * H * Q + 64), Y = align16(X + 4 * most * HW), end = align16(Y + 4 * most * PQ + 64);
   const h = simdHeap(end);
   if (!h) return false;
   const { f32, i32, kernels } = h;

@@ -24,7 +24,7 @@
 import type { Conv2dGeometry } from '../backend.js';
 import { epilogueArgs, epilogueOf, epilogueParams, type PackedEpilogue } from './xnor-epilogue.js';
 import { chunkRange, chunksFor, parallel, type JobArg, type JobArray } from './threads.js';
-import { simdEnabled, simdHeap } from './simd/simd.js';
+import { align16, simdEnabled, simdHeap } from './simd/simd.js';
 
 /** SPREAD[v]: bit i of byte v moved to bit 4i (eight nibbles). */
 const SPREAD = (() => {
@@ -96,7 +96,7 @@ const SIMD_MARGIN = 32;
  */
 function depthwiseChannelsSimd(x: Float32Array, signs: Uint32Array, y: Float32Array, g: Conv2dGeometry, e: PackedEpilogue, c0: number, c1: number): boolean {
   const { N, C, H, W, R, S, strideH: sh, strideW: sw, padH: ph, padW: pw, dilationH: dh, dilationW: dw, P, Q } = g;
-  const nc = c1 - c0, HW = H * W, PQ = P * Q, RS = R * S, al = (b: number): number => (b + 15) & ~15;
+  const nc = c1 - c0, HW = H * W, PQ = P * Q, RS = R * S;
   // per tap column t: its phase f and its index offset (t * dw - pw - f) / sw within a phase row
   const phase: number[] = [], shift: number[] = [];
   for (let t = 0; t < S; t++) {
@@ -104,9 +104,9 @@ function depthwiseChannelsSimd(x: Float32Array, signs: Uint32Array, y: Float32Ar
     phase.push(f);
     shift.push((t * dw - pw - f) / sw);
   }
-  const Lp = al(SIMD_MARGIN + Math.max(Q, Math.ceil(W / sw)) + 32 + Math.max(0, ...shift));
-  const GEO = 0, X = 256, Y = al(X + 4 * nc * HW + 64), RES = al(Y + 4 * nc * PQ + 64), SP = al(RES + 4 * nc * PQ + 64);
-  const WM = al(SP + (H + 1) * sw * Lp), A = al(WM + nc * RS), B = A + al(4 * nc), Rs = B + al(4 * nc), end = Rs + al(4 * nc);
+  const Lp = align16(SIMD_MARGIN + Math.max(Q, Math.ceil(W / sw)) + 32 + Math.max(0, ...shift));
+  const GEO = 0, X = 256, Y = align16(X + 4 * nc * HW + 64), RES = align16(Y + 4 * nc * PQ + 64), SP = align16(RES + 4 * nc * PQ + 64);
+  const WM = align16(SP + (H + 1) * sw * Lp), A = align16(WM + nc * RS), B = A + align16(4 * nc), Rs = B + align16(4 * nc), end = Rs + align16(4 * nc);
   const h = simdHeap(end);
   if (!h) return false;
   const { f32, i32, u8, kernels } = h;

@@ -21,7 +21,7 @@
  */
 import { epilogueArgs, epilogueOf, epilogueParams, type PackedEpilogue } from './xnor-epilogue.js';
 import { chunkRange, chunksFor, parallel, type JobArg, type JobArray } from './threads.js';
-import { simdEnabled, simdHeap } from './simd/simd.js';
+import { align16, simdEnabled, simdHeap } from './simd/simd.js';
 
 /** The tables of one layer's weights (built once, kept with the plan). */
 export interface PointwiseTables {
@@ -195,9 +195,9 @@ function pointwiseUnits(
  */
 function pointwiseImagesSimd(x: Float32Array, t: PointwiseTables, y: Float32Array, H: number, W: number, e: PackedEpilogue, n0: number, n1: number): boolean {
   const { C, K, words } = t, HW = H * W, HWs = (HW + 3) & ~3, CW = (C + 31) >>> 5;
-  const plane = 4 * HWs, al = (b: number): number => (b + 15) & ~15;
+  const plane = 4 * HWs;
   const X = 0, XW = X + C * plane, RES = XW + CW * plane, Y = RES + K * plane;
-  const WT = Y + K * plane, A = al(WT + 4 * K * CW), B = al(A + 4 * K), R = al(B + 4 * K), end = al(R + 4 * K);
+  const WT = Y + K * plane, A = align16(WT + 4 * K * CW), B = align16(A + 4 * K), R = align16(B + 4 * K), end = align16(R + 4 * K);
   const h = simdHeap(end);
   if (!h) return false;
   const { f32, i32, kernels } = h;

@@ -26,6 +26,11 @@ export interface SimdKernels {
   depthwise(X: number, Y: number, RES: number, SP: number, WM: number, A: number, B: number, R: number, geo: number, nc: number, hasRes: number): void;
 }
 
+/** `bytes` rounded up to a multiple of 16: where the callers lay out their regions (v128 alignment). */
+export function align16(bytes: number): number {
+  return (bytes + 15) & ~15;
+}
+
 /** A thread's instance: its exports and views of its memory (replaced when the memory grows). */
 export interface SimdHeap {
   kernels: SimdKernels;
