@@ -1,7 +1,8 @@
 /**
- * The cpnas runtime (`cpnas/runtime`): loads an exported Child (`cpnas export`, format.ts) and
- * predicts with the 1-bit inference engine, without the training code (no tensors, no autograd, no
- * layers: test/binary/runtime-imports.test.ts keeps it so).
+ * The cpnas runtime (`cpnas/runtime`; for web pages the bundle dist/browser/runtime.js): loads an
+ * exported Child (`cpnas export`, format.ts, versions 1 to 3) and predicts with the 1-bit inference
+ * engine, without the training code (no tensors, no autograd, no layers; one package, fflate, for the
+ * compressed body: test/binary/runtime.test.ts keeps it so).
  *
  *   import { readChildFile } from 'cpnas/runtime/node';
  *   const child = readChildFile('digits.cpnas-child');

@@ -66,7 +66,7 @@ describe('exported Child file', () => {
       ['version', (() => { const b = good.slice(); new DataView(b.buffer).setUint32(8, 7, true); return b; })(), /version 7.*newer/],
       ['truncated', good.slice(0, good.length - 4), /truncated/],
       ['checksum', (() => { const b = good.slice(); b[b.length - 1] ^= 1; return b; })(), /checksum/],
-      ['json', (() => { const b = good.slice(); b[33] = 0x7b; b[32] = 0x5b; return resum(b); })(), /not JSON|array table/],
+      ['json', (() => { const b = encodePlan(smallPlan().plan, { version: 2 }); b[33] = 0x7b; b[32] = 0x5b; return resum(b); })(), /not JSON|array table/],
     ];
     for (const [what, bytes, re] of cases) {
       expect(() => decodePlan(bytes, name), what).toThrow(re);
@@ -117,19 +117,24 @@ function encodeV1(plan: InferencePlan): Uint8Array {
 }
 
 describe('file format versions and half floats', () => {
-  it('reads version-1 files (the same plan, the same logits) and writes version 2 in fewer bytes', () => {
+  it('reads version-1 and version-2 files (the same plan, the same logits); each version is smaller than the one before', () => {
     const { plan } = smallPlan();
-    const v1 = encodeV1(plan), v2 = encodePlan(plan);
-    expect(new DataView(v2.buffer).getUint32(8, true)).toBe(2);
+    const v1 = encodeV1(plan), v2 = encodePlan(plan, { version: 2 }), v3 = encodePlan(plan);
+    const version = (b: Uint8Array): number => new DataView(b.buffer, b.byteOffset).getUint32(8, true);
+    expect([version(v1), version(v2), version(v3)]).toEqual([1, 2, 3]);
     const rng = new Random(5);
     const x = Float32Array.from({ length: 2 * 3 * 64 }, () => rng.normal());
-    expect(ChildModel.fromBytes(v1).logits(x, 2)).toEqual(ChildModel.fromBytes(v2).logits(x, 2));
+    const want = ChildModel.fromBytes(v3).logits(x, 2);
+    expect(ChildModel.fromBytes(v1).logits(x, 2)).toEqual(want);
+    expect(ChildModel.fromBytes(v2).logits(x, 2)).toEqual(want);
     const descBytes = (b: Uint8Array): number => new DataView(b.buffer, b.byteOffset).getUint32(12, true);
     expect(descBytes(v2)).toBeLessThan(descBytes(v1) / 2);
+    expect(v3.length).toBeLessThan(v2.length);
+    expect(() => encodePlan(plan, { version: 2, floats: 'q8' })).toThrow(/q8.*version 3/);
   });
 
   it('refuses a version-2 step with an unknown op or the wrong fields, naming the file', () => {
-    const good = encodePlan(smallPlan().plan);
+    const good = encodePlan(smallPlan().plan, { version: 2 });
     const J = new DataView(good.buffer).getUint32(12, true);
     const doc = JSON.parse(new TextDecoder().decode(good.subarray(32, 32 + J)));
     const rewrite = (change: (d: typeof doc) => void): Uint8Array => {
@@ -196,20 +201,24 @@ describe('file format versions and half floats', () => {
 describe('runtime module graph', () => {
   it('imports no training code (tensors, autograd, ops, layers, nas)', () => {
     const root = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
-    const seen = new Set<string>(), stack = ['binary/runtime/index.ts', 'binary/runtime/node.ts'];
+    const seen = new Set<string>(), packages = new Set<string>(), stack = ['binary/runtime/index.ts', 'binary/runtime/node.ts'];
     while (stack.length) {
       const file = stack.pop()!;
       if (seen.has(file)) continue;
       seen.add(file);
       const src = readFileSync(join(root, file), 'utf8');
-      for (const m of src.matchAll(/^\s*(?:import|export)\s[^;]*?from\s+'(\.[^']+)'/gm)) {
+      for (const m of src.matchAll(/^\s*(?:import|export)\s[^;]*?from\s+'([^']+)'/gm)) {
         if (/^\s*(?:import|export)\s+type\s/.test(m[0])) continue;
-        stack.push(join(dirname(file), m[1]).replace(/\.js$/, '.ts'));
+        if (m[1].startsWith('.')) stack.push(join(dirname(file), m[1]).replace(/\.js$/, '.ts'));
+        else packages.add(`${file}: ${m[1]}`);
       }
     }
     const files = [...seen].sort();
     expect(files).toContain('binary/runtime/execute.ts');
     expect(files).toContain('backends/cpu/xnor-depthwise.ts');
     for (const f of files) expect(f, `the runtime imports ${f}`).toMatch(/^(binary\/runtime\/|backends\/|core\/errors\.ts$)/);
+    // one package, deliberately: fflate, the version-3 body's DEFLATE (small, dependency-free, browser-safe);
+    // Node built-ins stay in Node-only files (test/browser/imports.test.ts)
+    expect([...packages].filter((p) => !p.split(': ')[1].startsWith('node:'))).toEqual(['binary/runtime/format.ts: fflate']);
   });
 });
