@@ -182,20 +182,20 @@ export const COMMANDS: Record<CommandName, CommandSpec> = {
   export: {
     name: 'export',
     summary: 'write the trained 1-bit Child as one deployable file (packed inference plan, no training state)',
-    usage: 'cpnas export --model RUN [--out FILE] [--floats f32|f16]',
+    usage: 'cpnas export --model RUN [--out FILE] [--floats f32|f16|q8]',
     groups: [
       {
         title: 'Run',
         flags: {
           model: { type: 'string', value: 'DIR', help: 'a run folder or its child/ model folder' },
           out: { type: 'string', value: 'FILE', help: 'the file to write (default DIR/child.cpnas-child)' },
-          floats: { type: 'string', value: 'f32|f16', help: 'storage of the float weights and per-channel maps: f32 (default, exact) or f16 (half the bytes, lossy: predictions may differ where two classes are within half-float rounding)' },
+          floats: { type: 'string', value: 'f32|f16|q8', help: 'storage of the float weights and per-channel maps: f32 (default, exact), f16 (half floats, lossy) or q8 (8-bit codes on one grid per array, lossy); lossy storage may change predictions where two classes are close' },
           json: { type: 'boolean', help: 'print the sizes as JSON' },
         },
       },
       { title: 'Output', flags: COMMON_FLAGS },
     ],
-    examples: ['cpnas export --model runs/tiny --out tiny.cpnas-child', 'cpnas export --model runs/tiny --out tiny-f16.cpnas-child --floats f16', 'cpnas eval --model tiny.cpnas-child'],
+    examples: ['cpnas export --model runs/tiny --out tiny.cpnas-child', 'cpnas export --model runs/tiny --out tiny-q8.cpnas-child --floats q8', 'cpnas eval --model tiny.cpnas-child'],
   },
   ablate: {
     name: 'ablate',

@@ -28,7 +28,8 @@ export function savedModelBytes(dir: string): number {
 
 /**
  * Compiles the Child saved in `modelDir` (a run folder or its child/) and writes it to `out`; `floats`
- * 'f16' stores the float weights and maps as half floats (lossy, format.ts), recorded in the plan's meta.
+ * 'f16' or 'q8' stores the float weights and maps as half floats or 8-bit codes (lossy, format.ts and
+ * float-codes.ts), recorded in the plan's meta.
  */
 export function exportChild(modelDir: string, out: string, extraMeta: PlanMeta = {}, floats: FloatStorage = 'f32'): ExportResult {
   const { net, meta } = loadModel(modelDir);
@@ -36,7 +37,7 @@ export function exportChild(modelDir: string, out: string, extraMeta: PlanMeta =
     throw new CpnasError('export', `${modelPath(modelDir)} is a Parent (full precision); export takes the 1-bit Child (the run folder or its child/ folder)`);
   }
   const [C, H, W] = meta.inputShape;
-  const plan = compileChild(net, [C, H, W], { classNames: meta.classNames, testAccuracy: meta.testAccuracy, ...extraMeta, ...(floats === 'f16' ? { floats } : {}) });
+  const plan = compileChild(net, [C, H, W], { classNames: meta.classNames, testAccuracy: meta.testAccuracy, ...extraMeta, ...(floats !== 'f32' ? { floats } : {}) });
   const bytes = encodePlan(plan, { floats });
   getStorage().write(out, bytes);
   return { out, bytes: bytes.length, sourceBytes: savedModelBytes(modelDir), plan };

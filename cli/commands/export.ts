@@ -2,6 +2,7 @@
 import { existsSync, statSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { CpnasError } from '../../core/index.js';
+import { FLOAT_STORAGES, type FloatStorage } from '../../binary/runtime/format.js';
 import { UsageError, type FlagValues } from '../args.js';
 import { dirFlag } from '../config.js';
 import type { Ctx } from '../context.js';
@@ -24,7 +25,7 @@ export async function exportCommand(ctx: Ctx, values: FlagValues): Promise<numbe
     throw new UsageError('--out', `"${out}" is a folder; give the file to write (e.g. ${join(out, 'child.cpnas-child')})`);
   }
   const floats = values.floats === undefined ? 'f32' : values.floats;
-  if (floats !== 'f32' && floats !== 'f16') throw new UsageError('--floats', `must be f32 or f16, got "${String(floats)}"`);
+  if (!FLOAT_STORAGES.includes(floats as FloatStorage)) throw new UsageError('--floats', `must be ${FLOAT_STORAGES.join(', ')} (f32 exact; f16, q8 lossy), got "${String(floats)}"`);
   const runDir = runFolderOf(model);
   const stored = runDir ? readStoredRun(runDir, '--model').config : null;
   // what eval needs to load the test data the way the model was trained on it
@@ -32,7 +33,7 @@ export async function exportCommand(ctx: Ctx, values: FlagValues): Promise<numbe
   const { exportChild } = await import('../../nas/export.js');
   let r;
   try {
-    r = exportChild(model, out, data, floats);
+    r = exportChild(model, out, data, floats as FloatStorage);
   } catch (e) {
     if (e instanceof CpnasError) throw new UsageError('--model', e.message);
     throw e;
@@ -43,7 +44,7 @@ export async function exportCommand(ctx: Ctx, values: FlagValues): Promise<numbe
   } else {
     const binary = r.plan.steps.filter((s) => s.op === 'bconv').length;
     ctx.print([
-      `Exported the Child of ${model} to ${r.out}: ${kb(r.bytes)} (${r.plan.steps.length} steps, ${binary} packed 1-bit convolutions${floats === 'f16' ? '; float weights and maps as f16, lossy' : ''})`,
+      `Exported the Child of ${model} to ${r.out}: ${kb(r.bytes)} (${r.plan.steps.length} steps, ${binary} packed 1-bit convolutions${floats !== 'f32' ? `; float weights and maps as ${floats}, lossy` : ''})`,
       `  saved Child (latent weights, signs)  ${kb(r.sourceBytes)}`,
       ...(parent !== null ? [`  saved Parent                         ${kb(parent)}  (export = 1/${(parent / r.bytes).toFixed(1)})`] : []),
       `Run it with: cpnas eval --model ${r.out}   or   import { readChildFile } from 'cpnas/runtime/node'`,

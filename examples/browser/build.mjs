@@ -1,6 +1,7 @@
 // Builds the browser bundle and the demo page with esbuild (a devDependency: one fast, dependency-free
 // bundler for TypeScript sources; no configuration files).
 //   dist/browser/cpnas.js      the `cpnas/browser` library bundle (ES module)
+//   dist/browser/runtime.js    the runtime alone (`cpnas/runtime` for pages: loads an exported Child)
 //   dist/demo/                 the demo page: index.html, demo.js (page), worker.js (the search)
 // A source file `X.ts` with a sibling `X.browser.ts` is replaced by the sibling in these bundles (the
 // Node-only pieces: worker threads, gpu.js's Node build); any other `node:` import is a build error,
@@ -43,8 +44,9 @@ const outDemo = join(root, 'dist', 'demo');
 mkdirSync(outDemo, { recursive: true });
 await Promise.all([
   build({ ...common, entryPoints: [join(root, 'browser.ts')], outfile: join(root, 'dist', 'browser', 'cpnas.js') }),
+  build({ ...common, entryPoints: [join(root, 'binary', 'runtime', 'index.ts')], outfile: join(root, 'dist', 'browser', 'runtime.js') }),
   build({ ...common, entryPoints: [join(root, 'examples', 'browser', 'demo.ts')], outfile: join(outDemo, 'demo.js') }),
   build({ ...common, entryPoints: [join(root, 'examples', 'browser', 'worker.ts')], outfile: join(outDemo, 'worker.js') }),
 ]);
 copyFileSync(join(root, 'examples', 'browser', 'index.html'), join(outDemo, 'index.html'));
-if (!quiet) console.log(`built dist/browser/cpnas.js and ${outDemo}/ (serve it: npm run demo)`);
+if (!quiet) console.log(`built dist/browser/cpnas.js, dist/browser/runtime.js and ${outDemo}/ (serve it: npm run demo)`);

@@ -5,6 +5,7 @@
 import { existsSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, expect, it } from 'vitest';
+import { readChildFile } from '../../binary/runtime/node.js';
 import { checkWellFormed } from '../nas/report-xml.js';
 import { cli, tempDir } from './helpers.js';
 
@@ -77,9 +78,26 @@ it('cpnas search --preset tiny --dataset synthetic writes all files', async () =
   const evHalf = await cli(['eval', '--model', half, '--json', '--quiet']);
   expect(evHalf.code, evHalf.stderr).toBe(0);
   expect(JSON.parse(evHalf.stdout).images).toBe(evaluation.images);
-  const badFloats = await cli(['export', '--model', out, '--out', join(root, 'q.cpnas-child'), '--floats', 'f8', '--quiet']);
-  expect(badFloats.code).toBe(2);
-  expect(badFloats.stderr).toMatch(/--floats.*f32 or f16/);
+  // --floats q8: 8-bit codes, smaller again, and the runtime evaluates it (meta records the storage)
+  const q8 = join(root, 'tiny-q8.cpnas-child');
+  const exQ8 = await cli(['export', '--model', out, '--out', q8, '--floats', 'q8', '--json', '--quiet']);
+  expect(exQ8.code, exQ8.stderr).toBe(0);
+  expect(JSON.parse(exQ8.stdout).floats).toBe('q8');
+  expect(statSync(q8).size).toBe(JSON.parse(exQ8.stdout).bytes);
+  expect(statSync(q8).size).toBeLessThan(sizes.bytes);
+  const evQ8 = await cli(['eval', '--model', q8, '--json', '--quiet']);
+  expect(evQ8.code, evQ8.stderr).toBe(0);
+  const fromQ8 = JSON.parse(evQ8.stdout);
+  expect(fromQ8.exported).toBe(true);
+  expect(fromQ8.images).toBe(evaluation.images);
+  expect(fromQ8.testAccuracy).toBeGreaterThanOrEqual(0);
+  expect(readChildFile(q8).meta.floats).toBe('q8');
+  for (const bad of ['f8', 'Q8', '']) {
+    const badFloats = await cli(['export', '--model', out, '--out', join(root, 'q.cpnas-child'), '--floats', bad, '--quiet']);
+    expect(badFloats.code, bad).toBe(2);
+    expect(badFloats.stderr).toMatch(/--floats.*f32, f16, q8/);
+    expect(badFloats.stderr.trim().split('\n')).toHaveLength(1);
+  }
   expect(existsSync(join(root, 'q.cpnas-child'))).toBe(false);
   // bad input: a Parent, a damaged file
   const parentExport = await cli(['export', '--model', join(out, 'parent'), '--out', join(root, 'p.cpnas-child'), '--quiet']);
