@@ -4,6 +4,9 @@
 // no assembler: `npm run wasm`. `--check` only says whether module.ts is the assembly of the current
 // .wat files (exit 1 if not); the test suite runs it.
 // The assembler is wabt's wat2wasm (the WebAssembly project's reference toolkit), a dev dependency.
+// A function whose definition follows a `;; @inline` comment is inlined at each of its call sites
+// (inlineCalls below) and left out of the module: V8 calls a wasm function with v128 arguments through
+// memory, which cost the pointwise kernel a quarter of its time in its epilogue's calls.
 import { createHash } from 'node:crypto';
 import { readdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
@@ -19,7 +22,7 @@ export async function assemble() {
   // one memory, exported: each instance gets its own (simd.ts)
   const text = `(module\n  (memory (export "memory") 1)\n${parts.join('\n')})\n`;
   const wabt = await wabtInit();
-  const mod = wabt.parseWat('simd.wat', text, { simd: true });
+  const mod = wabt.parseWat('simd.wat', inlineCalls(text), { simd: true });
   mod.validate();
   const { buffer } = mod.toBinary({ log: false, write_debug_names: false });
   mod.destroy();
@@ -31,6 +34,76 @@ export async function assemble() {
     `export const KERNELS_WAT_SHA256 = '${sha}';\n` +
     `/** The WebAssembly module (${buffer.length} bytes), base64. */\n` +
     `export const KERNELS_WASM_BASE64 =\n${lines};\n`;
+}
+
+// ---- inlining: the module text as s-expressions, `(call $f args…)` of an @inline $f replaced by its body
+
+/** The text as nested arrays of atoms; a `;; @inline` comment becomes the atom '@inline' before its list. */
+function parse(text) {
+  const root = [], stack = [root];
+  const re = /;;[^\n]*|\(;[\s\S]*?;\)|"(?:[^"\\]|\\.)*"|[()]|[^\s()";]+/g;
+  for (const [tok] of text.matchAll(re)) {
+    if (tok.startsWith(';;')) { if (/^;;\s*@inline\b/.test(tok)) stack.at(-1).push('@inline'); continue; }
+    if (tok.startsWith('(;')) continue;
+    if (tok === '(') { const l = []; stack.at(-1).push(l); stack.push(l); } else if (tok === ')') {
+      if (stack.length < 2) throw new Error('assemble: unbalanced ")"');
+      stack.pop();
+    } else stack.at(-1).push(tok);
+  }
+  if (stack.length !== 1) throw new Error('assemble: unbalanced "("');
+  return root;
+}
+
+const print = (e) => (Array.isArray(e) ? `(${e.map(print).join(' ')})` : e);
+const isDecl = (e, ...heads) => Array.isArray(e) && heads.includes(e[0]);
+
+/** Inlines the calls of every function marked @inline (no result, no `return`), and drops its definition. */
+export function inlineCalls(text) {
+  const [module] = parse(text);
+  const inline = new Map();
+  for (let i = 1; i < module.length; i++) {
+    if (module[i] !== '@inline') continue;
+    const f = module[i + 1];
+    if (!isDecl(f, 'func') || !f[1]?.startsWith('$')) throw new Error('assemble: @inline must precede a (func $name …)');
+    const params = [], locals = [];
+    let b = 2;
+    for (; isDecl(f[b], 'param', 'local', 'result'); b++) {
+      if (f[b][0] === 'result') throw new Error(`assemble: @inline ${f[1]} has a result`);
+      (f[b][0] === 'param' ? params : locals).push([f[b][1], f[b][2]]);
+    }
+    const body = f.slice(b);
+    if (JSON.stringify(body).includes('"return"')) throw new Error(`assemble: @inline ${f[1]} returns`);
+    // its own names (params, locals, labels) get the function's name as a prefix in the caller
+    const own = new Set([...params, ...locals].map(([n]) => n));
+    const labels = (e) => { if (Array.isArray(e)) { if (['block', 'loop', 'if'].includes(e[0]) && typeof e[1] === 'string' && e[1].startsWith('$')) own.add(e[1]); e.forEach(labels); } };
+    labels(body);
+    inline.set(f[1], { params, locals, body, own, prefix: `${f[1]}.` });
+  }
+  const rename = (e, fn) => (Array.isArray(e) ? e.map((x) => rename(x, fn)) : fn.own.has(e) ? `$${fn.prefix.slice(1)}${e.slice(1)}` : e);
+  const out = ['module'];
+  for (let i = 1; i < module.length; i++) {
+    const e = module[i];
+    if (e === '@inline') { i++; continue; }
+    if (!isDecl(e, 'func')) { out.push(e); continue; }
+    const used = new Set();
+    const expand = (x) => {
+      if (!Array.isArray(x)) return x;
+      if (x[0] === 'call' && inline.has(x[1])) {
+        const fn = inline.get(x[1]), args = x.slice(2).map(expand);
+        if (args.length !== fn.params.length) throw new Error(`assemble: ${x[1]} takes ${fn.params.length} arguments, given ${args.length}`);
+        used.add(x[1]);
+        return ['block', ...fn.params.map(([n], j) => ['local.set', rename(n, fn), args[j]]), ...rename(fn.body, fn)];
+      }
+      return x.map(expand);
+    };
+    const f = expand(e);
+    let at = typeof f[1] === 'string' && f[1].startsWith('$') ? 2 : 1;
+    while (at < f.length && isDecl(f[at], 'export', 'param', 'result', 'local', 'type')) at++;
+    const decls = [...used].flatMap((name) => { const fn = inline.get(name); return [...fn.params, ...fn.locals].map(([n, t]) => ['local', rename(n, fn), t]); });
+    f.splice(at, 0, ...decls);
+    out.push(f);
+  }
+  return print(out);
 }
 
 if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {

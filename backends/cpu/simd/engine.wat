@@ -44,6 +44,7 @@
 
   ;; The float epilogue of four outputs (xnor-epilogue.ts), in float64 as the TypeScript kernels:
   ;;   y[0..3] = f32(a * dot + b  [+ r * res[0..3]])      a, b, r: f64x2 splats; dot: i32x4
+  ;; @inline (assemble.mjs writes it out at each call)
   (func $epilogue4 (param $dot v128) (param $a v128) (param $b v128) (param $r v128) (param $res i32) (param $y i32) (param $hasRes i32)
     (local $lo v128) (local $hi v128) (local $rv v128)
     (local.set $lo (f64x2.add (f64x2.mul (local.get $a) (f64x2.convert_low_i32x4_s (local.get $dot))) (local.get $b)))

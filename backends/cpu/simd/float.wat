@@ -91,6 +91,7 @@
   )
 
   ;; C[0..3] (float32 at c) += s01, s23 (float64 sums), each rounded once
+  ;; @inline (assemble.mjs writes it out at each call)
   (func $addRow (param $c i32) (param $s01 v128) (param $s23 v128)
     (local $v v128)
     (local.set $v (v128.load (local.get $c)))
