@@ -5,17 +5,28 @@
  * channel) for the threads of threads.ts; every plane is computed the same way on any thread.
  */
 import { chunkRange, chunksFor, parallel, type JobArray } from './threads.js';
+import { simdEnabled, simdHeap } from './simd/simd.js';
 
 let acc = new Float64Array(0);
 
+/**
+ * With the SIMD kernels on (simd/simd.ts), each step runs in WebAssembly (simd/stream.wat) on blocks of
+ * SEG floats per operand, copied into the thread's memory and back: copies run at memory speed and a
+ * block stays in cache between them, while the plain loops here cost several ns a value. The same
+ * values either way (stream.wat says why).
+ */
+const SEG = 16384;
+const round4 = (n: number): number => (n + 3) & ~3;
+
 /** y[n, c] = mean over g of x[n, g * C + c] (x: [N, groups * C, HW], y: [N, C, HW]); sums in group order. */
 export function groupMean(x: Float32Array, y: Float32Array, N: number, C: number, HW: number, groups: number): void {
-  parallel('groupMean', groupMeanChunk, [{ a: x }, { a: y, inout: true }], [N, C, HW, groups], chunksFor(N * C * HW * groups, N * C));
+  parallel('groupMean', groupMeanChunk, [{ a: x }, { a: y, inout: true }], [N, C, HW, groups, simdEnabled() ? 1 : 0], chunksFor(N * C * HW * groups, N * C));
 }
 
 export function groupMeanChunk(arrays: JobArray[], params: number[], chunk: number, nChunks: number): void {
-  const [N, C, HW, groups] = params, x = arrays[0] as Float32Array, y = arrays[1] as Float32Array, inv = 1 / groups;
+  const [N, C, HW, groups, simd] = params, x = arrays[0] as Float32Array, y = arrays[1] as Float32Array, inv = 1 / groups;
   const [p0, p1] = chunkRange(N * C, chunk, nChunks);
+  if (simd && groupMeanSimd(x, y, C, HW, groups, p0, p1)) return;
   for (let nc = p0; nc < p1; nc++) {
     const n = Math.floor(nc / C), c = nc - n * C, o = nc * HW, first = (n * groups * C + c) * HW, step = C * HW;
     // the groups' values of a pixel summed in group order, in doubles, then the mean
@@ -35,14 +46,57 @@ export function groupMeanChunk(arrays: JobArray[], params: number[], chunk: numb
   }
 }
 
+/** Planes p0..p1 of groupMean in WebAssembly; false where this thread has no SIMD. */
+function groupMeanSimd(x: Float32Array, y: Float32Array, C: number, HW: number, groups: number, p0: number, p1: number): boolean {
+  const h = simdHeap(4 * SEG * (groups + 1));
+  if (!h) return false;
+  const { f32, kernels } = h, Y = groups * SEG;
+  forRuns(C, HW, p0, p1, (n, c0, off, len) => {
+    for (let g = 0; g < groups; g++) {
+      const src = (n * groups * C + g * C + c0) * HW + off;
+      f32.set(x.subarray(src, src + len), g * SEG);
+    }
+    kernels.groupMean(0, 4 * SEG, groups, 1 / groups, 4 * Y, round4(len));
+    const dst = (n * C + c0) * HW + off;
+    y.set(f32.subarray(Y, Y + len), dst);
+  });
+  return true;
+}
+
+/**
+ * Calls `f(n, c0, off, len)` for blocks of at most SEG values covering planes p0..p1 of [N, C, HW]:
+ * values off..off + len of the run of image n's planes from c0 (contiguous in the buffer).
+ */
+function forRuns(C: number, HW: number, p0: number, p1: number, f: (n: number, c0: number, off: number, len: number) => void): void {
+  for (let nc = p0; nc < p1;) {
+    const n = Math.floor(nc / C), end = Math.min(p1, (n + 1) * C), c0 = nc - n * C, total = (end - nc) * HW;
+    for (let off = 0; off < total; off += SEG) f(n, c0, off, Math.min(SEG, total - off));
+    nc = end;
+  }
+}
+
 /** y[n, yC0 + c] = a[n, c] + b[n, c] (a, b: [N, C, HW]; y has Ct channels). */
 export function sliceAdd(a: Float32Array, b: Float32Array, y: Float32Array, N: number, C: number, HW: number, Ct: number, yC0: number): void {
-  parallel('sliceAdd', sliceAddChunk, [{ a }, { a: b }, { a: y, inout: true }], [N, C, HW, Ct, yC0], chunksFor(N * C * HW, N * C));
+  parallel('sliceAdd', sliceAddChunk, [{ a }, { a: b }, { a: y, inout: true }], [N, C, HW, Ct, yC0, simdEnabled() ? 1 : 0], chunksFor(N * C * HW, N * C));
 }
 
 export function sliceAddChunk(arrays: JobArray[], params: number[], chunk: number, nChunks: number): void {
-  const [N, C, HW, Ct, yC0] = params, a = arrays[0] as Float32Array, b = arrays[1] as Float32Array, y = arrays[2] as Float32Array;
+  const [N, C, HW, Ct, yC0, simd] = params, a = arrays[0] as Float32Array, b = arrays[1] as Float32Array, y = arrays[2] as Float32Array;
   const [p0, p1] = chunkRange(N * C, chunk, nChunks);
+  if (simd) {
+    const h = simdHeap(4 * 3 * SEG);
+    if (h) {
+      const { f32, kernels } = h;
+      forRuns(C, HW, p0, p1, (n, c0, off, len) => {
+        const src = (n * C + c0) * HW + off;
+        f32.set(a.subarray(src, src + len), 0);
+        f32.set(b.subarray(src, src + len), SEG);
+        kernels.addF32(0, 4 * SEG, 8 * SEG, round4(len));
+        y.set(f32.subarray(2 * SEG, 2 * SEG + len), (n * Ct + yC0 + c0) * HW + off);
+      });
+      return;
+    }
+  }
   for (let nc = p0; nc < p1; nc++) {
     const n = Math.floor(nc / C), src = nc * HW, dst = (n * Ct + yC0 + nc - n * C) * HW;
     for (let j = 0; j < HW; j++) y[dst + j] = a[src + j] + b[src + j];
@@ -51,16 +105,38 @@ export function sliceAddChunk(arrays: JobArray[], params: number[], chunk: numbe
 
 /** y = x * scale[c] + shift[c], then ReLU if `relu` (x, y: [N, C, HW]). */
 export function affine(x: Float32Array, y: Float32Array, scale: Float32Array, shift: Float32Array, N: number, C: number, HW: number, relu: boolean): void {
-  parallel('affine', affineChunk, [{ a: x }, { a: y, inout: true }, { a: scale }, { a: shift }], [N, C, HW, relu ? 1 : 0], chunksFor(N * C * HW, N * C));
+  parallel('affine', affineChunk, [{ a: x }, { a: y, inout: true }, { a: scale }, { a: shift }], [N, C, HW, relu ? 1 : 0, simdEnabled() ? 1 : 0], chunksFor(N * C * HW, N * C));
 }
 
 export function affineChunk(arrays: JobArray[], params: number[], chunk: number, nChunks: number): void {
-  const [, C, HW, relu] = params, x = arrays[0] as Float32Array, y = arrays[1] as Float32Array;
+  const [, C, HW, relu, simd] = params, x = arrays[0] as Float32Array, y = arrays[1] as Float32Array;
   const scale = arrays[2] as Float32Array, shift = arrays[3] as Float32Array;
   const [p0, p1] = chunkRange(params[0] * C, chunk, nChunks);
+  if (simd && affineSimd(x, y, scale, shift, C, HW, relu, p0, p1)) return;
   for (let nc = p0; nc < p1; nc++) {
     const c = nc % C, o = nc * HW, sc = scale[c], sh = shift[c];
     if (relu) for (let j = o; j < o + HW; j++) { const v = x[j] * sc + sh; y[j] = v > 0 ? v : 0; }
     else for (let j = o; j < o + HW; j++) y[j] = x[j] * sc + sh;
   }
+}
+
+/** Planes p0..p1 of affine in WebAssembly, a block of whole planes at a time (each at a stride of HW rounded up to 4). */
+function affineSimd(x: Float32Array, y: Float32Array, scale: Float32Array, shift: Float32Array, C: number, HW: number, relu: number, p0: number, p1: number): boolean {
+  const HWs = round4(HW), per = Math.max(1, Math.floor(SEG / HWs)), Y = per * HWs, S = 2 * Y;
+  const h = simdHeap(4 * (S + 2 * round4(per)));
+  if (!h) return false;
+  const { f32, kernels } = h;
+  for (let q0 = p0; q0 < p1; q0 += per) {
+    const q1 = Math.min(p1, q0 + per);
+    for (let q = q0; q < q1; q++) {
+      f32.set(x.subarray(q * HW, (q + 1) * HW), (q - q0) * HWs);
+      const c = q % C;
+      f32[S + q - q0] = scale[c];
+      f32[S + round4(per) + q - q0] = shift[c];
+    }
+    kernels.affine(0, 4 * Y, 4 * S, 4 * (S + round4(per)), q1 - q0, HWs, relu);
+    if (HWs === HW) y.set(f32.subarray(Y, Y + (q1 - q0) * HW), q0 * HW);
+    else for (let q = q0; q < q1; q++) y.set(f32.subarray(Y + (q - q0) * HWs, Y + (q - q0) * HWs + HW), q * HW);
+  }
+  return true;
 }

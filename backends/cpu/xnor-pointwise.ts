@@ -39,13 +39,24 @@ export function xnorPointwiseApplies(C: number): boolean {
   return C <= 255;
 }
 
+/**
+ * The SIMD kernel's reach (float input and output): a 1x1 convolution with no padding and one group,
+ * at any stride (the input's pixels at the stride are gathered as its planes are copied in), of up to
+ * 992 channels (its byte lanes count at most 8 mismatches per word: 31 words). Wider or strided calls
+ * take the general kernel where SIMD is off.
+ */
+export function xnorPointwiseSimdApplies(g: { C: number; R: number; S: number; padH: number; padW: number; groups: number }): boolean {
+  return g.R === 1 && g.S === 1 && g.padH === 0 && g.padW === 0 && g.groups === 1 && g.C <= 992;
+}
+
 /** Builds the tables from the packed weight stream (bitpack.ts: filter k's C bits from bit k*C). */
 export function pointwiseTables(signs: Uint32Array, C: number, K: number): PointwiseTables {
   const rowBytes = (C + 7) >>> 3, KQ = (K + 3) >>> 2;
   // shared memory where there is any, so that the kernel's threads read the tables without a copy
-  const n = rowBytes * 256 * KQ;
+  // (no byte tables past 255 channels: their 8-bit lanes would overflow; the word kernels take those)
+  const n = xnorPointwiseApplies(C) ? rowBytes * 256 * KQ : 0;
   const tab = typeof SharedArrayBuffer !== 'undefined' ? new Int32Array(new SharedArrayBuffer(4 * n)) : new Int32Array(n);
-  for (let k = 0; k < K; k++) {
+  for (let k = 0; k < K && n > 0; k++) {
     for (let j = 0; j < rowBytes; j++) {
       const nb = Math.min(8, C - 8 * j);
       let wb = 0;
@@ -96,27 +107,40 @@ const NO_BITS = new Int32Array(0);
  * xnor-epilogue.ts; with `e.bits` the output is sign bits by threshold in that layout. Large calls are
  * cut into chunks of pixel blocks (whole images when the output is bits: a word of bits may span two
  * blocks) for the threads of threads.ts.
+ * `stride` > 1 or C > 255 (xnorPointwiseSimdApplies): float input and output only, for the SIMD
+ * kernel, with a plain word-by-word loop (pointwiseWords) where a thread has no SIMD.
  */
 export function xnorPointwiseForward(
   x: Float32Array, t: PointwiseTables, y: Float32Array, N: number, H: number, W: number, e: PackedEpilogue, xBits: Int32Array | null = null,
+  stride = 1,
 ): void {
+  const P = Math.floor((H - 1) / stride) + 1, Q = Math.floor((W - 1) / stride) + 1;
+  const wide = stride !== 1 || !xnorPointwiseApplies(t.C);
+  if (wide && (xBits || e.bits || t.C > 992)) {
+    throw new Error(`xnorPointwiseForward: stride ${stride} with C = ${t.C} takes float input and output and at most 992 channels`);
+  }
   // the SIMD kernel takes float input to float output, whole images at a time
   const simd = !xBits && !e.bits && simdEnabled();
-  const units = e.bits || simd ? N : N * Math.ceil((H * W) / BLOCK);
-  const nChunks = chunksFor(N * H * W * (t.K + t.rowBytes * t.KQ), units);
+  const units = e.bits || simd || wide ? N : N * Math.ceil((H * W) / BLOCK);
+  const nChunks = chunksFor(N * P * Q * (t.K + t.rowBytes * t.KQ), units);
   const args: JobArg[] = [{ a: x }, { a: t.tab }, { a: y, inout: true }, { a: xBits ?? NO_BITS }, { a: t.words }, ...epilogueArgs(e)];
-  parallel('xnorPointwise', xnorPointwiseChunk, args, [t.C, t.K, N, H, W, xBits ? 1 : 0, simd ? 1 : 0, ...epilogueParams(e)], nChunks);
+  parallel('xnorPointwise', xnorPointwiseChunk, args, [t.C, t.K, N, H, W, xBits ? 1 : 0, simd ? 1 : 0, ...epilogueParams(e), stride], nChunks);
 }
 
 /** Chunk `chunk` of `nChunks` of a pointwise call: a range of (image, pixel block) units. */
 export function xnorPointwiseChunk(arrays: JobArray[], params: number[], chunk: number, nChunks: number): void {
-  const [C, K, N, H, W, hasBits, simd] = params;
+  const [C, K, N, H, W, hasBits, simd] = params, stride = params[14];
   const rowBytes = (C + 7) >>> 3, KQ = (K + 3) >>> 2;
   const t: PointwiseTables = { C, K, rowBytes, KQ, tab: arrays[1] as Int32Array, words: arrays[4] as Int32Array };
   const e = epilogueOf(arrays, 5, params, 7);
   if (simd) {
     const [n0, n1] = chunkRange(N, chunk, nChunks);
-    if (pointwiseImagesSimd(arrays[0] as Float32Array, t, arrays[2] as Float32Array, H, W, e, n0, n1)) return;
+    if (pointwiseImagesSimd(arrays[0] as Float32Array, t, arrays[2] as Float32Array, H, W, stride, e, n0, n1)) return;
+  }
+  if (stride !== 1 || !xnorPointwiseApplies(C)) {
+    const [n0, n1] = chunkRange(N, chunk, nChunks);
+    pointwiseWords(arrays[0] as Float32Array, t, arrays[2] as Float32Array, H, W, stride, e, n0, n1);
+    return;
   }
   const blocks = e.bits || simd ? 1 : Math.ceil((H * W) / BLOCK);
   const [u0, u1] = chunkRange(N * blocks, chunk, nChunks);
@@ -193,8 +217,11 @@ function pointwiseUnits(
  * SIMD (the caller then runs the TypeScript kernel: the same values). Planes are copied in and out
  * whole; a plane of HW values sits in HWs = HW rounded up to 4 (the kernel's lanes).
  */
-function pointwiseImagesSimd(x: Float32Array, t: PointwiseTables, y: Float32Array, H: number, W: number, e: PackedEpilogue, n0: number, n1: number): boolean {
-  const { C, K, words } = t, HW = H * W, HWs = (HW + 3) & ~3, CW = (C + 31) >>> 5;
+function pointwiseImagesSimd(
+  x: Float32Array, t: PointwiseTables, y: Float32Array, H: number, W: number, stride: number, e: PackedEpilogue, n0: number, n1: number,
+): boolean {
+  const { C, K, words } = t, P = Math.floor((H - 1) / stride) + 1, Q = Math.floor((W - 1) / stride) + 1;
+  const HW = P * Q, HWs = (HW + 3) & ~3, CW = (C + 31) >>> 5;
   const plane = 4 * HWs;
   const X = 0, XW = X + C * plane, RES = XW + CW * plane, Y = RES + K * plane;
   const WT = Y + K * plane, A = align16(WT + 4 * K * CW), B = align16(A + 4 * K), R = align16(B + 4 * K), end = align16(R + 4 * K);
@@ -208,7 +235,8 @@ function pointwiseImagesSimd(x: Float32Array, t: PointwiseTables, y: Float32Arra
   else f32.fill(1, R >> 2, (R >> 2) + K);
   const res = e.res;
   for (let n = n0; n < n1; n++) {
-    copyPlanesIn(f32, X >> 2, x, n * C * HW, C, HW, HWs);
+    if (stride === 1) copyPlanesIn(f32, X >> 2, x, n * C * HW, C, HW, HWs);
+    else gatherPlanesIn(f32, X >> 2, x, n * C * H * W, C, H, W, stride, P, Q, HWs);
     if (res) copyPlanesIn(f32, RES >> 2, res, (n * e.resChannels + e.resC0) * HW, K, HW, HWs);
     kernels.packPixelWords(X, XW, C, HWs);
     kernels.pointwise(XW, WT, C, K, HWs, A, B, R, RES, Y, res ? 1 : 0);
@@ -223,6 +251,48 @@ function pointwiseImagesSimd(x: Float32Array, t: PointwiseTables, y: Float32Arra
 function copyPlanesIn(dst: Float32Array, d: number, src: Float32Array, off: number, planes: number, HW: number, HWs: number): void {
   if (HWs === HW) dst.set(src.subarray(off, off + planes * HW), d);
   else for (let c = 0; c < planes; c++) dst.set(src.subarray(off + c * HW, off + (c + 1) * HW), d + c * HWs);
+}
+
+/** planes planes of H x W values from src[off..], their pixels at the stride (P x Q), into dst[d..] at a stride of HWs. */
+function gatherPlanesIn(
+  dst: Float32Array, d: number, src: Float32Array, off: number, planes: number, H: number, W: number, stride: number, P: number, Q: number, HWs: number,
+): void {
+  for (let c = 0; c < planes; c++) {
+    const o = d + c * HWs, plane = off + c * H * W;
+    for (let p = 0; p < P; p++) {
+      const row = plane + p * stride * W, to = o + p * Q;
+      for (let q = 0; q < Q; q++) dst[to + q] = src[row + q * stride];
+    }
+  }
+}
+
+/**
+ * The word kernel in plain TypeScript (strided or wide calls on a thread without SIMD): what
+ * simd/engine.wat `pointwise` computes, pixel by pixel, mismatches counted word by word, then the
+ * epilogue of pointwiseUnits (A * (C - 2m) + B [+ R * res], in doubles), images n0..n1.
+ */
+function pointwiseWords(x: Float32Array, t: PointwiseTables, y: Float32Array, H: number, W: number, stride: number, e: PackedEpilogue, n0: number, n1: number): void {
+  const { C, K, words } = t, CW = (C + 31) >>> 5, P = Math.floor((H - 1) / stride) + 1, Q = Math.floor((W - 1) / stride) + 1, PQ = P * Q;
+  const { A, B, res, resScale } = e;
+  const xw = new Int32Array(CW);
+  for (let n = n0; n < n1; n++) {
+    for (let p = 0; p < P; p++) for (let q = 0; q < Q; q++) {
+      xw.fill(0);
+      const pix = p * stride * W + q * stride;
+      for (let c = 0; c < C; c++) xw[c >>> 5] |= Number(!(x[(n * C + c) * H * W + pix] >= 0)) << (c & 31);
+      for (let k = 0; k < K; k++) {
+        let m = 0;
+        for (let w = 0; w < CW; w++) {
+          let v = xw[w] ^ words[k * CW + w];
+          v -= (v >>> 1) & 0x55555555;
+          v = (v & 0x33333333) + ((v >>> 2) & 0x33333333);
+          m += (Math.imul((v + (v >>> 4)) & 0x0f0f0f0f, 0x01010101) >>> 24);
+        }
+        const o = p * Q + q, v = A[k] * (C - 2 * m) + B[k];
+        y[(n * e.yChannels + e.yC0 + k) * PQ + o] = res ? v + (resScale ? resScale[k] : 1) * res[(n * e.resChannels + e.resC0 + k) * PQ + o] : v;
+      }
+    }
+  }
 }
 
 /** `packPixels` from planes of sign bits ([C][H][RW] words of one image from `off`), pixels p0..p0+pn. */

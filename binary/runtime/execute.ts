@@ -1,8 +1,9 @@
 /**
  * Runs an inference plan (plan.ts) on the CPU kernels: typed arrays in, logits out, no tensors and no
  * autograd. 1-bit convolutions take the packed kernels (backends/cpu/xnor-*.ts): the bit-sliced
- * depthwise kernel, the byte-table pointwise kernel, and the general XNOR-popcount kernel for other
- * shapes, each writing its float output through the folded per-channel map in the same pass.
+ * depthwise kernel, the byte-table pointwise kernel (or its SIMD twin, which also takes strided and
+ * wide 1x1 convolutions), and the general XNOR-popcount kernel for other shapes, each writing its
+ * float output through the folded per-channel map in the same pass.
  *
  * Buffers are allocated per batch size from their live ranges: a buffer's memory goes back to a pool
  * after its last reader, so a network's activations take a few buffers' worth, not one per node.
@@ -22,7 +23,8 @@ import { getThreads } from '../../backends/cpu/threads.js';
 import { xnorConv2d } from '../../backends/cpu/xnor.js';
 import { xnorDepthwiseApplies, xnorDepthwiseForward } from '../../backends/cpu/xnor-depthwise.js';
 import { applyEpilogue, packPlanesByThreshold, unpackPlanes, type PackedEpilogue } from '../../backends/cpu/xnor-epilogue.js';
-import { pointwiseTables, xnorPointwiseApplies, xnorPointwiseForward, type PointwiseTables } from '../../backends/cpu/xnor-pointwise.js';
+import { pointwiseTables, xnorPointwiseApplies, xnorPointwiseForward, xnorPointwiseSimdApplies, type PointwiseTables } from '../../backends/cpu/xnor-pointwise.js';
+import { simdEnabled } from '../../backends/cpu/simd/simd.js';
 import { CpnasError } from '../../core/errors.js';
 import { packedBuffers, type BinaryConvStep, type ConvGeom, type InferencePlan, type PlanStep } from './plan.js';
 
@@ -217,6 +219,12 @@ export class PlanRunner {
     if (prep.kernel === 'pointwise') {
       prep.tables ??= pointwiseTables(s.signs, C, K);
       return xnorPointwiseForward(a[s.x], prep.tables, a[s.y], N, P, Q, e, xBits);
+    }
+    // a strided or wide 1x1 convolution, float to float: the SIMD pointwise kernel where it is on
+    const g1 = s.geom;
+    if (!xBits && !e.bits && g1.strideH === g1.strideW && xnorPointwiseSimdApplies(g1) && simdEnabled()) {
+      prep.tables ??= pointwiseTables(s.signs, C, K);
+      return xnorPointwiseForward(a[s.x], prep.tables, a[s.y], N, H, W, e, null, g1.strideH);
     }
     // other shapes: the general kernel on floats (signs unpacked to ±1 first where they come packed)
     let x = a[s.x];

@@ -10,6 +10,8 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { Random } from '../../core/index.js';
 import { setSimd, simdEnabled } from '../../backends/cpu/simd/simd.js';
 import { pointwiseTables, xnorPointwiseForward } from '../../backends/cpu/xnor-pointwise.js';
+import { xnorConv2d } from '../../backends/cpu/xnor.js';
+import { applyEpilogue } from '../../backends/cpu/xnor-epilogue.js';
 import { xnorDepthwiseApplies, xnorDepthwiseForward } from '../../backends/cpu/xnor-depthwise.js';
 import type { Conv2dGeometry } from '../../backends/backend.js';
 import { maxPool2dInfer } from '../../backends/cpu/pool-infer.js';
@@ -17,6 +19,7 @@ import { matmul } from '../../backends/cpu/gemm.js';
 import { conv2d } from '../../backends/cpu/conv.js';
 import { depthwiseBackwardData, depthwiseForward } from '../../backends/cpu/depthwise.js';
 import type { PackedEpilogue } from '../../backends/cpu/xnor-epilogue.js';
+import { affineChunk, groupMeanChunk, sliceAddChunk } from '../../backends/cpu/infer-ops.js';
 
 afterEach(() => setSimd(true));
 
@@ -173,5 +176,63 @@ describe('SIMD kernels', () => {
         };
         expect(run(true)).toEqual(run(false));
       }), { numRuns: 150 });
+  });
+
+  it('engine streaming steps (slice sum, group mean, affine + ReLU): the same values with SIMD on and off, chunk by chunk', () => {
+    fc.assert(fc.property(
+      fc.integer({ min: 1, max: 3 }), fc.integer({ min: 1, max: 6 }), fc.oneof(fc.integer({ min: 1, max: 70 }), fc.constantFrom(1024, 4099, 17000)),
+      fc.integer({ min: 1, max: 5 }), fc.integer({ min: 0, max: 3 }), fc.integer({ min: 1, max: 4 }), fc.boolean(), fc.integer(),
+      (N0, C0, HW, groups, extra, nChunks, relu, seed) => {
+        // planes past a SIMD block (16,384 values) only for small batches: the test stays quick
+        const N = HW > 1000 ? 1 : N0, C = HW > 1000 ? Math.min(C0, 2) : C0;
+        const rng = new Random(seed), Ct = C + extra, yC0 = extra;
+        const a = awkward(rng, N * C * HW), b = awkward(rng, N * C * HW), x = awkward(rng, N * groups * C * HW);
+        const scale = awkward(rng, C), shift = awkward(rng, C);
+        scale[0] = 1; shift[0] = -0; a[0] = -0; // a map to -0, which ReLU makes +0
+        const run = (simd: number): string[] => {
+          const sum = new Float32Array(N * Ct * HW).fill(7), mean = new Float32Array(N * C * HW).fill(7), aff = new Float32Array(N * C * HW).fill(7);
+          // every chunk of a split call, as the threads would run them (chunks start inside an image)
+          for (let c = 0; c < nChunks; c++) {
+            sliceAddChunk([a, b, sum], [N, C, HW, Ct, yC0, simd], c, nChunks);
+            groupMeanChunk([x, mean], [N, C, HW, groups, simd], c, nChunks);
+            affineChunk([a, aff, scale, shift], [N, C, HW, relu ? 1 : 0, simd], c, nChunks);
+          }
+          return [...values(sum), '|', ...values(mean), '|', ...values(aff)];
+        };
+        expect(run(1)).toEqual(run(0));
+      }), { numRuns: 60 });
+  });
+
+  it('strided and wide 1x1 convolutions: the SIMD kernel, its plain word loop and the general kernel give the same values', () => {
+    fc.assert(fc.property(
+      fc.integer({ min: 1, max: 2 }), fc.oneof(fc.integer({ min: 1, max: 70 }), fc.constantFrom(255, 256, 300, 640, 992)),
+      fc.integer({ min: 1, max: 9 }), fc.integer({ min: 1, max: 9 }), fc.integer({ min: 1, max: 9 }), fc.integer({ min: 1, max: 3 }),
+      fc.boolean(), fc.integer({ min: 0, max: 2 }), fc.integer(),
+      (N, C, K, H, W, stride, withRes, extra, seed) => {
+        fc.pre(stride > 1 || C > 255);
+        const rng = new Random(seed), P = Math.floor((H - 1) / stride) + 1, Q = Math.floor((W - 1) / stride) + 1, PQ = P * Q;
+        const x = awkward(rng, N * C * H * W);
+        const signs = Uint32Array.from({ length: Math.ceil((C * K) / 32) }, () => (rng.uniform() * 2 ** 32) >>> 0);
+        const yChannels = K + extra, resChannels = K + extra;
+        const e: PackedEpilogue = {
+          A: awkward(rng, K), B: awkward(rng, K), res: withRes ? awkward(rng, N * resChannels * PQ) : null,
+          resScale: withRes ? awkward(rng, K) : null, resChannels, resC0: extra, yChannels, yC0: extra, bits: null,
+        };
+        const run = (simd: boolean): string[] => {
+          setSimd(simd);
+          const y = new Float32Array(N * yChannels * PQ).fill(7);
+          xnorPointwiseForward(x, pointwiseTables(signs, C, K), y, N, H, W, e, null, stride);
+          return values(y);
+        };
+        // the general kernel, as the engine runs it without SIMD: raw dots, then the epilogue
+        const raw = new Float32Array(N * K * PQ), general = new Float32Array(N * yChannels * PQ).fill(7);
+        xnorConv2d(x, signs, new Float32Array(K).fill(1), raw, {
+          N, C, H, W, K, R: 1, S: 1, strideH: stride, strideW: stride, padH: 0, padW: 0, dilationH: 1, dilationW: 1, groups: 1, P, Q, wordsPerTap: (C + 31) >>> 5,
+        });
+        applyEpilogue(raw, general, N, K, PQ, e);
+        const simd = run(true);
+        expect(simd).toEqual(run(false));
+        expect(simd).toEqual(values(general));
+      }), { numRuns: 60 });
   });
 });
