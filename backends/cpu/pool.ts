@@ -4,6 +4,7 @@
  *  both directions (a max-pool winner always lies in its own plane). */
 import type { Pool2dGeometry } from '../backend.js';
 import { chunkRange, chunksFor, parallel, type JobArray } from './threads.js';
+import { align16, simdEnabled, simdHeap } from './simd/simd.js';
 
 function poolParams(g: Pool2dGeometry): number[] {
   return [g.N, g.C, g.H, g.W, g.kH, g.kW, g.strideH, g.strideW, g.padH, g.padW, g.P, g.Q];
@@ -45,13 +46,35 @@ export function maxPool2dBackwardChunk(arrays: JobArray[], params: number[], c: 
 }
 
 export function avgPool2d(x: Float32Array, y: Float32Array, g: Pool2dGeometry): void {
-  parallel('avgPool2d', avgPool2dChunk, [{ a: x }, { a: y, out: true }], poolParams(g), poolChunks(g));
+  parallel('avgPool2d', avgPool2dChunk, [{ a: x }, { a: y, out: true }], [...poolParams(g), simdEnabled() ? 1 : 0], poolChunks(g));
 }
 
 export function avgPool2dChunk(arrays: JobArray[], params: number[], c: number, nChunks: number): void {
   const g = poolGeometry(params);
   const [p0, p1] = chunkRange(g.N * g.C, c, nChunks);
+  if (params[12] && avgPoolPlanesSimd(arrays[0] as Float32Array, arrays[1] as Float32Array, g, p0, p1)) return;
   avgPoolPlanes(arrays[0] as Float32Array, arrays[1] as Float32Array, g, p0, p1);
+}
+
+/**
+ * Planes p0..p1 through simd/stream.wat `avgPool` (the same sums in the same order, four 3x3 windows at
+ * a time), a block of planes of about 64 KB at a time: false where this thread has no SIMD.
+ */
+function avgPoolPlanesSimd(x: Float32Array, y: Float32Array, g: Pool2dGeometry, p0: number, p1: number): boolean {
+  const HW = g.H * g.W, PQ = g.P * g.Q, per = Math.max(1, Math.floor(16384 / HW));
+  // the kernel's loads reach up to 9 floats past a row's last window: slack after X
+  const X = 64, Y = align16(X + 4 * per * HW + 64), end = Y + 4 * per * PQ;
+  const h = simdHeap(end);
+  if (!h) return false;
+  const { f32, i32, kernels } = h;
+  i32.set([g.H, g.W, g.kH, g.kW, g.strideH, g.strideW, g.padH, g.padW, g.P, g.Q], 0);
+  for (let a = p0; a < p1; a += per) {
+    const n = Math.min(per, p1 - a);
+    f32.set(x.subarray(a * HW, (a + n) * HW), X >> 2);
+    kernels.avgPool(X, Y, 0, n);
+    y.set(f32.subarray(Y >> 2, (Y >> 2) + n * PQ), a * PQ);
+  }
+  return true;
 }
 
 export function avgPool2dBackward(dy: Float32Array, dx: Float32Array, g: Pool2dGeometry): void {

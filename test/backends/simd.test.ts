@@ -15,6 +15,7 @@ import { applyEpilogue } from '../../backends/cpu/xnor-epilogue.js';
 import { xnorDepthwiseApplies, xnorDepthwiseForward } from '../../backends/cpu/xnor-depthwise.js';
 import type { Conv2dGeometry } from '../../backends/backend.js';
 import { maxPool2dInfer } from '../../backends/cpu/pool-infer.js';
+import { avgPool2d } from '../../backends/cpu/pool.js';
 import { matmul } from '../../backends/cpu/gemm.js';
 import { conv2d } from '../../backends/cpu/conv.js';
 import { depthwiseBackwardData, depthwiseForward } from '../../backends/cpu/depthwise.js';
@@ -97,6 +98,25 @@ describe('SIMD kernels', () => {
           setSimd(simd);
           const y = new Float32Array(N * yChannels * PQ).fill(7);
           xnorDepthwiseForward(x, signs, y, g, e);
+          return y;
+        };
+        expect(values(run(true))).toEqual(values(run(false)));
+      }), { numRuns: 150 });
+  });
+
+  it('average pooling: the same values as the TypeScript loop (3x3 at strides 1 and 2, other windows, padding, -0 windows)', () => {
+    fc.assert(fc.property(fc.integer({ min: 1, max: 40 }), fc.integer({ min: 1, max: 13 }), fc.integer({ min: 1, max: 23 }),
+      fc.constantFrom(1, 2, 3, 3, 3, 4), fc.constantFrom(1, 2, 2, 3), fc.integer({ min: 0, max: 2 }), fc.boolean(), fc.integer(), (NC, H, W, k, stride, pad, zeros, seed) => {
+        fc.pre(H + 2 * pad >= k && W + 2 * pad >= k && pad < k);
+        const rng = new Random(seed);
+        // some planes of -0 only: a sum that starts at 0 gives +0, one that starts at its first value -0
+        const x = zeros ? new Float32Array(NC * H * W).fill(-0) : awkward(rng, NC * H * W);
+        const P = Math.floor((H + 2 * pad - k) / stride) + 1, Q = Math.floor((W + 2 * pad - k) / stride) + 1;
+        const g = { N: 1, C: NC, H, W, kH: k, kW: k, strideH: stride, strideW: stride, padH: pad, padW: pad, P, Q };
+        const run = (simd: boolean): Float32Array => {
+          setSimd(simd);
+          const y = new Float32Array(NC * P * Q).fill(7);
+          avgPool2d(x, y, g);
           return y;
         };
         expect(values(run(true))).toEqual(values(run(false)));

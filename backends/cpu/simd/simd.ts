@@ -23,6 +23,7 @@ export interface SimdKernels {
   maxPool(X: number, Y: number, T: number, geo: number, planes: number): void;
   gemmBlock(pa: number, pb: number, kc: number, mc: number, nc: number, cb: number, ldcb: number, tile: number): void;
   dwCorrelate(plane: number, Wp: number, taps: number, offs: number, T: number, P: number, Q: number, out: number, zeroFirst: number, accumulate: number): void;
+  avgPool(X: number, Y: number, geo: number, planes: number): void;
   addF32(a: number, b: number, y: number, n: number): void;
   groupMean(x: number, gs: number, groups: number, inv: number, y: number, n: number): void;
   affine(x: number, y: number, scale: number, shift: number, planes: number, HWs: number, relu: number): void;

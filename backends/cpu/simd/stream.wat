@@ -78,3 +78,119 @@
       (local.set $c (i32.add (local.get $c) (i32.const 1)))
       (br $cLoop)))
   )
+
+  ;; Average pooling (pool.ts avgPoolPlanes) of `planes` planes: y[p][q] = (the sum over the window,
+  ;; clipped to the plane, row by row and left to right, in float64) / (the cells counted), 0 for an
+  ;; empty window (DARTS's count_include_pad=False). Four outputs at a time where a row's next four
+  ;; 3x3 windows lie inside the plane at stride 1 or 2 (the same nine additions per lane, in the same
+  ;; order), else one by one. geo (int32): H W kH kW sh sw padH padW P Q. X: planes of H*W floats, Y:
+  ;; planes of P*Q floats (each written whole, in order).
+  (func (export "avgPool") (param $X i32) (param $Y i32) (param $geo i32) (param $planes i32)
+    (local $H i32) (local $W i32) (local $kH i32) (local $kW i32) (local $sh i32) (local $sw i32)
+    (local $padH i32) (local $padW i32) (local $P i32) (local $Q i32)
+    (local $pl i32) (local $x i32) (local $y i32) (local $p i32) (local $q i32) (local $h0 i32) (local $w0 i32)
+    (local $hs i32) (local $he i32) (local $ws i32) (local $we i32) (local $h i32) (local $w i32) (local $r i32)
+    (local $s f64) (local $lo v128) (local $hi v128) (local $v v128) (local $quad i32) (local $reach i32) (local $fresh i32) (local $f f64)
+    (local.set $H (i32.load (local.get $geo)))
+    (local.set $W (i32.load offset=4 (local.get $geo)))
+    (local.set $kH (i32.load offset=8 (local.get $geo)))
+    (local.set $kW (i32.load offset=12 (local.get $geo)))
+    (local.set $sh (i32.load offset=16 (local.get $geo)))
+    (local.set $sw (i32.load offset=20 (local.get $geo)))
+    (local.set $padH (i32.load offset=24 (local.get $geo)))
+    (local.set $padW (i32.load offset=28 (local.get $geo)))
+    (local.set $P (i32.load offset=32 (local.get $geo)))
+    (local.set $Q (i32.load offset=36 (local.get $geo)))
+    ;; four windows at once: 3x3 at stride 1 (they reach 6 columns) or 2 (they reach 9)
+    (local.set $quad (i32.and (i32.and (i32.eq (local.get $kH) (i32.const 3)) (i32.eq (local.get $kW) (i32.const 3)))
+      (i32.le_u (local.get $sw) (i32.const 2))))
+    (local.set $reach (select (i32.const 6) (i32.const 9) (i32.eq (local.get $sw) (i32.const 1))))
+    (local.set $y (local.get $Y))
+    (block $plDone (loop $plLoop
+      (br_if $plDone (i32.ge_u (local.get $pl) (local.get $planes)))
+      (local.set $x (i32.add (local.get $X) (i32.shl (i32.mul (local.get $pl) (i32.mul (local.get $H) (local.get $W))) (i32.const 2))))
+      (local.set $p (i32.const 0))
+      (block $pDone (loop $pLoop
+        (br_if $pDone (i32.ge_u (local.get $p) (local.get $P)))
+        (local.set $h0 (i32.sub (i32.mul (local.get $p) (local.get $sh)) (local.get $padH)))
+        (local.set $hs (select (local.get $h0) (i32.const 0) (i32.gt_s (local.get $h0) (i32.const 0))))
+        (local.set $he (i32.add (local.get $h0) (local.get $kH)))
+        (if (i32.gt_s (local.get $he) (local.get $H)) (then (local.set $he (local.get $H))))
+        (local.set $q (i32.const 0))
+        (block $qDone (loop $qLoop
+          (br_if $qDone (i32.ge_u (local.get $q) (local.get $Q)))
+          (local.set $w0 (i32.sub (i32.mul (local.get $q) (local.get $sw)) (local.get $padW)))
+          (if (i32.and (i32.and (local.get $quad) (i32.lt_u (i32.add (local.get $q) (i32.const 3)) (local.get $Q)))
+                (i32.and (i32.and (i32.ge_s (local.get $h0) (i32.const 0)) (i32.le_s (i32.add (local.get $h0) (i32.const 3)) (local.get $H)))
+                  (i32.and (i32.ge_s (local.get $w0) (i32.const 0)) (i32.le_s (i32.add (local.get $w0) (local.get $reach)) (local.get $W)))))
+            (then
+              (local.set $lo (v128.const f64x2 0 0))
+              (local.set $hi (v128.const f64x2 0 0))
+              (local.set $r (i32.const 0))
+              (block $rDone (loop $rLoop
+                (br_if $rDone (i32.ge_u (local.get $r) (i32.const 3)))
+                (local.set $w (i32.add (local.get $x) (i32.shl (i32.add (i32.mul (i32.add (local.get $h0) (local.get $r)) (local.get $W)) (local.get $w0)) (i32.const 2))))
+                (local.set $h (i32.const 0))
+                (block $tDone (loop $tLoop
+                  (br_if $tDone (i32.ge_u (local.get $h) (i32.const 3)))
+                  ;; lane j: x[row][w0 + j * sw + t]
+                  (if (i32.eq (local.get $sw) (i32.const 1))
+                    (then (local.set $v (v128.load (local.get $w))))
+                    (else (local.set $v (i8x16.shuffle 0 1 2 3 8 9 10 11 16 17 18 19 24 25 26 27
+                      (v128.load (local.get $w)) (v128.load offset=16 (local.get $w))))))
+                  ;; the first term is the sum's start, as the TypeScript sum begins with its first value
+                  (if (i32.or (local.get $r) (local.get $h))
+                    (then
+                      (local.set $lo (f64x2.add (local.get $lo) (f64x2.promote_low_f32x4 (local.get $v))))
+                      (local.set $hi (f64x2.add (local.get $hi) (f64x2.promote_low_f32x4
+                        (i8x16.shuffle 8 9 10 11 12 13 14 15 0 1 2 3 4 5 6 7 (local.get $v) (local.get $v))))))
+                    (else
+                      (local.set $lo (f64x2.promote_low_f32x4 (local.get $v)))
+                      (local.set $hi (f64x2.promote_low_f32x4 (i8x16.shuffle 8 9 10 11 12 13 14 15 0 1 2 3 4 5 6 7 (local.get $v) (local.get $v))))))
+                  (local.set $w (i32.add (local.get $w) (i32.const 4)))
+                  (local.set $h (i32.add (local.get $h) (i32.const 1)))
+                  (br $tLoop)))
+                (local.set $r (i32.add (local.get $r) (i32.const 1)))
+                (br $rLoop)))
+              (v128.store (local.get $y) (i8x16.shuffle 0 1 2 3 4 5 6 7 16 17 18 19 20 21 22 23
+                (f32x4.demote_f64x2_zero (f64x2.div (local.get $lo) (v128.const f64x2 9 9)))
+                (f32x4.demote_f64x2_zero (f64x2.div (local.get $hi) (v128.const f64x2 9 9)))))
+              (local.set $y (i32.add (local.get $y) (i32.const 16)))
+              (local.set $q (i32.add (local.get $q) (i32.const 4)))
+              (br $qLoop)))
+          ;; one window, clipped to the plane; a whole 3x3 one starts its sum at its first value (as
+          ;; pool.ts's unrolled sum), any other at 0 (as its loop): they differ on a window of -0s
+          (local.set $ws (select (local.get $w0) (i32.const 0) (i32.gt_s (local.get $w0) (i32.const 0))))
+          (local.set $we (i32.add (local.get $w0) (local.get $kW)))
+          (if (i32.gt_s (local.get $we) (local.get $W)) (then (local.set $we (local.get $W))))
+          (local.set $fresh (i32.and (i32.and (i32.and (i32.eq (local.get $kH) (i32.const 3)) (i32.eq (local.get $kW) (i32.const 3)))
+            (i32.and (i32.ge_s (local.get $h0) (i32.const 0)) (i32.le_s (i32.add (local.get $h0) (i32.const 3)) (local.get $H))))
+            (i32.and (i32.ge_s (local.get $w0) (i32.const 0)) (i32.le_s (i32.add (local.get $w0) (i32.const 3)) (local.get $W)))))
+          (local.set $s (f64.const 0))
+          (local.set $h (local.get $hs))
+          (block $hDone (loop $hLoop
+            (br_if $hDone (i32.ge_s (local.get $h) (local.get $he)))
+            (local.set $w (local.get $ws))
+            (block $wDone (loop $wLoop
+              (br_if $wDone (i32.ge_s (local.get $w) (local.get $we)))
+              (local.set $f (f64.promote_f32 (f32.load
+                (i32.add (local.get $x) (i32.shl (i32.add (i32.mul (local.get $h) (local.get $W)) (local.get $w)) (i32.const 2))))))
+              (local.set $s (select (local.get $f) (f64.add (local.get $s) (local.get $f)) (local.get $fresh)))
+              (local.set $fresh (i32.const 0))
+              (local.set $w (i32.add (local.get $w) (i32.const 1)))
+              (br $wLoop)))
+            (local.set $h (i32.add (local.get $h) (i32.const 1)))
+            (br $hLoop)))
+          (f32.store (local.get $y)
+            (if (result f32) (i32.and (i32.lt_s (local.get $hs) (local.get $he)) (i32.lt_s (local.get $ws) (local.get $we)))
+              (then (f32.demote_f64 (f64.div (local.get $s)
+                (f64.convert_i32_s (i32.mul (i32.sub (local.get $he) (local.get $hs)) (i32.sub (local.get $we) (local.get $ws)))))))
+              (else (f32.const 0))))
+          (local.set $y (i32.add (local.get $y) (i32.const 4)))
+          (local.set $q (i32.add (local.get $q) (i32.const 1)))
+          (br $qLoop)))
+        (local.set $p (i32.add (local.get $p) (i32.const 1)))
+        (br $pLoop)))
+      (local.set $pl (i32.add (local.get $pl) (i32.const 1)))
+      (br $plLoop)))
+  )
