@@ -1,8 +1,11 @@
 /** Elementwise kernels: unary maps, activation gradients and broadcasting binary maps. Large unary
  *  maps, gradients and same-shape or scalar binary maps are cut into index ranges for the threads of
- *  threads.ts. */
+ *  threads.ts. With the SIMD kernels on, ReLU, the activation gradients and the four arithmetic maps
+ *  run in WebAssembly (simd/stream.wat through stream.ts): the same bits. */
 import type { BinaryOp, GradOp, UnaryOp } from '../backend.js';
 import { chunkRange, chunksFor, parallel, type JobArray } from './threads.js';
+import { simdEnabled } from './simd/simd.js';
+import { streamSimd } from './stream.js';
 
 const UNARY_OPS: readonly UnaryOp[] = ['neg', 'exp', 'log', 'sqrt', 'abs', 'relu', 'sigmoid', 'tanh', 'sign', 'square', 'reciprocal'];
 const BINARY_OPS: readonly BinaryOp[] = ['add', 'sub', 'mul', 'div', 'pow', 'max', 'min'];
@@ -31,6 +34,7 @@ function unaryRange(op: UnaryOp, x: Float32Array, out: Float32Array, i0: number,
     case 'sqrt': for (let i = i0; i < n; i++) out[i] = Math.sqrt(x[i]); return;
     case 'abs': for (let i = i0; i < n; i++) out[i] = Math.abs(x[i]); return;
     case 'relu': {
+      if (n - i0 >= 64 && simdEnabled() && streamSimd([x], out, i0, n, (k, [xa], ya, m) => k.reluBits(xa, ya, m))) return;
       // on the bits, without a branch (a test of the sign mispredicts about every other activation):
       // a value with its sign bit set (negative, -0) becomes +0, the others (NaN too, as PyTorch) stay
       const xi = int32View(x), oi = int32View(out);
@@ -69,6 +73,8 @@ export function activationGradChunk(arrays: JobArray[], params: number[], c: num
  * other activation): all ones where the gradient passes, zero elsewhere.
  */
 function gradRange(op: GradOp, x: Float32Array, g: Float32Array, out: Float32Array, i0: number, n: number): void {
+  const code = GRAD_OPS.indexOf(op);
+  if (n - i0 >= 64 && simdEnabled() && streamSimd([x, g], out, i0, n, (k, [xa, ga], ya, m) => k.gradMask(code, xa, ga, ya, m))) return;
   const xi = int32View(x), gi = int32View(g), oi = int32View(out);
   switch (op) {
     case 'relu': // x > 0: x's bits a positive int32
@@ -149,6 +155,9 @@ export function binaryChunk(arrays: JobArray[], params: number[], c: number, nCh
 
 /** out[i] = a[i] (op) b[i] (or b[0] when b is a scalar) for i in [i0, n). */
 function binaryRange(op: BinaryOp, a: Float32Array, b: Float32Array, out: Float32Array, i0: number, n: number): void {
+  const code = BINARY_OPS.indexOf(op);
+  if (code < 4 && n - i0 >= 64 && simdEnabled()
+    && streamSimd([a, b], out, i0, n, (k, [aa, ba], ya, m) => k.mapF32(code, aa, ba, ya, m, b.length === 1 ? 1 : 0))) return;
   if (b.length === a.length) {
     switch (op) {
       case 'add': for (let i = i0; i < n; i++) out[i] = a[i] + b[i]; return;

@@ -21,6 +21,7 @@ import { conv2d } from '../../backends/cpu/conv.js';
 import { depthwiseBackwardData, depthwiseForward } from '../../backends/cpu/depthwise.js';
 import type { PackedEpilogue } from '../../backends/cpu/xnor-epilogue.js';
 import { affineChunk, groupMeanChunk, sliceAddChunk } from '../../backends/cpu/infer-ops.js';
+import { activationGradChunk, binaryChunk, unaryChunk } from '../../backends/cpu/elementwise.js';
 
 afterEach(() => setSimd(true));
 
@@ -174,7 +175,7 @@ describe('SIMD kernels', () => {
           return y;
         };
         expect(values(run(true))).toEqual(values(run(false)));
-      }), { numRuns: 40 });
+      }), { numRuns: 15 });
   });
 
   it('float depthwise forward and data gradient: the same values with SIMD on and off (3x3, 5x5, 1x1, 7x7, dilations, padding)', () => {
@@ -254,5 +255,38 @@ describe('SIMD kernels', () => {
         expect(simd).toEqual(run(false));
         expect(simd).toEqual(values(general));
       }), { numRuns: 60 });
+  });
+
+  it('elementwise maps of training (ReLU, activation gradients, add/sub/mul/div, scalar too): the same values with SIMD on and off', () => {
+    fc.assert(fc.property(
+      fc.oneof(fc.integer({ min: 1, max: 300 }), fc.constantFrom(16390, 20000)), fc.integer({ min: 1, max: 3 }), fc.integer(),
+      (n, nChunks, seed) => {
+        const rng = new Random(seed);
+        const a = awkward(rng, n), b = awkward(rng, n), s = awkward(rng, 1);
+        // values about ±1 for the clipped gradients' edges, and some exactly ±1
+        const x = Float32Array.from(a, (v, i) => (i % 7 === 0 ? (i % 2 ? 1 : -1) : i % 3 === 0 ? v / 2 : v));
+        const run = (simd: boolean): string[] => {
+          setSimd(simd);
+          const outs: string[] = [];
+          const go = (f: (c: number) => void): void => { for (let c = 0; c < nChunks; c++) f(c); };
+          const relu = new Float32Array(n).fill(7);
+          go((c) => unaryChunk([x, relu], [5], c, nChunks)); // 5: 'relu' in UNARY_OPS
+          outs.push(...values(relu));
+          for (let op = 0; op < 3; op++) {
+            const out = new Float32Array(n).fill(7);
+            go((c) => activationGradChunk([x, b, out], [op], c, nChunks));
+            outs.push('|', ...values(out));
+          }
+          for (let op = 0; op < 4; op++) {
+            for (const rhs of [b, s]) {
+              const out = new Float32Array(n).fill(7);
+              go((c) => binaryChunk([a, rhs, out], [op], c, nChunks));
+              outs.push('|', ...values(out));
+            }
+          }
+          return outs;
+        };
+        expect(run(true)).toEqual(run(false));
+      }), { numRuns: 15 });
   });
 });

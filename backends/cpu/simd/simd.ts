@@ -23,6 +23,9 @@ export interface SimdKernels {
   maxPool(X: number, Y: number, T: number, geo: number, planes: number): void;
   gemmBlock(pa: number, pb: number, kc: number, mc: number, nc: number, cb: number, ldcb: number, tile: number): void;
   dwCorrelate(plane: number, Wp: number, taps: number, offs: number, T: number, P: number, Q: number, out: number, zeroFirst: number, accumulate: number): void;
+  mapF32(op: number, a: number, b: number, y: number, n: number, scalar: number): void;
+  reluBits(x: number, y: number, n: number): void;
+  gradMask(op: number, x: number, g: number, y: number, n: number): void;
   avgPool(X: number, Y: number, geo: number, planes: number): void;
   addF32(a: number, b: number, y: number, n: number): void;
   groupMean(x: number, gs: number, groups: number, inv: number, y: number, n: number): void;

@@ -194,3 +194,76 @@
       (local.set $pl (i32.add (local.get $pl) (i32.const 1)))
       (br $plLoop)))
   )
+
+  ;; Elementwise maps of training (elementwise.ts), n values (a multiple of 4): op 0 add, 1 sub, 2 mul,
+  ;; 3 div, in float32 (a JavaScript double sum, difference, product or quotient of two floats stored
+  ;; into a Float32Array is the float32 operation's result: the double rounding is innocuous for these);
+  ;; `scalar`: b is one value for all.
+  (func (export "mapF32") (param $op i32) (param $a i32) (param $b i32) (param $y i32) (param $n i32) (param $scalar i32)
+    (local $end i32) (local $s v128) (local $bs i32)
+    (local.set $end (i32.add (local.get $y) (i32.shl (local.get $n) (i32.const 2))))
+    (local.set $bs (select (i32.const 0) (i32.const 16) (local.get $scalar)))
+    (local.set $s (v128.load32_splat (local.get $b)))
+    (block $done (loop $l
+      (br_if $done (i32.ge_u (local.get $y) (local.get $end)))
+      (if (i32.eqz (local.get $scalar)) (then (local.set $s (v128.load (local.get $b)))))
+      (v128.store (local.get $y)
+        (if (result v128) (i32.lt_u (local.get $op) (i32.const 2))
+          (then (if (result v128) (i32.eqz (local.get $op))
+            (then (f32x4.add (v128.load (local.get $a)) (local.get $s)))
+            (else (f32x4.sub (v128.load (local.get $a)) (local.get $s)))))
+          (else (if (result v128) (i32.eq (local.get $op) (i32.const 2))
+            (then (f32x4.mul (v128.load (local.get $a)) (local.get $s)))
+            (else (f32x4.div (v128.load (local.get $a)) (local.get $s)))))))
+      (local.set $a (i32.add (local.get $a) (i32.const 16)))
+      (local.set $b (i32.add (local.get $b) (local.get $bs)))
+      (local.set $y (i32.add (local.get $y) (i32.const 16)))
+      (br $l)))
+  )
+
+  ;; ReLU on the bits (elementwise.ts): v & ~(v >> 31): a value with its sign bit set becomes +0.
+  (func (export "reluBits") (param $x i32) (param $y i32) (param $n i32)
+    (local $end i32) (local $v v128)
+    (local.set $end (i32.add (local.get $y) (i32.shl (local.get $n) (i32.const 2))))
+    (block $done (loop $l
+      (br_if $done (i32.ge_u (local.get $y) (local.get $end)))
+      (local.set $v (v128.load (local.get $x)))
+      (v128.store (local.get $y) (v128.andnot (local.get $v) (i32x4.shr_s (local.get $v) (i32.const 31))))
+      (local.set $x (i32.add (local.get $x) (i32.const 16)))
+      (local.set $y (i32.add (local.get $y) (i32.const 16)))
+      (br $l)))
+  )
+
+  ;; Activation gradients on the bits (elementwise.ts gradRange): op 0 relu (g where x > 0), 1 clip
+  ;; (g where |x| <= 1), 2 approxSign (f32(g * (2 - 2|x|)) in float64, +0 where |x| >= 1 or NaN).
+  (func (export "gradMask") (param $op i32) (param $x i32) (param $g i32) (param $y i32) (param $n i32)
+    (local $end i32) (local $v v128) (local $gv v128) (local $ax v128) (local $one v128) (local $two v128)
+    (local.set $end (i32.add (local.get $y) (i32.shl (local.get $n) (i32.const 2))))
+    (local.set $one (i32x4.splat (i32.const 0x3f800000)))
+    (local.set $two (f64x2.splat (f64.const 2)))
+    (block $done (loop $l
+      (br_if $done (i32.ge_u (local.get $y) (local.get $end)))
+      (local.set $v (v128.load (local.get $x)))
+      (local.set $gv (v128.load (local.get $g)))
+      (local.set $ax (v128.and (local.get $v) (i32x4.splat (i32.const 0x7fffffff))))
+      (v128.store (local.get $y)
+        (if (result v128) (i32.eqz (local.get $op))
+          (then (v128.and (v128.and (local.get $gv) (i32x4.shr_s (i32x4.neg (local.get $v)) (i32.const 31)))
+            (v128.not (i32x4.shr_s (local.get $v) (i32.const 31)))))
+          (else (if (result v128) (i32.eq (local.get $op) (i32.const 1))
+            (then (v128.and (local.get $gv)
+              (i32x4.shr_s (i32x4.sub (i32x4.sub (local.get $ax) (local.get $one)) (i32x4.splat (i32.const 1))) (i32.const 31))))
+            (else (v128.and
+              (i8x16.shuffle 0 1 2 3 4 5 6 7 16 17 18 19 20 21 22 23
+                (f32x4.demote_f64x2_zero (f64x2.mul (f64x2.promote_low_f32x4 (local.get $gv))
+                  (f64x2.sub (local.get $two) (f64x2.mul (local.get $two) (f64x2.promote_low_f32x4 (local.get $ax))))))
+                (f32x4.demote_f64x2_zero (f64x2.mul
+                  (f64x2.promote_low_f32x4 (i8x16.shuffle 8 9 10 11 12 13 14 15 0 1 2 3 4 5 6 7 (local.get $gv) (local.get $gv)))
+                  (f64x2.sub (local.get $two) (f64x2.mul (local.get $two)
+                    (f64x2.promote_low_f32x4 (i8x16.shuffle 8 9 10 11 12 13 14 15 0 1 2 3 4 5 6 7 (local.get $ax) (local.get $ax))))))))
+              (i32x4.shr_s (i32x4.sub (local.get $ax) (local.get $one)) (i32.const 31))))))))
+      (local.set $x (i32.add (local.get $x) (i32.const 16)))
+      (local.set $g (i32.add (local.get $g) (i32.const 16)))
+      (local.set $y (i32.add (local.get $y) (i32.const 16)))
+      (br $l)))
+  )

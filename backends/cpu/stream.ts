@@ -1,0 +1,34 @@
+/**
+ * Elementwise work through the WebAssembly kernels of simd/stream.wat: values i0..i1 of the arrays in
+ * blocks of SEG values (64 KB an array), each block copied into this thread's WebAssembly memory, run,
+ * and copied back. The copies run at memory speed and a block stays in cache between them, where a
+ * plain JavaScript loop over a Float32Array costs several ns a value (measured on this project's
+ * 2-core machine: 3.6 ns an add, against 0.3 ns for copy, SIMD add, copy).
+ */
+import { simdHeap, type SimdKernels } from './simd/simd.js';
+
+const SEG = 16384;
+
+/**
+ * Runs `kernel(kernels, inputs' addresses, output's address, n)` over [i0, i1) in blocks (n: the
+ * block's length rounded up to 4; the regions have room). An input of one value is a scalar: copied
+ * once, at its region's start. The output may be one of the inputs (each block is read before it is
+ * written). False, with nothing written, where this thread has no SIMD: the caller's loop runs.
+ */
+export function streamSimd(
+  ins: readonly Float32Array[], out: Float32Array, i0: number, i1: number,
+  kernel: (k: SimdKernels, inAt: number[], outAt: number, n: number) => void,
+): boolean {
+  const h = simdHeap(4 * SEG * (ins.length + 1));
+  if (!h) return false;
+  const { f32, kernels } = h;
+  const at = ins.map((_, j) => 4 * SEG * j), outAt = 4 * SEG * ins.length;
+  ins.forEach((a, j) => { if (a.length === 1) f32[at[j] >> 2] = a[0]; });
+  for (let b = i0; b < i1; b += SEG) {
+    const len = Math.min(SEG, i1 - b);
+    ins.forEach((a, j) => { if (a.length !== 1) f32.set(a.subarray(b, b + len), at[j] >> 2); });
+    kernel(kernels, at, outAt, (len + 3) & ~3);
+    out.set(f32.subarray(outAt >> 2, (outAt >> 2) + len), b);
+  }
+  return true;
+}
