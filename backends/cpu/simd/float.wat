@@ -166,3 +166,50 @@
       (local.set $p (i32.add (local.get $p) (i32.const 1)))
       (br $pLoop)))
   )
+
+  ;; The GEMM's panel packing (gemm.ts StridedPanel.pack) from a staged copy of the panel: value
+  ;; (lane l, depth k) = src[k * ld + l] (`laneMajor` 0) or src[l * ld + k] (1), float32; written
+  ;; widened to float64 as strips of 4 lanes (strip t at dst + t * kc * 32, value (l, k) at
+  ;; + k * 32 + (l % 4) * 8), the lanes from `lanes` up to a multiple of 4 zero.
+  (func (export "packPanel") (param $src i32) (param $ld i32) (param $laneMajor i32) (param $dst i32) (param $kc i32) (param $lanes i32)
+    (local $t i32) (local $k i32) (local $l i32) (local $d i32) (local $s i32) (local $v v128) (local $strips i32)
+    (local.set $strips (i32.shr_u (i32.add (local.get $lanes) (i32.const 3)) (i32.const 2)))
+    (block $tDone (loop $tLoop
+      (br_if $tDone (i32.ge_u (local.get $t) (local.get $strips)))
+      (local.set $d (i32.add (local.get $dst) (i32.mul (local.get $t) (i32.shl (local.get $kc) (i32.const 5)))))
+      (if (i32.and (i32.eqz (local.get $laneMajor)) (i32.le_u (i32.shl (i32.add (local.get $t) (i32.const 1)) (i32.const 2)) (local.get $lanes)))
+        (then ;; four whole lanes, contiguous at each depth: one load, two stores
+          (local.set $s (i32.add (local.get $src) (i32.shl (local.get $t) (i32.const 4))))
+          (local.set $k (i32.const 0))
+          (block $kDone (loop $kLoop
+            (br_if $kDone (i32.ge_u (local.get $k) (local.get $kc)))
+            (local.set $v (v128.load (local.get $s)))
+            (v128.store (local.get $d) (f64x2.promote_low_f32x4 (local.get $v)))
+            (v128.store offset=16 (local.get $d)
+              (f64x2.promote_low_f32x4 (i8x16.shuffle 8 9 10 11 12 13 14 15 0 1 2 3 4 5 6 7 (local.get $v) (local.get $v))))
+            (local.set $s (i32.add (local.get $s) (i32.shl (local.get $ld) (i32.const 2))))
+            (local.set $d (i32.add (local.get $d) (i32.const 32)))
+            (local.set $k (i32.add (local.get $k) (i32.const 1)))
+            (br $kLoop))))
+        (else ;; lane by lane
+          (local.set $l (i32.const 0))
+          (block $lDone (loop $lLoop
+            (br_if $lDone (i32.ge_u (local.get $l) (i32.const 4)))
+            (local.set $k (i32.const 0))
+            (block $kDone2 (loop $kLoop2
+              (br_if $kDone2 (i32.ge_u (local.get $k) (local.get $kc)))
+              (f64.store (i32.add (i32.add (local.get $d) (i32.shl (local.get $k) (i32.const 5))) (i32.shl (local.get $l) (i32.const 3)))
+                (if (result f64) (i32.lt_u (i32.add (i32.shl (local.get $t) (i32.const 2)) (local.get $l)) (local.get $lanes))
+                  (then (f64.promote_f32 (f32.load (i32.add (local.get $src) (i32.shl
+                    (if (result i32) (local.get $laneMajor)
+                      (then (i32.add (i32.mul (i32.add (i32.shl (local.get $t) (i32.const 2)) (local.get $l)) (local.get $ld)) (local.get $k)))
+                      (else (i32.add (i32.mul (local.get $k) (local.get $ld)) (i32.add (i32.shl (local.get $t) (i32.const 2)) (local.get $l)))))
+                    (i32.const 2))))))
+                  (else (f64.const 0))))
+              (local.set $k (i32.add (local.get $k) (i32.const 1)))
+              (br $kLoop2)))
+            (local.set $l (i32.add (local.get $l) (i32.const 1)))
+            (br $lLoop)))))
+      (local.set $t (i32.add (local.get $t) (i32.const 1)))
+      (br $tLoop)))
+  )
