@@ -3,6 +3,8 @@
  *  the per-channel affine map, and its backward pass. Large calls are cut into chunks of channels for
  *  the threads of threads.ts (each channel summed in one order, so any thread count gives the same bits). */
 import { chunkRange, chunksFor, parallel, type JobArray } from './threads.js';
+import { simdEnabled } from './simd/simd.js';
+import { affinePlanesSimd } from './stream.js';
 
 export function batchNormStats(
   x: Float32Array, N: number, C: number, HW: number, mean: Float32Array, variance: Float32Array,
@@ -47,6 +49,17 @@ export function batchNormApplyChunk(arrays: JobArray[], params: number[], chunk:
   const [x, y, mean, invStd, w, b] = arrays as Float32Array[];
   const [N, C, HW, hasW, hasB] = params;
   const [c0, c1] = chunkRange(C, chunk, nChunks);
+  if (HW >= 64 && simdEnabled()) {
+    // SIMD: image by image, the chunk's channels are one run of planes (the same doubles, stream.ts)
+    const scale = new Float64Array(C), shift = new Float64Array(C);
+    for (let c = c0; c < c1; c++) {
+      scale[c] = invStd[c] * (hasW ? w[c] : 1);
+      shift[c] = (hasB ? b[c] : 0) - mean[c] * scale[c];
+    }
+    let done = true;
+    for (let n = 0; n < N && done; n++) done = affinePlanesSimd(x, y, scale, shift, C, HW, 0, n * C + c0, n * C + c1);
+    if (done) return;
+  }
   for (let c = c0; c < c1; c++) {
     const scale = invStd[c] * (hasW ? w[c] : 1);
     const shift = (hasB ? b[c] : 0) - mean[c] * scale;

@@ -6,6 +6,7 @@
  */
 import { chunkRange, chunksFor, parallel, type JobArray } from './threads.js';
 import { simdEnabled, simdHeap } from './simd/simd.js';
+import { affinePlanesSimd } from './stream.js';
 
 let acc = new Float64Array(0);
 
@@ -112,31 +113,10 @@ export function affineChunk(arrays: JobArray[], params: number[], chunk: number,
   const [, C, HW, relu, simd] = params, x = arrays[0] as Float32Array, y = arrays[1] as Float32Array;
   const scale = arrays[2] as Float32Array, shift = arrays[3] as Float32Array;
   const [p0, p1] = chunkRange(params[0] * C, chunk, nChunks);
-  if (simd && affineSimd(x, y, scale, shift, C, HW, relu, p0, p1)) return;
+  if (simd && affinePlanesSimd(x, y, scale, shift, C, HW, relu, p0, p1)) return;
   for (let nc = p0; nc < p1; nc++) {
     const c = nc % C, o = nc * HW, sc = scale[c], sh = shift[c];
     if (relu) for (let j = o; j < o + HW; j++) { const v = x[j] * sc + sh; y[j] = v > 0 ? v : 0; }
     else for (let j = o; j < o + HW; j++) y[j] = x[j] * sc + sh;
   }
-}
-
-/** Planes p0..p1 of affine in WebAssembly, a block of whole planes at a time (each at a stride of HW rounded up to 4). */
-function affineSimd(x: Float32Array, y: Float32Array, scale: Float32Array, shift: Float32Array, C: number, HW: number, relu: number, p0: number, p1: number): boolean {
-  const HWs = round4(HW), per = Math.max(1, Math.floor(SEG / HWs)), Y = per * HWs, S = 2 * Y;
-  const h = simdHeap(4 * (S + 2 * round4(per)));
-  if (!h) return false;
-  const { f32, kernels } = h;
-  for (let q0 = p0; q0 < p1; q0 += per) {
-    const q1 = Math.min(p1, q0 + per);
-    for (let q = q0; q < q1; q++) {
-      f32.set(x.subarray(q * HW, (q + 1) * HW), (q - q0) * HWs);
-      const c = q % C;
-      f32[S + q - q0] = scale[c];
-      f32[S + round4(per) + q - q0] = shift[c];
-    }
-    kernels.affine(0, 4 * Y, 4 * S, 4 * (S + round4(per)), q1 - q0, HWs, relu);
-    if (HWs === HW) y.set(f32.subarray(Y, Y + (q1 - q0) * HW), q0 * HW);
-    else for (let q = q0; q < q1; q++) y.set(f32.subarray(Y + (q - q0) * HWs, Y + (q - q0) * HWs + HW), q * HW);
-  }
-  return true;
 }

@@ -32,3 +32,31 @@ export function streamSimd(
   }
   return true;
 }
+
+/**
+ * y = x * scale[c] + shift[c] in float64 (then ReLU where `relu`) over planes q0..q1 of [*, C, HW]
+ * (plane q is channel q % C), through simd/stream.wat `affine`, blocks of whole planes (each at a
+ * stride of HW rounded up to 4): false where this thread has no SIMD.
+ */
+export function affinePlanesSimd(
+  x: Float32Array, y: Float32Array, scale: ArrayLike<number>, shift: ArrayLike<number>, C: number, HW: number, relu: number, q0: number, q1: number,
+): boolean {
+  const HWs = (HW + 3) & ~3, per = Math.max(1, Math.floor(SEG / HWs)), Y = per * HWs, S = 2 * Y;
+  const h = simdHeap(4 * S + 16 * per);
+  if (!h) return false;
+  const { f32, f64, kernels } = h;
+  for (let b0 = q0; b0 < q1; b0 += per) {
+    const b1 = Math.min(q1, b0 + per);
+    if (HWs === HW) f32.set(x.subarray(b0 * HW, b1 * HW), 0);
+    for (let q = b0; q < b1; q++) {
+      if (HWs !== HW) f32.set(x.subarray(q * HW, (q + 1) * HW), (q - b0) * HWs);
+      const c = q % C;
+      f64[(S >> 1) + q - b0] = scale[c];
+      f64[(S >> 1) + per + q - b0] = shift[c];
+    }
+    kernels.affine(0, 4 * Y, 4 * S, 4 * S + 8 * per, b1 - b0, HWs, relu);
+    if (HWs === HW) y.set(f32.subarray(Y, Y + (b1 - b0) * HW), b0 * HW);
+    else for (let q = b0; q < b1; q++) y.set(f32.subarray(Y + (q - b0) * HWs, Y + (q - b0) * HWs + HW), q * HW);
+  }
+  return true;
+}

@@ -22,6 +22,7 @@ import { depthwiseBackwardData, depthwiseForward } from '../../backends/cpu/dept
 import type { PackedEpilogue } from '../../backends/cpu/xnor-epilogue.js';
 import { affineChunk, groupMeanChunk, sliceAddChunk } from '../../backends/cpu/infer-ops.js';
 import { activationGradChunk, binaryChunk, unaryChunk } from '../../backends/cpu/elementwise.js';
+import { batchNormApplyChunk } from '../../backends/cpu/batchnorm.js';
 
 afterEach(() => setSimd(true));
 
@@ -288,5 +289,24 @@ describe('SIMD kernels', () => {
         };
         expect(run(true)).toEqual(run(false));
       }), { numRuns: 15 });
+  });
+
+  it('batch norm\'s affine map: the same values with SIMD on and off (planes of 64 values and more, odd sizes, chunks of channels)', () => {
+    fc.assert(fc.property(
+      fc.integer({ min: 1, max: 3 }), fc.integer({ min: 1, max: 9 }), fc.oneof(fc.integer({ min: 1, max: 300 }), fc.constantFrom(1024, 16385)),
+      fc.integer({ min: 1, max: 3 }), fc.boolean(), fc.boolean(), fc.integer(),
+      (N, C, HW, nChunks, hasW, hasB, seed) => {
+        const rng = new Random(seed);
+        const x = awkward(rng, N * C * HW), mean = awkward(rng, C), invStd = awkward(rng, C), w = awkward(rng, C), b = awkward(rng, C);
+        const run = (simd: boolean): string[] => {
+          setSimd(simd);
+          const y = new Float32Array(N * C * HW).fill(7);
+          for (let c = 0; c < nChunks; c++) {
+            batchNormApplyChunk([x, y, mean, invStd, hasW ? w : new Float32Array(0), hasB ? b : new Float32Array(0)], [N, C, HW, hasW ? 1 : 0, hasB ? 1 : 0], c, nChunks);
+          }
+          return values(y);
+        };
+        expect(run(true)).toEqual(run(false));
+      }), { numRuns: 40 });
   });
 });

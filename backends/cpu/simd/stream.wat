@@ -53,13 +53,13 @@
 
   ;; For each of `planes` planes c of HWs values (HWs a multiple of 4): y = f32(x * scale[c] + shift[c])
   ;; in float64, then where `relu` the value if it is > 0, else +0 (NaN gives 0, as `v > 0 ? v : 0`).
-  ;; scale, shift: float32 per plane.
+  ;; scale, shift: float64 per plane (the engine's float32 maps widened, batch norm's doubles).
   (func (export "affine") (param $x i32) (param $y i32) (param $scale i32) (param $shift i32) (param $planes i32) (param $HWs i32) (param $relu i32)
     (local $c i32) (local $end i32) (local $sc v128) (local $sh v128) (local $v v128) (local $lo v128) (local $hi v128)
     (block $cDone (loop $cLoop
       (br_if $cDone (i32.ge_u (local.get $c) (local.get $planes)))
-      (local.set $sc (f64x2.splat (f64.promote_f32 (f32.load (i32.add (local.get $scale) (i32.shl (local.get $c) (i32.const 2)))))))
-      (local.set $sh (f64x2.splat (f64.promote_f32 (f32.load (i32.add (local.get $shift) (i32.shl (local.get $c) (i32.const 2)))))))
+      (local.set $sc (f64x2.splat (f64.load (i32.add (local.get $scale) (i32.shl (local.get $c) (i32.const 3))))))
+      (local.set $sh (f64x2.splat (f64.load (i32.add (local.get $shift) (i32.shl (local.get $c) (i32.const 3))))))
       (local.set $end (i32.add (local.get $y) (i32.shl (local.get $HWs) (i32.const 2))))
       (block $done (loop $l
         (br_if $done (i32.ge_u (local.get $y) (local.get $end)))
