@@ -136,7 +136,8 @@ function correlateSimd(inp: Float32Array, inOff: number, out: Float32Array, outO
   const { H, W, R, S, ph, pw, dh, dw, P, Q } = g;
   const T = R * S, padded = ph !== 0 || pw !== 0;
   const Hp = padded ? (P - 1) + (R - 1) * dh + 1 : H, Wp = padded ? (Q - 1) + (S - 1) * dw + 1 : W;
-  const TAPS = 0, OFFS = align16(8 * T), PLANE = align16(OFFS + 4 * T), OUT = align16(PLANE + 4 * Hp * Wp), end = OUT + 4 * P * Q;
+  const TAPS = 0, OFFS = align16(8 * T), PLANE = align16(OFFS + 4 * T), OUT = align16(PLANE + 4 * Hp * Wp);
+  const RAW = align16(OUT + 4 * P * Q), end = RAW + 4 * H * W;
   const h = simdHeap(end);
   if (!h) return false;
   const { f32, f64, i32, kernels } = h;
@@ -144,13 +145,9 @@ function correlateSimd(inp: Float32Array, inOff: number, out: Float32Array, outO
   for (let t = 0; t < T; t++) i32[(OFFS >> 2) + t] = Math.floor(t / S) * dh * Wp + (t % S) * dw;
   const pl = PLANE >> 2;
   if (!padded) f32.set(inp.subarray(inOff, inOff + H * W), pl);
-  else {
-    f32.fill(0, pl, pl + Hp * Wp);
-    const jLo = Math.max(0, pw), jHi = Math.min(Wp, pw + W);
-    for (let i = Math.max(0, ph); i < Math.min(Hp, ph + H); i++) {
-      const src = inOff + (i - ph) * W - pw;
-      if (jHi > jLo) f32.set(inp.subarray(src + jLo, src + jHi), pl + i * Wp + jLo);
-    }
+  else { // the plane in one copy, padded in WebAssembly (a copy per row cost more than the sums)
+    f32.set(inp.subarray(inOff, inOff + H * W), RAW >> 2);
+    kernels.padPlane(RAW, H, W, PLANE, Hp, Wp, ph, pw);
   }
   // the 5x5 code zeroes the output and adds its sums to it; the others store the sum, or add it
   const five = R === 5 && S === 5, o = OUT >> 2;

@@ -213,3 +213,25 @@
       (local.set $t (i32.add (local.get $t) (i32.const 1)))
       (br $tLoop)))
   )
+
+  ;; A plane of H x W floats at raw, zero-padded (or cropped, for a negative padding) into Hp x Wp at
+  ;; plane: plane[i][j] = raw[i - ph][j - pw] where that lies inside raw, else 0 (depthwise.ts padPlane).
+  (func (export "padPlane") (param $raw i32) (param $H i32) (param $W i32) (param $plane i32) (param $Hp i32) (param $Wp i32) (param $ph i32) (param $pw i32)
+    (local $i i32) (local $iEnd i32) (local $jLo i32) (local $jHi i32)
+    (memory.fill (local.get $plane) (i32.const 0) (i32.shl (i32.mul (local.get $Hp) (local.get $Wp)) (i32.const 2)))
+    (local.set $jLo (select (local.get $pw) (i32.const 0) (i32.gt_s (local.get $pw) (i32.const 0))))
+    (local.set $jHi (i32.add (local.get $pw) (local.get $W)))
+    (if (i32.gt_s (local.get $jHi) (local.get $Wp)) (then (local.set $jHi (local.get $Wp))))
+    (if (i32.le_s (local.get $jHi) (local.get $jLo)) (then (return)))
+    (local.set $i (select (local.get $ph) (i32.const 0) (i32.gt_s (local.get $ph) (i32.const 0))))
+    (local.set $iEnd (i32.add (local.get $ph) (local.get $H)))
+    (if (i32.gt_s (local.get $iEnd) (local.get $Hp)) (then (local.set $iEnd (local.get $Hp))))
+    (block $done (loop $l
+      (br_if $done (i32.ge_s (local.get $i) (local.get $iEnd)))
+      (memory.copy
+        (i32.add (local.get $plane) (i32.shl (i32.add (i32.mul (local.get $i) (local.get $Wp)) (local.get $jLo)) (i32.const 2)))
+        (i32.add (local.get $raw) (i32.shl (i32.sub (i32.add (i32.mul (i32.sub (local.get $i) (local.get $ph)) (local.get $W)) (local.get $jLo)) (local.get $pw)) (i32.const 2)))
+        (i32.shl (i32.sub (local.get $jHi) (local.get $jLo)) (i32.const 2)))
+      (local.set $i (i32.add (local.get $i) (i32.const 1)))
+      (br $l)))
+  )
