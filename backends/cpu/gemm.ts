@@ -69,9 +69,17 @@ export class StridedPanel implements PanelSource {
       // SIMD: the panel's rows (ls 1) or lanes (ks 1) staged by plain copies, then widened and
       // interleaved by simd/float.wat packPanel: the same doubles in the same places
       const at = this.offset + lane0 * ls + k0 * ks;
-      if (ls === 1) for (let k = 0; k < kc; k++) stage.set(src.subarray(at + k * ks, at + k * ks + lanes), k * lanes);
-      else for (let l = 0; l < lanes; l++) stage.set(src.subarray(at + l * ls, at + l * ls + kc), l * kc);
-      simd.kernels.packPanel(STAGE_AT, ls === 1 ? lanes : kc, ls === 1 ? 0 : 1, 8 * dstOff, kc, lanes);
+      // rows of `len` values, `rows` of them, `stride` apart in src
+      const [rows, len, stride] = ls === 1 ? [kc, lanes, ks] : [lanes, kc, ls];
+      const span = (rows - 1) * stride + len;
+      if (span <= 2 * rows * len && span <= stage.length) {
+        // one copy of the span (the gaps between the rows too): cheaper than a copy call per row
+        stage.set(src.subarray(at, at + span), 0);
+        simd.kernels.packPanel(STAGE_AT, stride, ls === 1 ? 0 : 1, 8 * dstOff, kc, lanes);
+        return;
+      }
+      for (let r = 0; r < rows; r++) stage.set(src.subarray(at + r * stride, at + r * stride + len), r * len);
+      simd.kernels.packPanel(STAGE_AT, len, ls === 1 ? 0 : 1, 8 * dstOff, kc, lanes);
       return;
     }
     let l0 = 0;

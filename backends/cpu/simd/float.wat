@@ -191,6 +191,21 @@
             (local.set $d (i32.add (local.get $d) (i32.const 32)))
             (local.set $k (i32.add (local.get $k) (i32.const 1)))
             (br $kLoop))))
+        (else (if (i32.and (local.get $laneMajor) (i32.le_u (i32.shl (i32.add (local.get $t) (i32.const 1)) (i32.const 2)) (local.get $lanes)))
+        (then ;; four whole lanes, each contiguous in depth: four rows read side by side
+          (local.set $s (i32.add (local.get $src) (i32.shl (i32.mul (i32.shl (local.get $t) (i32.const 2)) (local.get $ld)) (i32.const 2))))
+          (local.set $l (i32.shl (local.get $ld) (i32.const 2)))
+          (local.set $k (i32.const 0))
+          (block $kDone3 (loop $kLoop3
+            (br_if $kDone3 (i32.ge_u (local.get $k) (local.get $kc)))
+            (f64.store (local.get $d) (f64.promote_f32 (f32.load (local.get $s))))
+            (f64.store offset=8 (local.get $d) (f64.promote_f32 (f32.load (i32.add (local.get $s) (local.get $l)))))
+            (f64.store offset=16 (local.get $d) (f64.promote_f32 (f32.load (i32.add (local.get $s) (i32.shl (local.get $l) (i32.const 1))))))
+            (f64.store offset=24 (local.get $d) (f64.promote_f32 (f32.load (i32.add (local.get $s) (i32.mul (local.get $l) (i32.const 3))))))
+            (local.set $s (i32.add (local.get $s) (i32.const 4)))
+            (local.set $d (i32.add (local.get $d) (i32.const 32)))
+            (local.set $k (i32.add (local.get $k) (i32.const 1)))
+            (br $kLoop3))))
         (else ;; lane by lane
           (local.set $l (i32.const 0))
           (block $lDone (loop $lLoop
@@ -209,7 +224,7 @@
               (local.set $k (i32.add (local.get $k) (i32.const 1)))
               (br $kLoop2)))
             (local.set $l (i32.add (local.get $l) (i32.const 1)))
-            (br $lLoop)))))
+            (br $lLoop)))))))
       (local.set $t (i32.add (local.get $t) (i32.const 1)))
       (br $tLoop)))
   )
