@@ -1,11 +1,11 @@
 /**
  * The float steps of the inference engine (binary/runtime/execute.ts) that are worth two threads on a
  * whole batch: the Bi-Real shortcut's channel-group mean, the sum into a channel slice of a cell's
- * concatenation, and an eval-mode BatchNorm (+ ReLU). Each is cut into chunks of planes (image,
+ * concatenation, an eval-mode BatchNorm (+ ReLU), and FactorizedReduce's shifted view. Each is cut into chunks of planes (image,
  * channel) for the threads of threads.ts; every plane is computed the same way on any thread.
  */
 import { chunkRange, chunksFor, parallel, type JobArray } from './threads.js';
-import { simdEnabled, simdHeap } from './simd/simd.js';
+import { align16, simdEnabled, simdHeap } from './simd/simd.js';
 import { affinePlanesSimd } from './stream.js';
 
 let acc = new Float64Array(0);
@@ -119,4 +119,40 @@ export function affineChunk(arrays: JobArray[], params: number[], chunk: number,
     if (relu) for (let j = o; j < o + HW; j++) { const v = x[j] * sc + sh; y[j] = v > 0 ? v : 0; }
     else for (let j = o; j < o + HW; j++) y[j] = x[j] * sc + sh;
   }
+}
+
+/**
+ * y[nc, p, q] = x[nc, p + 1, q + 1] where that lies inside x, else 0 (x: [NC, H, W], y: [NC, P, Q]):
+ * FactorizedReduce's second path, which reads the input one pixel down and right.
+ */
+export function shiftPlanes(x: Float32Array, y: Float32Array, NC: number, H: number, W: number, P: number, Q: number): void {
+  parallel('shiftPlanes', shiftPlanesChunk, [{ a: x }, { a: y, inout: true }], [NC, H, W, P, Q, simdEnabled() ? 1 : 0], chunksFor(NC * P * Q, NC));
+}
+
+export function shiftPlanesChunk(arrays: JobArray[], params: number[], chunk: number, nChunks: number): void {
+  const [NC, H, W, P, Q, simd] = params, x = arrays[0] as Float32Array, y = arrays[1] as Float32Array;
+  const [p0, p1] = chunkRange(NC, chunk, nChunks);
+  if (simd && shiftPlanesSimd(x, y, H, W, P, Q, p0, p1)) return;
+  y.fill(0, p0 * P * Q, p1 * P * Q);
+  for (let nc = p0; nc < p1; nc++) {
+    for (let p = 0; p < P && p + 1 < H; p++) {
+      const src = nc * H * W + (p + 1) * W + 1, dst = (nc * P + p) * Q;
+      for (let q = 0; q < Q && q + 1 < W; q++) y[dst + q] = x[src + q];
+    }
+  }
+}
+
+/** Planes p0..p1 of shiftPlanes: blocks of planes copied in whole, each cropped by simd/float.wat padPlane (padding -1). */
+function shiftPlanesSimd(x: Float32Array, y: Float32Array, H: number, W: number, P: number, Q: number, p0: number, p1: number): boolean {
+  const HW = H * W, PQ = P * Q, per = Math.max(1, Math.floor(SEG / Math.max(HW, PQ)));
+  const Y = align16(4 * per * HW), h = simdHeap(Y + 4 * per * PQ);
+  if (!h) return false;
+  const { f32, kernels } = h;
+  for (let b0 = p0; b0 < p1; b0 += per) {
+    const n = Math.min(per, p1 - b0);
+    f32.set(x.subarray(b0 * HW, (b0 + n) * HW), 0);
+    for (let i = 0; i < n; i++) kernels.padPlane(4 * i * HW, H, W, Y + 4 * i * PQ, P, Q, -1, -1);
+    y.set(f32.subarray(Y >> 2, (Y >> 2) + n * PQ), b0 * PQ);
+  }
+  return true;
 }

@@ -17,7 +17,7 @@
 import type { Conv2dGeometry, Pool2dGeometry, XnorConv2dGeometry } from '../../backends/backend.js';
 import { conv2d } from '../../backends/cpu/conv.js';
 import { avgPool2d } from '../../backends/cpu/pool.js';
-import { affine, groupMean, sliceAdd } from '../../backends/cpu/infer-ops.js';
+import { affine, groupMean, shiftPlanes, sliceAdd } from '../../backends/cpu/infer-ops.js';
 import { maxPool2dInfer } from '../../backends/cpu/pool-infer.js';
 import { getThreads } from '../../backends/cpu/threads.js';
 import { xnorConv2d } from '../../backends/cpu/xnor.js';
@@ -174,15 +174,8 @@ export class PlanRunner {
         return;
       }
       case 'shift': {
-        const [C, H, W] = shapes[s.x], [, P, Q] = shapes[s.y], x = a[s.x], y = a[s.y];
-        y.fill(0, 0, N * C * P * Q);
-        for (let nc = 0; nc < N * C; nc++) {
-          for (let p = 0; p < P && p + 1 < H; p++) {
-            const src = nc * H * W + (p + 1) * W + 1, dst = (nc * P + p) * Q;
-            for (let q = 0; q < Q && q + 1 < W; q++) y[dst + q] = x[src + q];
-          }
-        }
-        return;
+        const [C, H, W] = shapes[s.x], [, P, Q] = shapes[s.y];
+        return shiftPlanes(a[s.x], a[s.y], N * C, H, W, P, Q);
       }
       case 'zero': a[s.y].fill(0, 0, this.size(s.y, N)); return;
       case 'gap': {

@@ -20,7 +20,7 @@ import { matmul } from '../../backends/cpu/gemm.js';
 import { conv2d } from '../../backends/cpu/conv.js';
 import { depthwiseBackwardData, depthwiseForward } from '../../backends/cpu/depthwise.js';
 import type { PackedEpilogue } from '../../backends/cpu/xnor-epilogue.js';
-import { affineChunk, groupMeanChunk, sliceAddChunk } from '../../backends/cpu/infer-ops.js';
+import { affineChunk, groupMeanChunk, shiftPlanesChunk, sliceAddChunk } from '../../backends/cpu/infer-ops.js';
 import { activationGradChunk, binaryChunk, unaryChunk } from '../../backends/cpu/elementwise.js';
 import { batchNormApplyChunk } from '../../backends/cpu/batchnorm.js';
 
@@ -219,7 +219,11 @@ describe('SIMD kernels', () => {
             groupMeanChunk([x, mean], [N, C, HW, groups, simd], c, nChunks);
             affineChunk([a, aff, scale, shift], [N, C, HW, relu ? 1 : 0, simd], c, nChunks);
           }
-          return [...values(sum), '|', ...values(mean), '|', ...values(aff)];
+          // FactorizedReduce's shift, planes of H x W = HW x 1 and, folded, of about sqrt(HW) square
+          const H = Math.max(1, Math.round(Math.sqrt(HW))), W = Math.floor(HW / H), P = Math.max(1, H - extra), Q = Math.max(1, W - 1 + extra);
+          const shifted = new Float32Array(N * C * P * Q).fill(7);
+          for (let c = 0; c < nChunks; c++) shiftPlanesChunk([a, shifted], [N * C, H, W, P, Q, simd], c, nChunks);
+          return [...values(sum), '|', ...values(mean), '|', ...values(aff), '|', ...values(shifted)];
         };
         expect(run(1)).toEqual(run(0));
       }), { numRuns: 60 });
