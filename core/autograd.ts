@@ -3,6 +3,7 @@
  * `backward(gradOut)` returns the gradient for each parent (null where it has none). `backward(root)`
  * walks the graph once in reverse topological order, summing the gradients that reach each tensor.
  */
+import { getBackend } from '../backends/registry.js';
 import { allocFloat32 } from './alloc.js';
 import { checkOpGradient, checkOpOutput, debugNumerics } from './numerics.js';
 import { CpnasError, shapeStr } from './errors.js';
@@ -62,6 +63,15 @@ export function attach(
   return out;
 }
 
+/**
+ * out = a + b (out may be a): a gradient's sum, by the active backend's elementwise kernel (threads,
+ * SIMD on the cpu backend): the float32 sums a plain loop stores, value for value.
+ */
+function addInto(a: Float32Array, b: Float32Array, out: Float32Array): void {
+  const shape = [a.length];
+  getBackend().binary('add', a, shape, b, shape, out, shape);
+}
+
 /** Reverse topological order of the graph under `root` (iterative, so deep graphs do not overflow). */
 function topoOrder(root: Tensor): Tensor[] {
   const order: Tensor[] = [];
@@ -112,8 +122,7 @@ export function backward(root: Tensor, seed?: Float32Array): void {
     if (!node) {
       // a leaf: accumulate into .grad
       if (t.grad) {
-        const d = t.grad.data;
-        for (let i = 0; i < d.length; i++) d[i] += g[i];
+        addInto(t.grad.data, g, t.grad.data);
       } else {
         t.grad = new (t.constructor as typeof Tensor)(owned.has(g) ? g : g.slice(), t.shape);
       }
@@ -131,10 +140,10 @@ export function backward(root: Tensor, seed?: Float32Array): void {
       const prev = grads.get(p);
       if (!prev) grads.set(p, gi);
       else if (owned.has(prev)) {
-        for (let j = 0; j < prev.length; j++) prev[j] += gi[j];
+        addInto(prev, gi, prev);
       } else {
         const sum = allocFloat32(prev.length);
-        for (let j = 0; j < sum.length; j++) sum[j] = prev[j] + gi[j];
+        addInto(prev, gi, sum);
         owned.add(sum);
         grads.set(p, sum);
       }

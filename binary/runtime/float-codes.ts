@@ -53,7 +53,6 @@ export function halfArray(a: Float32Array): Uint16Array | null {
   return out;
 }
 
-
 /**
  * The shortest decimal text of the float32 value v that reads back as v through Math.fround: how a
  * q8 grid's lo and step are written in the file's JSON (0.1, not 0.10000000149011612). Nine
