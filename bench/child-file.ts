@@ -13,14 +13,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import '../index.js'; // the Node entry: installs the file system storage that saveSafetensors writes through
 import { Random } from '../core/index.js';
-import { BatchNorm2d } from '../ops/layers.js';
 import { saveSafetensors } from '../ops/state.js';
 import { compileChild } from '../nas/compile.js';
 import { namedGenotype } from '../nas/named-genotypes.js';
 import type { GenotypeNetwork } from '../nas/network.js';
 import { ChildModel, encodePlan } from '../binary/runtime/index.js';
 import type { EncodeOptions } from '../binary/runtime/format.js';
-import { dartsV2Network } from './net.js';
+import { dartsV2Network, randomizeBatchNorm } from './net.js';
 
 const FORMATS: [string, EncodeOptions][] = [
   ['version 2, f32', { version: 2 }], ['version 2, f16', { version: 2, floats: 'f16' }],
@@ -73,16 +72,8 @@ try {
   console.log(`bench Parent (DARTS-V2, 8 cells, C = 16): ${params} bytes of parameters; saved safetensors file ${parentBytes} bytes`);
   const n = 256, x = images(n, new Random(1));
   report('bench Child (untrained: BatchNorm at γ = 1, β = 0)', dartsV2Network(true, new Random(0)), parentBytes, x, n);
-  const trained = dartsV2Network(true, new Random(0)), rng = new Random(5);
-  for (const m of trained.modules()) {
-    if (!(m instanceof BatchNorm2d) || !m.running) continue;
-    for (let c = 0; c < m.channels; c++) {
-      m.running.mean[c] = rng.uniform() - 0.5;
-      m.running.var[c] = 0.2 + rng.uniform();
-      if (m.weight) m.weight.data[c] = (rng.uniform() < 0.2 ? -1 : 1) * (0.3 + rng.uniform());
-      if (m.bias) m.bias.data[c] = rng.uniform() - 0.5;
-    }
-  }
+  const trained = dartsV2Network(true, new Random(0));
+  randomizeBatchNorm(trained, new Random(5));
   report('bench Child with trained-looking BatchNorm statistics', trained, parentBytes, x, n);
 } finally {
   rmSync(dir, { recursive: true, force: true });

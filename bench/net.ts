@@ -23,6 +23,8 @@ import { crossEntropy } from '../ops/loss.js';
 import { clipGradNorm } from '../ops/optim/clip.js';
 import { SGD } from '../ops/optim/sgd.js';
 import type { Optimizer } from '../ops/optim/optimizer.js';
+import { BatchNorm2d } from '../ops/layers.js';
+import type { Module } from '../ops/module.js';
 import { GenotypeNetwork } from '../nas/network.js';
 import { compileChild } from '../nas/compile.js';
 import { PlanRunner } from '../binary/runtime/execute.js';
@@ -43,6 +45,24 @@ interface Case {
   note: string;
   /** Builds the case's objects (untimed) and returns the call to time. */
   setup: () => () => void;
+}
+
+/**
+ * Gives every BatchNorm of `net` statistics and affine weights as after training, drawn from `rng`:
+ * means, variances, scales γ of both signs, shifts β. An untrained BatchNorm (γ = 1, β = 0, mean 0,
+ * variance 1) folds into degenerate maps (every B the same), which flatters a file's compression and
+ * hides a sign flip.
+ */
+export function randomizeBatchNorm(net: Module, rng: Random): void {
+  for (const m of net.modules()) {
+    if (!(m instanceof BatchNorm2d) || !m.running) continue;
+    for (let c = 0; c < m.channels; c++) {
+      m.running.mean[c] = rng.uniform() - 0.5;
+      m.running.var[c] = 0.2 + rng.uniform();
+      if (m.weight) m.weight.data[c] = (rng.uniform() < 0.2 ? -1 : 1) * (0.3 + rng.uniform());
+      if (m.bias) m.bias.data[c] = rng.uniform() - 0.5;
+    }
+  }
 }
 
 /** The network of peer-bench-torch.py: DARTS-V2 cells, 8 cells, C = 16, 3x32x32 in, 10 classes. */

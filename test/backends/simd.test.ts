@@ -13,7 +13,7 @@ import { pointwiseTables, xnorPointwiseForward } from '../../backends/cpu/xnor-p
 import { xnorConv2d } from '../../backends/cpu/xnor.js';
 import { applyEpilogue } from '../../backends/cpu/xnor-epilogue.js';
 import { xnorDepthwiseApplies, xnorDepthwiseForward } from '../../backends/cpu/xnor-depthwise.js';
-import type { Conv2dGeometry } from '../../backends/backend.js';
+import type { Conv2dGeometry, Pool2dGeometry } from '../../backends/backend.js';
 import { maxPool2dInfer } from '../../backends/cpu/pool-infer.js';
 import { avgPool2d } from '../../backends/cpu/pool.js';
 import { matmul } from '../../backends/cpu/gemm.js';
@@ -35,6 +35,21 @@ const values = (a: Float32Array): string[] => Array.from(a, (v) => (Object.is(v,
 function awkward(rng: Random, n: number): Float32Array {
   const special = [NaN, 0, -0, Infinity, -Infinity, 1e-40, -1e-40];
   return Float32Array.from({ length: n }, () => (rng.uniform() < 0.05 ? special[Math.floor(rng.uniform() * special.length)] : rng.normal()));
+}
+
+/** A pooling of NC planes H x W by a square window k (stride, padding) gives the same values with SIMD on and off. */
+function poolsAgree(
+  pool: (x: Float32Array, y: Float32Array, g: Pool2dGeometry) => void, x: Float32Array, NC: number, H: number, W: number, k: number, stride: number, pad: number,
+): void {
+  const P = Math.floor((H + 2 * pad - k) / stride) + 1, Q = Math.floor((W + 2 * pad - k) / stride) + 1;
+  const g: Pool2dGeometry = { N: 1, C: NC, H, W, kH: k, kW: k, strideH: stride, strideW: stride, padH: pad, padW: pad, P, Q };
+  const run = (simd: boolean): Float32Array => {
+    setSimd(simd);
+    const y = new Float32Array(NC * P * Q).fill(7);
+    pool(x, y, g);
+    return y;
+  };
+  expect(values(run(true))).toEqual(values(run(false)));
 }
 
 describe('SIMD kernels', () => {
@@ -113,15 +128,7 @@ describe('SIMD kernels', () => {
         const rng = new Random(seed);
         // some planes of -0 only: a sum that starts at 0 gives +0, one that starts at its first value -0
         const x = zeros ? new Float32Array(NC * H * W).fill(-0) : awkward(rng, NC * H * W);
-        const P = Math.floor((H + 2 * pad - k) / stride) + 1, Q = Math.floor((W + 2 * pad - k) / stride) + 1;
-        const g = { N: 1, C: NC, H, W, kH: k, kW: k, strideH: stride, strideW: stride, padH: pad, padW: pad, P, Q };
-        const run = (simd: boolean): Float32Array => {
-          setSimd(simd);
-          const y = new Float32Array(NC * P * Q).fill(7);
-          avgPool2d(x, y, g);
-          return y;
-        };
-        expect(values(run(true))).toEqual(values(run(false)));
+        poolsAgree(avgPool2d, x, NC, H, W, k, stride, pad);
       }), { numRuns: 150 });
   });
 
@@ -130,16 +137,7 @@ describe('SIMD kernels', () => {
       fc.integer({ min: 1, max: 4 }), fc.integer({ min: 1, max: 3 }), fc.integer({ min: 0, max: 4 }), fc.integer(), (NC, H, W, k, stride, pad, seed) => {
         fc.pre(H + 2 * pad >= k && W + 2 * pad >= k);
         const rng = new Random(seed);
-        const x = awkward(rng, NC * H * W);
-        const P = Math.floor((H + 2 * pad - k) / stride) + 1, Q = Math.floor((W + 2 * pad - k) / stride) + 1;
-        const g = { N: 1, C: NC, H, W, kH: k, kW: k, strideH: stride, strideW: stride, padH: pad, padW: pad, P, Q };
-        const run = (simd: boolean): Float32Array => {
-          setSimd(simd);
-          const y = new Float32Array(NC * P * Q).fill(7);
-          maxPool2dInfer(x, y, g);
-          return y;
-        };
-        expect(values(run(true))).toEqual(values(run(false)));
+        poolsAgree(maxPool2dInfer, awkward(rng, NC * H * W), NC, H, W, k, stride, pad);
       }), { numRuns: 150 });
   });
 

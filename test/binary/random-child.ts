@@ -1,6 +1,6 @@
 /** Random Child networks for the engine's tests: random genotypes, trained-looking BN statistics. */
 import { Random } from '../../core/index.js';
-import { BatchNorm2d } from '../../ops/layers.js';
+import { randomizeBatchNorm } from '../../bench/net.js';
 import { GenotypeNetwork } from '../../nas/network.js';
 import type { ChildBlock, Genotype } from '../../nas/types.js';
 
@@ -28,15 +28,7 @@ export function randomChild(seed: number, opts: { cells: number; channels: numbe
     inputChannels: opts.inputChannels, numClasses: 5, cells: opts.cells, channels: opts.channels, nodes: opts.nodes ?? 2,
     binary: true, binarizers: { activation: 'approx', weight: 'scaled' }, childBlock: opts.childBlock, rng,
   });
-  for (const m of net.modules()) {
-    if (!(m instanceof BatchNorm2d) || !m.running) continue;
-    for (let c = 0; c < m.channels; c++) {
-      m.running.mean[c] = rng.uniform() - 0.5;
-      m.running.var[c] = 0.2 + rng.uniform();
-      if (m.weight) m.weight.data[c] = (rng.uniform() < 0.2 ? -1 : 1) * (0.3 + rng.uniform());
-      if (m.bias) m.bias.data[c] = rng.uniform() - 0.5;
-    }
-  }
+  randomizeBatchNorm(net, rng);
   net.eval();
   return net;
 }
