@@ -1,23 +1,22 @@
 /**
  * The float steps of the inference engine (binary/runtime/execute.ts) that are worth two threads on a
  * whole batch: the Bi-Real shortcut's channel-group mean, the sum into a channel slice of a cell's
- * concatenation, an eval-mode BatchNorm (+ ReLU), and FactorizedReduce's shifted view. Each is cut into chunks of planes (image,
- * channel) for the threads of threads.ts; every plane is computed the same way on any thread.
+ * concatenation, an eval-mode BatchNorm (+ ReLU), and FactorizedReduce's shifted view. Each is cut
+ * into chunks of planes (image, channel) for the threads of threads.ts; every plane is computed the
+ * same way on any thread.
  */
 import { chunkRange, chunksFor, parallel, type JobArray } from './threads.js';
 import { align16, simdEnabled, simdHeap } from './simd/simd.js';
-import { affinePlanesSimd } from './stream.js';
+import { affinePlanesSimd, round4, SEG } from './stream.js';
 
 let acc = new Float64Array(0);
 
-/**
+/*
  * With the SIMD kernels on (simd/simd.ts), each step runs in WebAssembly (simd/stream.wat) on blocks of
- * SEG floats per operand, copied into the thread's memory and back: copies run at memory speed and a
- * block stays in cache between them, while the plain loops here cost several ns a value. The same
- * values either way (stream.wat says why).
+ * SEG floats per operand (stream.ts), copied into the thread's memory and back: copies run at memory
+ * speed and a block stays in cache between them, while the plain loops here cost several ns a value.
+ * The same values either way (stream.wat says why).
  */
-const SEG = 16384;
-const round4 = (n: number): number => (n + 3) & ~3;
 
 /** y[n, c] = mean over g of x[n, g * C + c] (x: [N, groups * C, HW], y: [N, C, HW]); sums in group order. */
 export function groupMean(x: Float32Array, y: Float32Array, N: number, C: number, HW: number, groups: number): void {

@@ -5,6 +5,7 @@
 import type { Pool2dGeometry } from '../backend.js';
 import { chunkRange, chunksFor, parallel, type JobArray } from './threads.js';
 import { align16, simdEnabled, simdHeap } from './simd/simd.js';
+import { SEG } from './stream.js';
 
 function poolParams(g: Pool2dGeometry): number[] {
   return [g.N, g.C, g.H, g.W, g.kH, g.kW, g.strideH, g.strideW, g.padH, g.padW, g.P, g.Q];
@@ -61,7 +62,7 @@ export function avgPool2dChunk(arrays: JobArray[], params: number[], c: number, 
  * a time), a block of planes of about 64 KB at a time: false where this thread has no SIMD.
  */
 function avgPoolPlanesSimd(x: Float32Array, y: Float32Array, g: Pool2dGeometry, p0: number, p1: number): boolean {
-  const HW = g.H * g.W, PQ = g.P * g.Q, per = Math.max(1, Math.floor(16384 / HW));
+  const HW = g.H * g.W, PQ = g.P * g.Q, per = Math.max(1, Math.floor(SEG / HW));
   // the kernel's loads reach up to 9 floats past a row's last window: slack after X
   const X = 64, Y = align16(X + 4 * per * HW + 64), end = Y + 4 * per * PQ;
   const h = simdHeap(end);

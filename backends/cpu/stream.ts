@@ -7,7 +7,10 @@
  */
 import { simdHeap, type SimdKernels } from './simd/simd.js';
 
-const SEG = 16384;
+/** Values per array in one block (64 KB of float32): what every streaming SIMD caller copies at a time. */
+export const SEG = 16384;
+/** n rounded up to a multiple of 4 (the kernels' lanes). */
+export const round4 = (n: number): number => (n + 3) & ~3;
 
 /**
  * Runs `kernel(kernels, inputs' addresses, output's address, n)` over [i0, i1) in blocks (n: the
@@ -27,7 +30,7 @@ export function streamSimd(
   for (let b = i0; b < i1; b += SEG) {
     const len = Math.min(SEG, i1 - b);
     ins.forEach((a, j) => { if (a.length !== 1) f32.set(a.subarray(b, b + len), at[j] >> 2); });
-    kernel(kernels, at, outAt, (len + 3) & ~3);
+    kernel(kernels, at, outAt, round4(len));
     out.set(f32.subarray(outAt >> 2, (outAt >> 2) + len), b);
   }
   return true;
@@ -41,7 +44,7 @@ export function streamSimd(
 export function affinePlanesSimd(
   x: Float32Array, y: Float32Array, scale: ArrayLike<number>, shift: ArrayLike<number>, C: number, HW: number, relu: number, q0: number, q1: number,
 ): boolean {
-  const HWs = (HW + 3) & ~3, per = Math.max(1, Math.floor(SEG / HWs)), Y = per * HWs, S = 2 * Y;
+  const HWs = round4(HW), per = Math.max(1, Math.floor(SEG / HWs)), Y = per * HWs, S = 2 * Y;
   const h = simdHeap(4 * S + 16 * per);
   if (!h) return false;
   const { f32, f64, kernels } = h;
