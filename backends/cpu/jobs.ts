@@ -10,7 +10,7 @@ import { depthwiseBackwardDataChunk, depthwiseBackwardFilterChunk, depthwiseForw
 import { matmulChunk } from './gemm.js';
 import { avgPool2dBackwardChunk, avgPool2dChunk, maxPool2dBackwardChunk, maxPool2dChunk } from './pool.js';
 import type { ChunkFn } from './threads.js';
-import { winogradChunk } from './winograd.js';
+import { winogradChunk, winogradWeightsChunk } from './winograd.js';
 import { xnorDepthwiseChunk } from './xnor-depthwise.js';
 import { xnorPointwiseChunk } from './xnor-pointwise.js';
 import { maxPool2dInferChunk } from './pool-infer.js';
@@ -22,6 +22,7 @@ export const CHUNK_FUNCTIONS: Record<string, ChunkFn> = {
   conv2dBackwardData: conv2dBackwardDataChunk,
   conv2dBackwardFilter: conv2dBackwardFilterChunk,
   winogradConv2d: winogradChunk,
+  winogradWeights: winogradWeightsChunk,
   depthwiseForward: depthwiseForwardChunk,
   depthwiseBackwardData: depthwiseBackwardDataChunk,
   depthwiseBackwardFilter: depthwiseBackwardFilterChunk,

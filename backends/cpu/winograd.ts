@@ -11,14 +11,17 @@
  *
  *     Bᵀ = [1 0 -1 0; 0 1 1 0; 0 -1 1 0; 0 1 0 -1]   G = [1 0 0; ½ ½ ½; ½ -½ ½; 0 0 1]   Aᵀ = [1 1 1 0; 0 1 -1 -1]
  *
- * Threads (threads.ts): chunks of whole images, each transforming the weights itself (Kg x Cg small
- * transforms, little beside the images' work); the GEMMs' values do not depend on how many tiles
- * they hold, so the result is the same for any cut.
+ * Threads (threads.ts): two jobs per call. First the weights are transformed once, chunks of filters
+ * writing U for every group into one shared array; then chunks of whole images read it. (Each image
+ * chunk used to transform the weights itself: with 8 chunks of one image, conv_l's 128 x 128 filters
+ * were transformed 8 times, more work than the images' own transforms, and 2 threads ran it only
+ * 1.17x faster than 1.) The GEMMs' values do not depend on how many tiles they hold, so the result is
+ * the same for any cut.
  */
 import type { Conv2dGeometry } from '../backend.js';
 import { StridedPanel, gemm } from './gemm.js';
 import { convChunks, geometryOf, geometryParams } from './geometry.js';
-import { chunkRange, parallel, type JobArray } from './threads.js';
+import { chunkRange, chunksFor, getThreads, growShared, isShared, parallel, type JobArray } from './threads.js';
 
 /** Whether the Winograd path handles this convolution (and is worth it: enough channels for its GEMMs). */
 export function winogradApplies(g: Conv2dGeometry): boolean {
@@ -27,7 +30,8 @@ export function winogradApplies(g: Conv2dGeometry): boolean {
     Cg >= 8 && Kg >= 8;
 }
 
-let U = new Float32Array(0);
+/** U for every group, [grp][ξ][k][c] (shared memory: the image chunks of every thread read it). */
+let U: Float32Array = new Float32Array(0);
 let V = new Float32Array(0);
 let Mbuf = new Float32Array(0);
 const uPanel = new StridedPanel();
@@ -39,19 +43,38 @@ export const winogradSettings = {
 };
 
 export function winogradConv2d(x: Float32Array, w: Float32Array, y: Float32Array, g: Conv2dGeometry): void {
-  parallel('winogradConv2d', winogradChunk, [{ a: x }, { a: w }, { a: y, out: true }],
+  const { K, C, groups } = g;
+  const n = 16 * K * (C / groups);
+  if (U.length < n || (getThreads() > 1 && !isShared(U))) U = getThreads() > 1 ? growShared(U, n) : new Float32Array(n);
+  const u = U.length === n ? U : U.subarray(0, n);
+  parallel('winogradWeights', winogradWeightsChunk, [{ a: w }, { a: u, out: true }], [K, C / groups, K / groups],
+    chunksFor(n * 4, K));
+  parallel('winogradConv2d', winogradChunk, [{ a: x }, { a: u }, { a: y, out: true }],
     [...geometryParams(g), winogradSettings.chunkFloats], convChunks(g, g.N));
 }
 
-/** Images [n0, n1) of the Winograd convolution (params: the geometry, then chunkFloats). */
-export function winogradChunk(arrays: JobArray[], params: number[], chunk: number, nChunks: number): void {
-  const [x, w, y] = arrays as Float32Array[];
-  const g = geometryOf(params);
-  const [nStart, nEnd] = chunkRange(g.N, chunk, nChunks);
-  winogradImages(x, w, y, g, nStart, nEnd, params[16]);
+/** Filters [k0, k1) of U (params: K, Cg, Kg): each group's block [ξ][k][c] at grp·16·Kg·Cg. */
+export function winogradWeightsChunk(arrays: JobArray[], params: number[], chunk: number, nChunks: number): void {
+  const [w, u] = arrays as Float32Array[];
+  const [K, Cg, Kg] = params;
+  const [k0, k1] = chunkRange(K, chunk, nChunks);
+  for (let k = k0; k < k1;) {
+    // the filters of one group at a time
+    const grp = Math.floor(k / Kg), end = Math.min(k1, (grp + 1) * Kg);
+    transformWeights(w, k, end - k, Cg, Kg, u, grp * 16 * Kg * Cg + (k - grp * Kg) * Cg);
+    k = end;
+  }
 }
 
-function winogradImages(x: Float32Array, w: Float32Array, y: Float32Array, g: Conv2dGeometry, nStart: number, nEnd: number, chunkFloats: number): void {
+/** Images [n0, n1) of the Winograd convolution (arrays x, U, y; params: the geometry, then chunkFloats). */
+export function winogradChunk(arrays: JobArray[], params: number[], chunk: number, nChunks: number): void {
+  const [x, u, y] = arrays as Float32Array[];
+  const g = geometryOf(params);
+  const [nStart, nEnd] = chunkRange(g.N, chunk, nChunks);
+  winogradImages(x, u, y, g, nStart, nEnd, params[16]);
+}
+
+function winogradImages(x: Float32Array, U: Float32Array, y: Float32Array, g: Conv2dGeometry, nStart: number, nEnd: number, chunkFloats: number): void {
   const { C, K, groups, P, Q } = g;
   const N = nEnd - nStart;
   if (N <= 0) return;
@@ -59,17 +82,16 @@ function winogradImages(x: Float32Array, w: Float32Array, y: Float32Array, g: Co
   const tilesPerImage = Math.ceil(P / 2) * Math.ceil(Q / 2);
   const imagesPerChunk = Math.max(1, Math.min(N, Math.floor(chunkFloats / (16 * (Cg + Kg) * tilesPerImage))));
   const maxT = imagesPerChunk * tilesPerImage;
-  if (U.length < 16 * Kg * Cg) U = new Float32Array(16 * Kg * Cg);
   if (V.length < 16 * Cg * maxT) V = new Float32Array(16 * Cg * maxT);
   if (Mbuf.length < 16 * Kg * maxT) Mbuf = new Float32Array(16 * Kg * maxT);
   for (let grp = 0; grp < groups; grp++) {
-    transformWeights(w, grp * Kg, Kg, Cg, U);
+    const u0 = grp * 16 * Kg * Cg;
     for (let n0 = nStart; n0 < nEnd; n0 += imagesPerChunk) {
       const images = Math.min(imagesPerChunk, nEnd - n0), T = images * tilesPerImage;
       transformInput(x, n0, images, grp * Cg, Cg, T, g, V);
       for (let xi = 0; xi < 16; xi++) {
         // M[ξ] (Kg x T) = U[ξ] (Kg x Cg) · V[ξ] (Cg x T)
-        uPanel.set(U, xi * Kg * Cg, Cg, 1);
+        uPanel.set(U, u0 + xi * Kg * Cg, Cg, 1);
         vPanel.set(V, xi * Cg * T, 1, T);
         gemm(Kg, T, Cg, uPanel, vPanel, Mbuf, xi * Kg * T, T, false);
       }
@@ -78,10 +100,13 @@ function winogradImages(x: Float32Array, w: Float32Array, y: Float32Array, g: Co
   }
 }
 
-/** U[ξ][k][c] = (G g Gᵀ)[ξ] for the 3x3 filters g = w[k0 + k, c]. */
-function transformWeights(w: Float32Array, k0: number, Kg: number, Cg: number, out: Float32Array): void {
+/**
+ * U[ξ][k][c] = (G g Gᵀ)[ξ] for the 3x3 filters g = w[k0 + k, c], k < count: written at
+ * out[at + ξ·plane + k·Cg + c], where plane = Kg·Cg is one ξ's block of the group.
+ */
+function transformWeights(w: Float32Array, k0: number, count: number, Cg: number, Kg: number, out: Float32Array, at: number): void {
   const plane = Kg * Cg;
-  for (let k = 0; k < Kg; k++) {
+  for (let k = 0; k < count; k++) {
     for (let c = 0; c < Cg; c++) {
       const o = ((k0 + k) * Cg + c) * 9;
       // rows of G g (4 x 3)
@@ -92,7 +117,7 @@ function transformWeights(w: Float32Array, k0: number, Kg: number, Cg: number, o
       const r1a = 0.5 * (g00 + g10 + g20), r1b = 0.5 * (g01 + g11 + g21), r1c = 0.5 * (g02 + g12 + g22);
       const r2a = 0.5 * (g00 - g10 + g20), r2b = 0.5 * (g01 - g11 + g21), r2c = 0.5 * (g02 - g12 + g22);
       const r3a = g20, r3b = g21, r3c = g22;
-      const d = k * Cg + c;
+      const d = at + k * Cg + c;
       // each row times Gᵀ: [a, (a+b+c)/2, (a-b+c)/2, c]
       out[d] = r0a; out[plane + d] = 0.5 * (r0a + r0b + r0c); out[2 * plane + d] = 0.5 * (r0a - r0b + r0c); out[3 * plane + d] = r0c;
       out[4 * plane + d] = r1a; out[5 * plane + d] = 0.5 * (r1a + r1b + r1c); out[6 * plane + d] = 0.5 * (r1a - r1b + r1c); out[7 * plane + d] = r1c;

@@ -105,6 +105,32 @@ describe('cpu kernels: 1 thread and 2 threads give identical bits', () => {
     expect(threadInfo().workerChunks).toBeGreaterThan(before);
   });
 
+  it('Winograd: the weights transformed once in filter chunks (groups cut mid-way), the images in image chunks', () => {
+    // the shapes above reach Winograd (3x3, stride 1, >= 8 channels per group) in few runs: here every run
+    const before = threadInfo().workerChunks;
+    fc.assert(fc.property(
+      fc.record({
+        N: fc.integer({ min: 1, max: 5 }), groups: fc.integer({ min: 1, max: 3 }), cPer: fc.integer({ min: 8, max: 19 }),
+        kPer: fc.integer({ min: 8, max: 19 }), H: fc.integer({ min: 2, max: 11 }), W: fc.integer({ min: 2, max: 11 }),
+        pad: fc.integer({ min: 0, max: 2 }), shared: fc.boolean(),
+      }).filter((s) => Math.min(s.H, s.W) + 2 * s.pad >= 3),
+      (s) => {
+        const C = s.groups * s.cPer, K = s.groups * s.kPer;
+        const g = conv2dGeometry('test', [s.N, C, s.H, s.W], [K, s.cPer, 3, 3], { padding: s.pad, groups: s.groups });
+        const x = rand(g.N * C * s.H * s.W, 4, s.shared), w = rand(K * s.cPer * 9, 5, s.shared);
+        const dy = rand(g.N * K * g.P * g.Q, 6, s.shared);
+        const [a, b] = both(() => {
+          const y = new Float32Array(g.N * K * g.P * g.Q), dx = new Float32Array(x.length);
+          conv2d(x, w, y, g);
+          conv2dBackwardData(dy, w, dx, g);
+          return [y, dx];
+        });
+        for (let i = 0; i < 2; i++) expect(firstDifference(b[i], a[i]), `output ${i}`).toBe(-1);
+      },
+    ), { numRuns: 30, seed: 12 });
+    expect(threadInfo().workerChunks).toBeGreaterThan(before);
+  });
+
   it('matmul (batched, transposed, broadcast), split by batch entries or by columns', () => {
     fc.assert(fc.property(
       fc.integer({ min: 1, max: 5 }), fc.integer({ min: 1, max: 40 }), fc.integer({ min: 1, max: 300 }), fc.integer({ min: 1, max: 90 }),
