@@ -15,6 +15,9 @@
  * gradient) runs in simd/float.wat `dwCorrelate`: the same float64 sums in the same order, four
  * outputs at a time, the plane copied into WebAssembly memory (zero-padded there as `padPlane` pads).
  *
+ * The filter gradient sums each tap in four partial sums (see depthwiseBackwardFilterChunk), in
+ * simd/float.wat `dwFilterGrad` with the SIMD kernels on.
+ *
  * Threads (threads.ts): every pass is cut into chunks of channels (filters k for the forward and the
  * filter gradient, input channels c for the data gradient, which sums the filters of its channel).
  */
@@ -39,7 +42,7 @@ let padded = new Float32Array(0);
 let paddedOffsets = new Int32Array(0);
 /** Per-column sums of one output row (float64, as the single sums of the other kernels). */
 let rowAcc = new Float64Array(0);
-/** The filter gradient's per-tap sums and tap offsets (kernels other than 3x3). */
+/** The filter gradient's four partial sums per tap, and tap offsets. */
 let tapSums = new Float64Array(0);
 let tapOffsets = new Int32Array(0);
 
@@ -236,10 +239,14 @@ export function depthwiseBackwardFilter(x: Float32Array, dy: Float32Array, dw: F
 }
 
 /**
- * Filters [k0, k1) of the filter gradient (each a sum over every image, in image order). Each image's
- * plane of x goes through `padPlane`, so every tap of every output reads inside it: one pass over dY
- * feeds all the taps of the filter (a tap in the padding adds dy * 0, so the sums are those of the
- * tap-by-tap loops, in the same order).
+ * Filters [k0, k1) of the filter gradient. Each tap's sum over every image runs in four float64
+ * partial sums: partial j takes, in image order, then row order, the columns q ≡ j (mod 4) of each
+ * output row, and the tap's gradient is (s0 + s1) + (s2 + s3). Four partials are the lanes of the SIMD
+ * kernel (simd/float.wat `dwFilterGrad`, stride 1 or 2 across), which gives these bits; this loop is its
+ * reference and the path without SIMD. (Until this order, each tap was one sum in (image, row, column)
+ * order, which no vector kernel can keep; the products of two float32 are exact in float64, so the
+ * partial sums are as accurate.) Each image's plane of x goes through `padPlane`, so every tap of
+ * every output reads inside it (a tap in the padding adds dy * 0).
  */
 export function depthwiseBackwardFilterChunk(arrays: JobArray[], params: number[], chunk: number, nChunks: number): void {
   const [x, dy, dw] = arrays as Float32Array[];
@@ -250,58 +257,74 @@ export function depthwiseBackwardFilterChunk(arrays: JobArray[], params: number[
     H, W, R, S, sh: g.strideH, sw: g.strideW, ph: g.padH, pw: g.padW, dh: g.dilationH, dw: g.dilationW, P, Q,
   };
   const { sh, sw, dh, dw: dil } = plane;
-  if (tapSums.length < T) tapSums = new Float64Array(T);
+  if (tapSums.length < 4 * T) tapSums = new Float64Array(4 * T);
   if (tapOffsets.length < T) tapOffsets = new Int32Array(T);
+  const sums = tapSums, offs = tapOffsets;
   const [k0, k1] = chunkRange(K, chunk, nChunks);
+  const simd = (sw === 1 || sw === 2) && simdWanted();
   for (let k = k0; k < k1; k++) {
     const c = Math.floor(k / Kg);
-    let a0 = 0, a1 = 0, a2 = 0, a3 = 0, a4 = 0, a5 = 0, a6 = 0, a7 = 0, a8 = 0;
-    tapSums.fill(0, 0, T);
-    for (let n = 0; n < N; n++) {
-      const xp = padPlane(x, (n * C + c) * HW, plane), base = planeBase, Wp = planeWidth, yo = (n * K + k) * PQ;
-      if (R === 3 && S === 3) {
-        const d2 = 2 * dil;
-        for (let p = 0; p < P; p++) {
-          const r0 = base + p * sh * Wp, r1 = r0 + dh * Wp, r2 = r1 + dh * Wp, src = yo + p * Q;
-          for (let q = 0; q < Q; q++) {
-            const d = dy[src + q], cq = q * sw;
-            a0 += d * xp[r0 + cq]; a1 += d * xp[r0 + cq + dil]; a2 += d * xp[r0 + cq + d2];
-            a3 += d * xp[r1 + cq]; a4 += d * xp[r1 + cq + dil]; a5 += d * xp[r1 + cq + d2];
-            a6 += d * xp[r2 + cq]; a7 += d * xp[r2 + cq + dil]; a8 += d * xp[r2 + cq + d2];
-          }
-        }
-      } else if (R === 5 && S === 5) {
-        // 5x5: one row of five taps at a time, its sums in locals
-        const sums = tapSums, d2 = 2 * dil, d3 = 3 * dil, d4 = 4 * dil;
-        for (let r = 0; r < 5; r++) {
-          let b0 = sums[5 * r], b1 = sums[5 * r + 1], b2 = sums[5 * r + 2], b3 = sums[5 * r + 3], b4 = sums[5 * r + 4];
+    sums.fill(0, 0, 4 * T);
+    if (!(simd && filterGradSimd(x, dy, k, c, g, plane))) {
+      for (let n = 0; n < N; n++) {
+        const xp = padPlane(x, (n * C + c) * HW, plane), base = planeBase, Wp = planeWidth, yo = (n * K + k) * PQ;
+        for (let t = 0; t < T; t++) offs[t] = Math.floor(t / S) * dh * Wp + (t % S) * dil;
+        for (let t = 0; t < T; t++) {
+          let s0 = sums[4 * t], s1 = sums[4 * t + 1], s2 = sums[4 * t + 2], s3 = sums[4 * t + 3];
           for (let p = 0; p < P; p++) {
-            const row = base + (p * sh + r * dh) * Wp, src = yo + p * Q;
-            for (let q = 0; q < Q; q++) {
-              const d = dy[src + q], cq = row + q * sw;
-              b0 += d * xp[cq]; b1 += d * xp[cq + dil]; b2 += d * xp[cq + d2]; b3 += d * xp[cq + d3]; b4 += d * xp[cq + d4];
+            const r = base + p * sh * Wp + offs[t], src = yo + p * Q;
+            let q = 0;
+            for (; q + 4 <= Q; q += 4) {
+              const cq = r + q * sw;
+              s0 += dy[src + q] * xp[cq];
+              s1 += dy[src + q + 1] * xp[cq + sw];
+              s2 += dy[src + q + 2] * xp[cq + 2 * sw];
+              s3 += dy[src + q + 3] * xp[cq + 3 * sw];
+            }
+            for (; q < Q; q++) {
+              const v = dy[src + q] * xp[r + q * sw], j = q & 3;
+              if (j === 0) s0 += v;
+              else if (j === 1) s1 += v;
+              else s2 += v; // Q % 4 leaves at most 3 columns: lanes 0, 1, 2
             }
           }
-          sums[5 * r] = b0; sums[5 * r + 1] = b1; sums[5 * r + 2] = b2; sums[5 * r + 3] = b3; sums[5 * r + 4] = b4;
-        }
-      } else {
-        const offs = tapOffsets, sums = tapSums;
-        for (let t = 0; t < T; t++) offs[t] = Math.floor(t / S) * dh * Wp + (t % S) * dil;
-        for (let p = 0; p < P; p++) {
-          const r0 = base + p * sh * Wp, src = yo + p * Q;
-          for (let q = 0; q < Q; q++) {
-            const d = dy[src + q], cq = r0 + q * sw;
-            for (let t = 0; t < T; t++) sums[t] += d * xp[cq + offs[t]];
-          }
+          sums[4 * t] = s0; sums[4 * t + 1] = s1; sums[4 * t + 2] = s2; sums[4 * t + 3] = s3;
         }
       }
     }
     const o = k * T;
-    if (R === 3 && S === 3) {
-      dw[o] = a0; dw[o + 1] = a1; dw[o + 2] = a2; dw[o + 3] = a3; dw[o + 4] = a4;
-      dw[o + 5] = a5; dw[o + 6] = a6; dw[o + 7] = a7; dw[o + 8] = a8;
-    } else {
-      for (let t = 0; t < T; t++) dw[o + t] = tapSums[t];
-    }
+    for (let t = 0; t < T; t++) dw[o + t] = (sums[4 * t] + sums[4 * t + 1]) + (sums[4 * t + 2] + sums[4 * t + 3]);
   }
+}
+
+/**
+ * Filter k's partial sums over every image into `tapSums` through simd/float.wat `dwFilterGrad` (the
+ * same sums, see depthwiseBackwardFilterChunk): false, with nothing summed, where this thread has no
+ * SIMD. Each image's plane goes into WebAssembly memory as `padPlane` would shape it.
+ */
+function filterGradSimd(x: Float32Array, dy: Float32Array, k: number, c: number, g: Conv2dGeometry, pl: Plane): boolean {
+  const { N, C, H, W, K, R, S, P, Q } = g;
+  const { sh, sw, ph, pw, dh, dw: dil } = pl;
+  const T = R * S, HW = H * W, PQ = P * Q, padded = ph !== 0 || pw !== 0;
+  const Hp = padded ? (P - 1) * sh + (R - 1) * dh + 1 : H, Wp = padded ? (Q - 1) * sw + (S - 1) * dil + 1 : W;
+  // the vector loads at stride 2 read one value past a row's last tap: 32 bytes of room after the plane
+  const OFFS = 0, ACC = align16(4 * T), DY = ACC + 32 * T, PLANE = align16(DY + 4 * PQ);
+  const RAW = align16(PLANE + 4 * Hp * Wp + 32), end = RAW + 4 * HW;
+  const h = simdHeap(end);
+  if (!h) return false;
+  const { f32, f64, i32, kernels } = h;
+  for (let t = 0; t < T; t++) i32[(OFFS >> 2) + t] = Math.floor(t / S) * dh * Wp + (t % S) * dil;
+  f64.fill(0, ACC >> 3, (ACC >> 3) + 4 * T);
+  for (let n = 0; n < N; n++) {
+    const xo = (n * C + c) * HW;
+    if (!padded) f32.set(x.subarray(xo, xo + HW), PLANE >> 2);
+    else {
+      f32.set(x.subarray(xo, xo + HW), RAW >> 2);
+      kernels.padPlane(RAW, H, W, PLANE, Hp, Wp, ph, pw);
+    }
+    f32.set(dy.subarray((n * K + k) * PQ, (n * K + k + 1) * PQ), DY >> 2);
+    kernels.dwFilterGrad(PLANE, Wp, sh, sw, DY, P, Q, OFFS, T, ACC);
+  }
+  tapSums.set(f64.subarray(ACC >> 3, (ACC >> 3) + 4 * T));
+  return true;
 }

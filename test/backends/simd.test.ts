@@ -18,7 +18,7 @@ import { maxPool2dInfer } from '../../backends/cpu/pool-infer.js';
 import { avgPool2d } from '../../backends/cpu/pool.js';
 import { matmul } from '../../backends/cpu/gemm.js';
 import { conv2d } from '../../backends/cpu/conv.js';
-import { depthwiseBackwardData, depthwiseForward } from '../../backends/cpu/depthwise.js';
+import { depthwiseBackwardData, depthwiseBackwardFilter, depthwiseForward } from '../../backends/cpu/depthwise.js';
 import type { PackedEpilogue } from '../../backends/cpu/xnor-epilogue.js';
 import { affineChunk, groupMeanChunk, shiftPlanesChunk, sliceAddChunk } from '../../backends/cpu/infer-ops.js';
 import { activationGradChunk, binaryChunk, unaryChunk } from '../../backends/cpu/elementwise.js';
@@ -31,6 +31,11 @@ afterEach(() => setSimd(true));
  * as they like: the two paths agree on which outputs are NaN, not on those bits).
  */
 const values = (a: Float32Array): string[] => Array.from(a, (v) => (Object.is(v, -0) ? '-0' : String(v)));
+
+/** Normal values scaled by 2^-40 .. 2^40: float64 sums of their products depend on the order of the terms. */
+function spread(rng: Random, n: number): Float32Array {
+  return Float32Array.from({ length: n }, () => rng.normal() * 2 ** Math.floor(rng.uniform() * 81 - 40));
+}
 
 function awkward(rng: Random, n: number): Float32Array {
   const special = [NaN, 0, -0, Infinity, -Infinity, 1e-40, -1e-40];
@@ -196,6 +201,53 @@ describe('SIMD kernels', () => {
         };
         expect(run(true)).toEqual(run(false));
       }), { numRuns: 150 });
+  });
+
+  it('float depthwise filter gradient: the same values with SIMD on and off (strides 1-3 per axis, dilations, padding, multipliers, odd widths)', () => {
+    fc.assert(fc.property(
+      fc.record({
+        N: fc.integer({ min: 1, max: 3 }), C: fc.integer({ min: 1, max: 3 }), mult: fc.integer({ min: 1, max: 2 }),
+        H: fc.integer({ min: 1, max: 13 }), W: fc.integer({ min: 1, max: 23 }), R: fc.constantFrom(1, 3, 5), S: fc.constantFrom(1, 3, 5),
+        sh: fc.constantFrom(1, 2, 3), sw: fc.constantFrom(1, 2, 3), dil: fc.constantFrom(1, 2), ph: fc.integer({ min: 0, max: 3 }),
+        pw: fc.integer({ min: 0, max: 3 }), seed: fc.integer(),
+      }),
+      ({ N, C, mult, H, W, R, S, sh, sw, dil, ph, pw, seed }) => {
+        fc.pre(H + 2 * ph >= dil * (R - 1) + 1 && W + 2 * pw >= dil * (S - 1) + 1);
+        const P = Math.floor((H + 2 * ph - dil * (R - 1) - 1) / sh) + 1, Q = Math.floor((W + 2 * pw - dil * (S - 1) - 1) / sw) + 1;
+        const K = C * mult;
+        const g: Conv2dGeometry = { N, C, H, W, K, R, S, strideH: sh, strideW: sw, padH: ph, padW: pw, dilationH: dil, dilationW: dil, groups: C, P, Q };
+        const rng = new Random(seed);
+        // spread values half the time: any term summed in another partial, or in another order, shows
+        const values0 = seed % 2 === 0 ? awkward : spread;
+        const x = values0(rng, N * C * H * W), dy = values0(rng, N * K * P * Q);
+        const run = (simd: boolean): string[] => {
+          setSimd(simd);
+          const dw = new Float32Array(K * R * S).fill(7);
+          depthwiseBackwardFilter(x, dy, dw, g);
+          return values(dw);
+        };
+        expect(run(true)).toEqual(run(false));
+      }), { numRuns: 200 });
+  });
+
+  it('float depthwise filter gradient: four partial sums per tap by column mod 4, then (s0 + s1) + (s2 + s3) (fixed numbers)', () => {
+    // one 1x1 filter over a 1 x 6 plane: dy = 1 everywhere, so the tap sums x itself. Columns 0 and 4
+    // fall in partial 0, 1 and 5 in partial 1: (2^60 + -2^60) + (1 + 1) + (3 + 0) = 5, where one sum in
+    // column order gives 2^60 + 1 + 3 + 0 - 2^60 + 1 = 1 (the 1 and the 3 are lost beside 2^60)
+    const g: Conv2dGeometry = { N: 1, C: 1, H: 1, W: 6, K: 1, R: 1, S: 1, strideH: 1, strideW: 1, padH: 0, padW: 0, dilationH: 1, dilationW: 1, groups: 1, P: 1, Q: 6 };
+    const x = Float32Array.of(2 ** 60, 1, 3, 0, -(2 ** 60), 1), dy = new Float32Array(6).fill(1);
+    // and a 1 x 7 plane, whose last three columns are summed one at a time: column 6 belongs with
+    // column 2 in partial 2, so 2^60 and -2^60 cancel there and the 1 of column 4 (partial 0) stays
+    const g7: Conv2dGeometry = { ...g, W: 7, Q: 7 };
+    const x7 = Float32Array.of(0, 0, 2 ** 60, 0, 1, 0, -(2 ** 60)), dy7 = new Float32Array(7).fill(1);
+    for (const simd of [true, false]) {
+      setSimd(simd);
+      const dw = new Float32Array(1);
+      depthwiseBackwardFilter(x, dy, dw, g);
+      expect(dw[0], `SIMD ${simd}`).toBe(5);
+      depthwiseBackwardFilter(x7, dy7, dw, g7);
+      expect(dw[0], `SIMD ${simd}, 7 columns`).toBe(1);
+    }
   });
 
   it('engine streaming steps (slice sum, group mean, affine + ReLU): the same values with SIMD on and off, chunk by chunk', () => {

@@ -167,6 +167,65 @@
       (br $pLoop)))
   )
 
+;; The depthwise filter gradient's sums over one image (depthwise.ts depthwiseBackwardFilterChunk):
+  ;; for each tap t, acc[t][j] (float64, at acc + (4t + j) * 8) += dy[p, q] * x[p·sh·Wp + q·sw + offs[t]]
+  ;; over the rows p, then the columns q ≡ j (mod 4) of each row in order: four partial sums per tap,
+  ;; the lanes of two f64x2 (the products of two float32 are exact in float64). The plane x is `padPlane`'s
+  ;; (Wp wide), dy is P x Q at $dy. sw is 1 or 2 (at 2 the vector loads read one value past a row's last
+  ;; tap: the caller leaves room). A row's last Q mod 4 columns are added one at a time, in order.
+  (func (export "dwFilterGrad") (param $plane i32) (param $Wp i32) (param $sh i32) (param $sw i32) (param $dy i32)
+    (param $P i32) (param $Q i32) (param $offs i32) (param $T i32) (param $acc i32)
+    (local $t i32) (local $p i32) (local $q i32) (local $a i32) (local $xr i32) (local $dr i32) (local $Q4 i32)
+    (local $lo v128) (local $hi v128) (local $d v128) (local $x v128) (local $j i32)
+    (local.set $Q4 (i32.and (local.get $Q) (i32.const -4)))
+    (block $tDone (loop $tLoop
+      (br_if $tDone (i32.ge_u (local.get $t) (local.get $T)))
+      (local.set $a (i32.add (local.get $acc) (i32.shl (local.get $t) (i32.const 5))))
+      (local.set $lo (v128.load (local.get $a)))
+      (local.set $hi (v128.load offset=16 (local.get $a)))
+      (local.set $p (i32.const 0))
+      (block $pDone (loop $pLoop
+        (br_if $pDone (i32.ge_u (local.get $p) (local.get $P)))
+        (local.set $xr (i32.add (local.get $plane) (i32.shl (i32.add (i32.mul (i32.mul (local.get $p) (local.get $sh)) (local.get $Wp))
+          (i32.load (i32.add (local.get $offs) (i32.shl (local.get $t) (i32.const 2))))) (i32.const 2))))
+        (local.set $dr (i32.add (local.get $dy) (i32.shl (i32.mul (local.get $p) (local.get $Q)) (i32.const 2))))
+        (local.set $q (i32.const 0))
+        (block $qDone (loop $qLoop
+          (br_if $qDone (i32.ge_u (local.get $q) (local.get $Q4)))
+          (local.set $d (v128.load (i32.add (local.get $dr) (i32.shl (local.get $q) (i32.const 2)))))
+          (if (i32.eq (local.get $sw) (i32.const 1))
+            (then (local.set $x (v128.load (i32.add (local.get $xr) (i32.shl (local.get $q) (i32.const 2))))))
+            (else (local.set $x (i8x16.shuffle 0 1 2 3 8 9 10 11 16 17 18 19 24 25 26 27
+              (v128.load (i32.add (local.get $xr) (i32.shl (local.get $q) (i32.const 3))))
+              (v128.load offset=16 (i32.add (local.get $xr) (i32.shl (local.get $q) (i32.const 3))))))))
+          (local.set $lo (f64x2.add (local.get $lo) (f64x2.mul (f64x2.promote_low_f32x4 (local.get $d)) (f64x2.promote_low_f32x4 (local.get $x)))))
+          (local.set $hi (f64x2.add (local.get $hi) (f64x2.mul
+            (f64x2.promote_low_f32x4 (i8x16.shuffle 8 9 10 11 12 13 14 15 0 1 2 3 4 5 6 7 (local.get $d) (local.get $d)))
+            (f64x2.promote_low_f32x4 (i8x16.shuffle 8 9 10 11 12 13 14 15 0 1 2 3 4 5 6 7 (local.get $x) (local.get $x))))))
+          (local.set $q (i32.add (local.get $q) (i32.const 4)))
+          (br $qLoop)))
+        ;; the row's last columns, one at a time into their lanes (through memory)
+        (if (i32.lt_u (local.get $q) (local.get $Q)) (then
+          (v128.store (local.get $a) (local.get $lo))
+          (v128.store offset=16 (local.get $a) (local.get $hi))
+          (block $rDone (loop $rLoop
+            (br_if $rDone (i32.ge_u (local.get $q) (local.get $Q)))
+            (local.set $j (i32.add (local.get $a) (i32.shl (i32.and (local.get $q) (i32.const 3)) (i32.const 3))))
+            (f64.store (local.get $j) (f64.add (f64.load (local.get $j)) (f64.mul
+              (f64.promote_f32 (f32.load (i32.add (local.get $dr) (i32.shl (local.get $q) (i32.const 2)))))
+              (f64.promote_f32 (f32.load (i32.add (local.get $xr) (i32.shl (i32.mul (local.get $q) (local.get $sw)) (i32.const 2))))))))
+            (local.set $q (i32.add (local.get $q) (i32.const 1)))
+            (br $rLoop)))
+          (local.set $lo (v128.load (local.get $a)))
+          (local.set $hi (v128.load offset=16 (local.get $a)))))
+        (local.set $p (i32.add (local.get $p) (i32.const 1)))
+        (br $pLoop)))
+      (v128.store (local.get $a) (local.get $lo))
+      (v128.store offset=16 (local.get $a) (local.get $hi))
+      (local.set $t (i32.add (local.get $t) (i32.const 1)))
+      (br $tLoop)))
+  )
+
   ;; The GEMM's panel packing (gemm.ts StridedPanel.pack) from a staged copy of the panel: value
   ;; (lane l, depth k) = src[k * ld + l] (`laneMajor` 0) or src[l * ld + k] (1), float32; written
   ;; widened to float64 as strips of 4 lanes (strip t at dst + t * kc * 32, value (l, k) at
