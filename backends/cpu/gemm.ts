@@ -145,12 +145,13 @@ export function gemm(
   C: Float32Array, cOff: number, ldc: number, accumulate: boolean,
 ): void {
   if (M <= 0 || N <= 0) return;
-  if (!accumulate) for (let i = 0; i < M; i++) C.fill(0, cOff + i * ldc, cOff + i * ldc + N);
+  const kernels = K > 0 && simd && simdWanted() ? simd.kernels : null;
+  // the SIMD path starts a block of C at zero in WebAssembly memory instead (below)
+  if (!accumulate && !kernels) for (let i = 0; i < M; i++) C.fill(0, cOff + i * ldc, cOff + i * ldc + N);
   if (K <= 0) return;
   // split K into near-equal blocks no deeper than KC
   const kBlocks = Math.ceil(K / KC);
   const kStep = Math.ceil(K / kBlocks);
-  const kernels = simd && simdWanted() ? simd.kernels : null;
   for (let jc = 0; jc < N; jc += NC) {
     const nc = Math.min(NC, N - jc);
     for (let pc = 0; pc < K; pc += kStep) {
@@ -160,9 +161,17 @@ export function gemm(
         const mc = Math.min(MC, M - ic);
         a.pack(P, 0, MR, ic, mc, pc, kc);
         if (kernels) {
-          for (let i = 0; i < mc; i++) { const o = cOff + (ic + i) * ldc + jc; cBlock.set(C.subarray(o, o + nc), i * nc); }
+          // the block of C in, summed into, and out: rows of C are one span when the block is whole
+          // rows; the first depth block of an overwriting product starts from zeros (C + sum with C = 0,
+          // as the loop path's filled C), which skips a fill of C and a copy (with few channels, K of
+          // 16 say, those passes cost as much as the sums)
+          const at = cOff + ic * ldc + jc, whole = nc === ldc;
+          if (!accumulate && pc === 0) cBlock.fill(0, 0, mc * nc);
+          else if (whole) cBlock.set(C.subarray(at, at + mc * nc));
+          else for (let i = 0; i < mc; i++) cBlock.set(C.subarray(at + i * ldc, at + i * ldc + nc), i * nc);
           kernels.gemmBlock(0, 8 * B_OFF, kc, mc, nc, C_BLOCK_AT, nc, TILE_AT);
-          for (let i = 0; i < mc; i++) C.set(cBlock.subarray(i * nc, (i + 1) * nc), cOff + (ic + i) * ldc + jc);
+          if (whole) C.set(cBlock.subarray(0, mc * nc), at);
+          else for (let i = 0; i < mc; i++) C.set(cBlock.subarray(i * nc, (i + 1) * nc), at + i * ldc);
           continue;
         }
         for (let jr = 0; jr < nc; jr += NR) {
