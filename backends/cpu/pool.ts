@@ -22,13 +22,37 @@ function poolChunks(g: Pool2dGeometry): number {
 }
 
 export function maxPool2d(x: Float32Array, y: Float32Array, argmax: Int32Array, g: Pool2dGeometry): void {
-  parallel('maxPool2d', maxPool2dChunk, [{ a: x }, { a: y, out: true }, { a: argmax, out: true }], poolParams(g), poolChunks(g));
+  parallel('maxPool2d', maxPool2dChunk, [{ a: x }, { a: y, out: true }, { a: argmax, out: true }], [...poolParams(g), simdEnabled() ? 1 : 0], poolChunks(g));
 }
 
 export function maxPool2dChunk(arrays: JobArray[], params: number[], c: number, nChunks: number): void {
   const g = poolGeometry(params);
   const [p0, p1] = chunkRange(g.N * g.C, c, nChunks);
-  maxPoolPlanes(arrays[0] as Float32Array, arrays[1] as Float32Array, arrays[2] as Int32Array, g, p0, p1);
+  const [x, y, argmax] = arrays as [Float32Array, Float32Array, Int32Array];
+  if (params[12] && maxPoolPlanesSimd(x, y, argmax, g, p0, p1)) return;
+  maxPoolPlanes(x, y, argmax, g, p0, p1);
+}
+
+/**
+ * Planes p0..p1 through simd/stream.wat `maxPoolArg` (the same winners and indices, four 3x3 windows
+ * at a time), a block of planes of about 64 KB at a time: false where this thread has no SIMD.
+ */
+function maxPoolPlanesSimd(x: Float32Array, y: Float32Array, argmax: Int32Array, g: Pool2dGeometry, p0: number, p1: number): boolean {
+  const HW = g.H * g.W, PQ = g.P * g.Q, per = Math.max(1, Math.floor(SEG / HW));
+  // the kernel's loads reach up to 9 floats past a row's last window: slack after X
+  const X = 64, Y = align16(X + 4 * per * HW + 64), A = Y + 4 * per * PQ, end = A + 4 * per * PQ;
+  const h = simdHeap(end);
+  if (!h) return false;
+  const { f32, i32, kernels } = h;
+  i32.set([g.H, g.W, g.kH, g.kW, g.strideH, g.strideW, g.padH, g.padW, g.P, g.Q], 0);
+  for (let a = p0; a < p1; a += per) {
+    const n = Math.min(per, p1 - a);
+    f32.set(x.subarray(a * HW, (a + n) * HW), X >> 2);
+    kernels.maxPoolArg(X, Y, A, 0, n, a);
+    y.set(f32.subarray(Y >> 2, (Y >> 2) + n * PQ), a * PQ);
+    argmax.set(i32.subarray(A >> 2, (A >> 2) + n * PQ), a * PQ);
+  }
+  return true;
 }
 
 export function maxPool2dBackward(dy: Float32Array, argmax: Int32Array, dx: Float32Array, g: Pool2dGeometry): void {

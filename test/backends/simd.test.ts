@@ -15,7 +15,7 @@ import { applyEpilogue } from '../../backends/cpu/xnor-epilogue.js';
 import { xnorDepthwiseApplies, xnorDepthwiseForward } from '../../backends/cpu/xnor-depthwise.js';
 import type { Conv2dGeometry, Pool2dGeometry } from '../../backends/backend.js';
 import { maxPool2dInfer } from '../../backends/cpu/pool-infer.js';
-import { avgPool2d } from '../../backends/cpu/pool.js';
+import { avgPool2d, maxPool2dChunk } from '../../backends/cpu/pool.js';
 import { matmul } from '../../backends/cpu/gemm.js';
 import { conv2d } from '../../backends/cpu/conv.js';
 import { depthwiseBackwardData, depthwiseBackwardFilter, depthwiseForward } from '../../backends/cpu/depthwise.js';
@@ -144,6 +144,28 @@ describe('SIMD kernels', () => {
         const rng = new Random(seed);
         poolsAgree(maxPool2dInfer, awkward(rng, NC * H * W), NC, H, W, k, stride, pad);
       }), { numRuns: 150 });
+  });
+
+  it('training max pooling: the same values and argmax indices as the TypeScript loop (3x3 at strides 1 and 2, other windows, padding, NaN, ±0, chunks)', () => {
+    fc.assert(fc.property(
+      fc.integer({ min: 1, max: 5 }), fc.integer({ min: 1, max: 13 }), fc.integer({ min: 1, max: 21 }), fc.constantFrom(1, 2, 3),
+      fc.constantFrom(1, 2, 3), fc.integer({ min: 0, max: 2 }), fc.integer({ min: 1, max: 3 }), fc.boolean(), fc.integer(),
+      (NC, H, W, k, stride, pad, nChunks, zeros, seed) => {
+        fc.pre(pad < k && H + 2 * pad >= k && W + 2 * pad >= k);
+        const P = Math.floor((H + 2 * pad - k) / stride) + 1, Q = Math.floor((W + 2 * pad - k) / stride) + 1;
+        const g: Pool2dGeometry = { N: 1, C: NC, H, W, kH: k, kW: k, strideH: stride, strideW: stride, padH: pad, padW: pad, P, Q };
+        const rng = new Random(seed);
+        // planes of ±0 only half the time: a window of zeros keeps its first cell, +0 or -0
+        const x = zeros ? Float32Array.from({ length: NC * H * W }, () => (rng.uniform() < 0.5 ? 0 : -0)) : awkward(rng, NC * H * W);
+        const params = [1, NC, H, W, k, k, stride, stride, pad, pad, P, Q];
+        const run = (simd: boolean): string[] => {
+          setSimd(simd);
+          const y = new Float32Array(NC * P * Q).fill(7), arg = new Int32Array(NC * P * Q).fill(-7);
+          for (let c = 0; c < Math.min(nChunks, NC); c++) maxPool2dChunk([x, y, arg], [...params, simd ? 1 : 0], c, Math.min(nChunks, NC));
+          return [...values(y), '|', ...Array.from(arg, String)];
+        };
+        expect(run(true)).toEqual(run(false));
+      }), { numRuns: 200 });
   });
 
   it('GEMM: the same values as the TypeScript micro-kernel (edges, transposes, deep and wide blocks)', () => {

@@ -195,6 +195,124 @@
       (br $plLoop)))
   )
 
+;; Max pooling with its argmax (pool.ts maxPoolPlanes) of `planes` planes: y[p][q] = the window's
+  ;; largest value, the first taken and then any strictly larger one (row by row, left to right: a NaN
+  ;; never wins after the first; a window of ±0 keeps its first), argmax[p][q] = its index in the whole
+  ;; input, (base + plane) * H * W + h * W + w; an empty window gives 0 and -1. Four windows at a time
+  ;; where a row's next four 3x3 windows lie inside the plane at stride 1 or 2 (f32x4.gt and bitselect:
+  ;; the scalar comparison per lane), else one by one. geo as avgPool's; X planes of H*W floats, Y and
+  ;; A planes of P*Q floats and ints.
+  (func (export "maxPoolArg") (param $X i32) (param $Y i32) (param $A i32) (param $geo i32) (param $planes i32) (param $base i32)
+    (local $H i32) (local $W i32) (local $kH i32) (local $kW i32) (local $sh i32) (local $sw i32)
+    (local $padH i32) (local $padW i32) (local $P i32) (local $Q i32)
+    (local $pl i32) (local $x i32) (local $y i32) (local $a i32) (local $p i32) (local $q i32) (local $h0 i32) (local $w0 i32)
+    (local $hs i32) (local $he i32) (local $ws i32) (local $we i32) (local $h i32) (local $w i32) (local $r i32) (local $t i32)
+    (local $quad i32) (local $reach i32) (local $idx0 i32) (local $at i32) (local $bi i32) (local $best f32) (local $f f32)
+    (local $v v128) (local $vb v128) (local $va v128) (local $m v128) (local $steps v128) (local $ix v128)
+    (local.set $H (i32.load (local.get $geo)))
+    (local.set $W (i32.load offset=4 (local.get $geo)))
+    (local.set $kH (i32.load offset=8 (local.get $geo)))
+    (local.set $kW (i32.load offset=12 (local.get $geo)))
+    (local.set $sh (i32.load offset=16 (local.get $geo)))
+    (local.set $sw (i32.load offset=20 (local.get $geo)))
+    (local.set $padH (i32.load offset=24 (local.get $geo)))
+    (local.set $padW (i32.load offset=28 (local.get $geo)))
+    (local.set $P (i32.load offset=32 (local.get $geo)))
+    (local.set $Q (i32.load offset=36 (local.get $geo)))
+    (local.set $quad (i32.and (i32.and (i32.eq (local.get $kH) (i32.const 3)) (i32.eq (local.get $kW) (i32.const 3)))
+      (i32.le_u (local.get $sw) (i32.const 2))))
+    (local.set $reach (select (i32.const 6) (i32.const 9) (i32.eq (local.get $sw) (i32.const 1))))
+    ;; lane j's column is j * sw past lane 0's
+    (local.set $steps (i32x4.mul (i32x4.splat (local.get $sw)) (v128.const i32x4 0 1 2 3)))
+    (local.set $y (local.get $Y))
+    (local.set $a (local.get $A))
+    (block $plDone (loop $plLoop
+      (br_if $plDone (i32.ge_u (local.get $pl) (local.get $planes)))
+      (local.set $x (i32.add (local.get $X) (i32.shl (i32.mul (local.get $pl) (i32.mul (local.get $H) (local.get $W))) (i32.const 2))))
+      ;; index of the plane's first cell in the whole input
+      (local.set $idx0 (i32.mul (i32.add (local.get $base) (local.get $pl)) (i32.mul (local.get $H) (local.get $W))))
+      (local.set $p (i32.const 0))
+      (block $pDone (loop $pLoop
+        (br_if $pDone (i32.ge_u (local.get $p) (local.get $P)))
+        (local.set $h0 (i32.sub (i32.mul (local.get $p) (local.get $sh)) (local.get $padH)))
+        (local.set $hs (select (local.get $h0) (i32.const 0) (i32.gt_s (local.get $h0) (i32.const 0))))
+        (local.set $he (i32.add (local.get $h0) (local.get $kH)))
+        (if (i32.gt_s (local.get $he) (local.get $H)) (then (local.set $he (local.get $H))))
+        (local.set $q (i32.const 0))
+        (block $qDone (loop $qLoop
+          (br_if $qDone (i32.ge_u (local.get $q) (local.get $Q)))
+          (local.set $w0 (i32.sub (i32.mul (local.get $q) (local.get $sw)) (local.get $padW)))
+          (if (i32.and (i32.and (local.get $quad) (i32.lt_u (i32.add (local.get $q) (i32.const 3)) (local.get $Q)))
+                (i32.and (i32.and (i32.ge_s (local.get $h0) (i32.const 0)) (i32.le_s (i32.add (local.get $h0) (i32.const 3)) (local.get $H)))
+                  (i32.and (i32.ge_s (local.get $w0) (i32.const 0)) (i32.le_s (i32.add (local.get $w0) (local.get $reach)) (local.get $W)))))
+            (then
+              (local.set $r (i32.const 0))
+              (block $rDone (loop $rLoop
+                (br_if $rDone (i32.ge_u (local.get $r) (i32.const 3)))
+                (local.set $at (i32.add (i32.mul (i32.add (local.get $h0) (local.get $r)) (local.get $W)) (local.get $w0)))
+                (local.set $w (i32.add (local.get $x) (i32.shl (local.get $at) (i32.const 2))))
+                (local.set $t (i32.const 0))
+                (block $tDone (loop $tLoop
+                  (br_if $tDone (i32.ge_u (local.get $t) (i32.const 3)))
+                  ;; lane j: x[row][w0 + j * sw + t], at index idx0 + at + t + j * sw
+                  (if (i32.eq (local.get $sw) (i32.const 1))
+                    (then (local.set $v (v128.load (local.get $w))))
+                    (else (local.set $v (i8x16.shuffle 0 1 2 3 8 9 10 11 16 17 18 19 24 25 26 27
+                      (v128.load (local.get $w)) (v128.load offset=16 (local.get $w))))))
+                  (local.set $ix (i32x4.add (i32x4.splat (i32.add (local.get $idx0) (i32.add (local.get $at) (local.get $t)))) (local.get $steps)))
+                  (if (i32.or (local.get $r) (local.get $t))
+                    (then
+                      (local.set $m (f32x4.gt (local.get $v) (local.get $vb)))
+                      (local.set $vb (v128.bitselect (local.get $v) (local.get $vb) (local.get $m)))
+                      (local.set $va (v128.bitselect (local.get $ix) (local.get $va) (local.get $m))))
+                    (else
+                      (local.set $vb (local.get $v))
+                      (local.set $va (local.get $ix))))
+                  (local.set $w (i32.add (local.get $w) (i32.const 4)))
+                  (local.set $t (i32.add (local.get $t) (i32.const 1)))
+                  (br $tLoop)))
+                (local.set $r (i32.add (local.get $r) (i32.const 1)))
+                (br $rLoop)))
+              (v128.store (local.get $y) (local.get $vb))
+              (v128.store (local.get $a) (local.get $va))
+              (local.set $y (i32.add (local.get $y) (i32.const 16)))
+              (local.set $a (i32.add (local.get $a) (i32.const 16)))
+              (local.set $q (i32.add (local.get $q) (i32.const 4)))
+              (br $qLoop)))
+          ;; one window, clipped to the plane
+          (local.set $ws (select (local.get $w0) (i32.const 0) (i32.gt_s (local.get $w0) (i32.const 0))))
+          (local.set $we (i32.add (local.get $w0) (local.get $kW)))
+          (if (i32.gt_s (local.get $we) (local.get $W)) (then (local.set $we (local.get $W))))
+          (local.set $best (f32.const 0))
+          (local.set $bi (i32.const -1))
+          (local.set $h (local.get $hs))
+          (block $hDone (loop $hLoop
+            (br_if $hDone (i32.ge_s (local.get $h) (local.get $he)))
+            (local.set $w (local.get $ws))
+            (block $wDone (loop $wLoop
+              (br_if $wDone (i32.ge_s (local.get $w) (local.get $we)))
+              (local.set $at (i32.add (i32.mul (local.get $h) (local.get $W)) (local.get $w)))
+              (local.set $f (f32.load (i32.add (local.get $x) (i32.shl (local.get $at) (i32.const 2)))))
+              (if (i32.or (f32.gt (local.get $f) (local.get $best)) (i32.lt_s (local.get $bi) (i32.const 0)))
+                (then
+                  (local.set $best (local.get $f))
+                  (local.set $bi (i32.add (local.get $idx0) (local.get $at)))))
+              (local.set $w (i32.add (local.get $w) (i32.const 1)))
+              (br $wLoop)))
+            (local.set $h (i32.add (local.get $h) (i32.const 1)))
+            (br $hLoop)))
+          (f32.store (local.get $y) (local.get $best))
+          (i32.store (local.get $a) (local.get $bi))
+          (local.set $y (i32.add (local.get $y) (i32.const 4)))
+          (local.set $a (i32.add (local.get $a) (i32.const 4)))
+          (local.set $q (i32.add (local.get $q) (i32.const 1)))
+          (br $qLoop)))
+        (local.set $p (i32.add (local.get $p) (i32.const 1)))
+        (br $pLoop)))
+      (local.set $pl (i32.add (local.get $pl) (i32.const 1)))
+      (br $plLoop)))
+  )
+
   ;; Elementwise maps of training (elementwise.ts), n values (a multiple of 4): op 0 add, 1 sub, 2 mul,
   ;; 3 div, in float32 (a JavaScript double sum, difference, product or quotient of two floats stored
   ;; into a Float32Array is the float32 operation's result: the double rounding is innocuous for these);
