@@ -12,16 +12,19 @@
  * convolutions (one input channel per group) would make GEMMs of a single row, so they take direct
  * loops instead (depthwise.ts).
  *
- * Threads (threads.ts): the forward and the data gradient are cut into chunks of whole images; the
- * filter gradient, a sum over images, into column ranges of dW (each chunk sums every image for its
- * columns, in the same order as one thread would).
+ * Threads (threads.ts): the forward and the data gradient are cut into chunks of whole images. The
+ * filter gradient, a sum over images, is always summed in IMAGE_GROUPS partial sums over ranges of
+ * images, added in order at the end, whatever the thread count (so the bits never depend on it); the
+ * groups are the chunks. (Until this order, chunks were column ranges of dW, each packing every
+ * image's dY again and running GEMMs a few columns wide: 2 threads ran a 1x1 filter gradient no
+ * faster than 1.)
  */
 import type { Conv2dGeometry } from '../backend.js';
 import { depthwiseBackwardData, depthwiseBackwardFilter, depthwiseForward } from './depthwise.js';
-import { NR, StridedPanel, gemm } from './gemm.js';
+import { StridedPanel, gemm } from './gemm.js';
 import { Im2col, Im2colPanel, Im2colTransposedPanel, col2imAdd } from './im2col.js';
 import { convChunks, geometryOf, geometryParams } from './geometry.js';
-import { chunkRange, getThreads, growShared, parallel, type JobArray } from './threads.js';
+import { chunkRange, getThreads, growShared, isShared, parallel, type JobArray } from './threads.js';
 import { winogradApplies, winogradConv2d } from './winograd.js';
 
 // panel sources reused by every call (pointed at each image and group in turn)
@@ -41,6 +44,11 @@ function dcolScratch(n: number): Float32Array {
   if (dcolBuf.length < n) dcolBuf = new Float32Array(n);
   return dcolBuf;
 }
+
+/** Partial sums of the filter gradient over images (see the header): at most this many. */
+const IMAGE_GROUPS = 4;
+/** The partial filter gradients (shared memory when threads are on: the chunks write them). */
+let partsBuf: Float32Array = new Float32Array(0);
 
 /** Switches of the CPU convolution (tests and benchmarks compare the paths). */
 export const convSettings = {
@@ -149,39 +157,50 @@ function flippedWeights(w: Float32Array, K: number, Cg: number, RS: number, grou
 export function conv2dBackwardFilter(x: Float32Array, dy: Float32Array, dw: Float32Array, g: Conv2dGeometry): void {
   const Cg = g.C / g.groups;
   if (Cg === 1 && g.groups > 1) return depthwiseBackwardFilter(x, dy, dw, g);
-  // column ranges of dW: every chunk packs all of dY again, so no more chunks than threads
-  const CRS = Cg * g.R * g.S;
-  const nChunks = Math.min(convChunks(g, Math.ceil(CRS / NR)), getThreads());
-  parallel('conv2dBackwardFilter', conv2dBackwardFilterChunk, [{ a: x }, { a: dy }, { a: dw, out: true }], geometryParams(g), nChunks);
+  // the sum over images in IMAGE_GROUPS partial sums (the same for any thread count), one chunk each
+  const G = Math.min(IMAGE_GROUPS, g.N), n = dw.length;
+  if (partsBuf.length < G * n || (getThreads() > 1 && !isShared(partsBuf))) {
+    partsBuf = getThreads() > 1 ? growShared(partsBuf, G * n) : new Float32Array(G * n);
+  }
+  const parts = partsBuf.length === G * n ? partsBuf : partsBuf.subarray(0, G * n);
+  parallel('conv2dBackwardFilter', conv2dBackwardFilterChunk, [{ a: x }, { a: dy }, { a: parts, out: true }],
+    [...geometryParams(g), G], convChunks(g, G));
+  // dW = ((part 0 + part 1) + part 2) + part 3, each sum rounded to float32 as it is stored
+  dw.set(parts.subarray(0, n));
+  for (let j = 1; j < G; j++) {
+    const o = j * n;
+    for (let i = 0; i < n; i++) dw[i] += parts[o + i];
+  }
 }
 
-/** Columns [j0, j1) (a range of (c, r, s)) of dW[g] = Σ_n dY[n,g] · col[n,g]ᵀ, for every group. */
+/**
+ * Image groups of the filter gradient: group j's partial dW[g] = Σ_n dY[n,g] · col[n,g]ᵀ over its
+ * images (chunkRange(N, j, G), in order, each image's product added to the partial in float32 as
+ * the GEMM stores it), written at parts[j * |dW|]. Chunks are ranges of groups.
+ */
 export function conv2dBackwardFilterChunk(arrays: JobArray[], params: number[], c: number, nChunks: number): void {
-  const [x, dy, dw] = arrays as Float32Array[];
+  const [x, dy, parts] = arrays as Float32Array[];
   const g = geometryOf(params);
+  const G = params[16];
   const { N, C, H, W, K, R, S, groups, P, Q } = g;
   const Cg = C / groups, Kg = K / groups;
-  const CRS = Cg * R * S, PQ = P * Q, HW = H * W;
-  const [j0, j1] = chunkRange(CRS, c, nChunks, NR);
-  if (j1 <= j0) return;
+  const CRS = Cg * R * S, PQ = P * Q, HW = H * W, n = K * CRS;
   const pointwise = isPointwise(g);
-  if (!pointwise) {
-    col.prepare(g);
-    colTPanel.laneOffset = j0;
-  }
-  for (let grp = 0; grp < groups; grp++) {
-    for (let k = 0; k < Kg; k++) dw.fill(0, (grp * Kg + k) * CRS + j0, (grp * Kg + k) * CRS + j1);
-  }
-  for (let n = 0; n < N; n++) {
-    for (let grp = 0; grp < groups; grp++) {
-      const xOff = (n * C + grp * Cg) * HW;
-      // dY[n,g]: lanes are output channels, depth is output positions
-      dyPanel.set(dy, (n * K + grp * Kg) * PQ, PQ, 1);
-      // colᵀ: lanes are (c, r, s), depth is output positions
-      if (!pointwise) col.load(x, xOff);
-      const b = pointwise ? xPanel.set(x, xOff + j0 * HW, HW, 1) : colTPanel;
-      gemm(Kg, j1 - j0, PQ, dyPanel, b, dw, grp * Kg * CRS + j0, CRS, true);
+  if (!pointwise) col.prepare(g);
+  const [j0, j1] = chunkRange(G, c, nChunks);
+  for (let j = j0; j < j1; j++) {
+    const [n0, n1] = chunkRange(N, j, G);
+    parts.fill(0, j * n, (j + 1) * n);
+    for (let img = n0; img < n1; img++) {
+      for (let grp = 0; grp < groups; grp++) {
+        const xOff = (img * C + grp * Cg) * HW;
+        // dY[n,g]: lanes are output channels, depth is output positions
+        dyPanel.set(dy, (img * K + grp * Kg) * PQ, PQ, 1);
+        // colᵀ: lanes are (c, r, s), depth is output positions
+        if (!pointwise) col.load(x, xOff);
+        const b = pointwise ? xPanel.set(x, xOff, HW, 1) : colTPanel;
+        gemm(Kg, CRS, PQ, dyPanel, b, parts, j * n + grp * Kg * CRS, CRS, true);
+      }
     }
   }
-  colTPanel.laneOffset = 0;
 }

@@ -137,14 +137,10 @@ export class Im2colPanel implements PanelSource {
 
 /** The B operand of the filter-gradient GEMM (colᵀ): lanes are (c, r, s), depth is output positions. */
 export class Im2colTransposedPanel implements PanelSource {
-  /** Lane 0 of this panel is row `laneOffset` of colᵀ (a chunk of the filter gradient's columns). */
-  laneOffset = 0;
-
   constructor(private readonly col: Im2col) {}
 
   pack(dst: Float64Array, dstOff: number, R: number, lane0: number, lanes: number, k0: number, kc: number): void {
     const { src, base, rows, cols } = this.col;
-    lane0 += this.laneOffset;
     let t = 0;
     if (R === 4) {
       for (; t + 4 <= lanes; t += 4) {

@@ -7,6 +7,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { outSize, type Conv2dGeometry } from '../../backends/backend.js';
 import { conv2d, conv2dBackwardData, conv2dBackwardFilter, convSettings } from '../../backends/cpu/conv.js';
+import { conv2dGeometry } from '../../ops/conv.js';
 import { matmul } from '../../backends/cpu/gemm.js';
 import { winogradSettings } from '../../backends/cpu/winograd.js';
 import { Random } from '../../core/index.js';
@@ -210,6 +211,21 @@ describe('cpu conv2d kernels (im2col GEMM, depthwise loops)', () => {
         }
       },
     ), { numRuns: 30 });
+  });
+
+  it('sum the filter gradient over images in four partial sums, added in order (fixed numbers)', () => {
+    // 8 images of one pixel, x = 1: the gradient is the sum of dy over images. In groups of two
+    // images: (2^24 + 1) + (1 + 1) + (1 + 1) + (1 + 1) = 2^24 + 6 in float32 (2^24 + 1 rounds to 2^24,
+    // then each 2 counts), where one running sum over the images gives 2^24 (every 1 is lost)
+    const g = conv2dGeometry('test', [8, 1, 1, 1], [1, 1, 1, 1], {});
+    const x = new Float32Array(8).fill(1), dy = Float32Array.of(2 ** 24, 1, 1, 1, 1, 1, 1, 1);
+    const dw = new Float32Array(1).fill(NaN);
+    conv2dBackwardFilter(x, dy, dw, g);
+    expect(dw[0]).toBe(2 ** 24 + 6);
+    // three images: groups of one image each, (2^24 + 1) + 1 = 2^24 in float32
+    const g3 = conv2dGeometry('test', [3, 1, 1, 1], [1, 1, 1, 1], {});
+    conv2dBackwardFilter(x.subarray(0, 3), Float32Array.of(2 ** 24, 1, 1), dw, g3);
+    expect(dw[0]).toBe(2 ** 24);
   });
 
   it('match on shapes past the GEMM blocks (CRS > 256, PQ > 1024) and on 1x1 stride-1 convolutions', () => {
