@@ -29,30 +29,8 @@ export function maxPool2dChunk(arrays: JobArray[], params: number[], c: number, 
   const g = poolGeometry(params);
   const [p0, p1] = chunkRange(g.N * g.C, c, nChunks);
   const [x, y, argmax] = arrays as [Float32Array, Float32Array, Int32Array];
-  if (params[12] && maxPoolPlanesSimd(x, y, argmax, g, p0, p1)) return;
+  if (params[12] && poolPlanesSimd(x, y, argmax, g, p0, p1)) return;
   maxPoolPlanes(x, y, argmax, g, p0, p1);
-}
-
-/**
- * Planes p0..p1 through simd/stream.wat `maxPoolArg` (the same winners and indices, four 3x3 windows
- * at a time), a block of planes of about 64 KB at a time: false where this thread has no SIMD.
- */
-function maxPoolPlanesSimd(x: Float32Array, y: Float32Array, argmax: Int32Array, g: Pool2dGeometry, p0: number, p1: number): boolean {
-  const HW = g.H * g.W, PQ = g.P * g.Q, per = Math.max(1, Math.floor(SEG / HW));
-  // the kernel's loads reach up to 9 floats past a row's last window: slack after X
-  const X = 64, Y = align16(X + 4 * per * HW + 64), A = Y + 4 * per * PQ, end = A + 4 * per * PQ;
-  const h = simdHeap(end);
-  if (!h) return false;
-  const { f32, i32, kernels } = h;
-  i32.set([g.H, g.W, g.kH, g.kW, g.strideH, g.strideW, g.padH, g.padW, g.P, g.Q], 0);
-  for (let a = p0; a < p1; a += per) {
-    const n = Math.min(per, p1 - a);
-    f32.set(x.subarray(a * HW, (a + n) * HW), X >> 2);
-    kernels.maxPoolArg(X, Y, A, 0, n, a);
-    y.set(f32.subarray(Y >> 2, (Y >> 2) + n * PQ), a * PQ);
-    argmax.set(i32.subarray(A >> 2, (A >> 2) + n * PQ), a * PQ);
-  }
-  return true;
 }
 
 export function maxPool2dBackward(dy: Float32Array, argmax: Int32Array, dx: Float32Array, g: Pool2dGeometry): void {
@@ -77,18 +55,19 @@ export function avgPool2d(x: Float32Array, y: Float32Array, g: Pool2dGeometry): 
 export function avgPool2dChunk(arrays: JobArray[], params: number[], c: number, nChunks: number): void {
   const g = poolGeometry(params);
   const [p0, p1] = chunkRange(g.N * g.C, c, nChunks);
-  if (params[12] && avgPoolPlanesSimd(arrays[0] as Float32Array, arrays[1] as Float32Array, g, p0, p1)) return;
+  if (params[12] && poolPlanesSimd(arrays[0] as Float32Array, arrays[1] as Float32Array, null, g, p0, p1)) return;
   avgPoolPlanes(arrays[0] as Float32Array, arrays[1] as Float32Array, g, p0, p1);
 }
 
 /**
  * Planes p0..p1 through simd/stream.wat `avgPool` (the same sums in the same order, four 3x3 windows at
- * a time), a block of planes of about 64 KB at a time: false where this thread has no SIMD.
+ * a time), or `maxPoolArg` where `argmax` is given (the same winners and indices), a block of planes of
+ * about 64 KB at a time: false where this thread has no SIMD.
  */
-function avgPoolPlanesSimd(x: Float32Array, y: Float32Array, g: Pool2dGeometry, p0: number, p1: number): boolean {
+function poolPlanesSimd(x: Float32Array, y: Float32Array, argmax: Int32Array | null, g: Pool2dGeometry, p0: number, p1: number): boolean {
   const HW = g.H * g.W, PQ = g.P * g.Q, per = Math.max(1, Math.floor(SEG / HW));
   // the kernel's loads reach up to 9 floats past a row's last window: slack after X
-  const X = 64, Y = align16(X + 4 * per * HW + 64), end = Y + 4 * per * PQ;
+  const X = 64, Y = align16(X + 4 * per * HW + 64), A = Y + 4 * per * PQ, end = A + (argmax ? 4 * per * PQ : 0);
   const h = simdHeap(end);
   if (!h) return false;
   const { f32, i32, kernels } = h;
@@ -96,8 +75,10 @@ function avgPoolPlanesSimd(x: Float32Array, y: Float32Array, g: Pool2dGeometry, 
   for (let a = p0; a < p1; a += per) {
     const n = Math.min(per, p1 - a);
     f32.set(x.subarray(a * HW, (a + n) * HW), X >> 2);
-    kernels.avgPool(X, Y, 0, n);
+    if (argmax) kernels.maxPoolArg(X, Y, A, 0, n, a);
+    else kernels.avgPool(X, Y, 0, n);
     y.set(f32.subarray(Y >> 2, (Y >> 2) + n * PQ), a * PQ);
+    if (argmax) argmax.set(i32.subarray(A >> 2, (A >> 2) + n * PQ), a * PQ);
   }
   return true;
 }
