@@ -22,7 +22,7 @@ import { depthwiseBackwardData, depthwiseBackwardFilter, depthwiseForward } from
 import type { PackedEpilogue } from '../../backends/cpu/xnor-epilogue.js';
 import { affineChunk, groupMeanChunk, shiftPlanesChunk, sliceAddChunk } from '../../backends/cpu/infer-ops.js';
 import { activationGradChunk, binaryChunk, unaryChunk } from '../../backends/cpu/elementwise.js';
-import { batchNormApplyChunk } from '../../backends/cpu/batchnorm.js';
+import { batchNormApplyChunk, batchNormBackwardChunk, batchNormStatsChunk } from '../../backends/cpu/batchnorm.js';
 
 afterEach(() => setSimd(true));
 
@@ -384,5 +384,28 @@ describe('SIMD kernels', () => {
         };
         expect(run(true)).toEqual(run(false));
       }), { numRuns: 40 });
+  });
+
+  it('batch norm\'s sums follow the documented order: four float64 partials by in-plane index mod 4, (s0 + s1) + (s2 + s3)', () => {
+    // F = float32(1e16): F + 1 rounds back to F in float64. Two images of one channel, HW = 5:
+    // image 0 [F, 1, 1, 1, 1], image 1 [-F, 1, 1, 1, 1]. Partial 0 takes F, 1 (index 4), -F, 1 = 1;
+    // partials 1..3 take 1 + 1 = 2 each: (1 + 2) + (2 + 2) = 7, where the exact sum and the old single
+    // sequential sum, F + 4 - F + 4, give 8.
+    const F = Math.fround(1e16);
+    const v = Float32Array.of(F, 1, 1, 1, 1, -F, 1, 1, 1, 1);
+    for (const simd of [true, false]) {
+      setSimd(simd);
+      const mean = new Float32Array(1), variance = new Float32Array(1);
+      batchNormStatsChunk([v, mean, variance], [2, 1, 5], 0, 1);
+      expect(mean[0]).toBe(Math.fround(7 / 10));
+      // Σg and Σg·xhat with g = v, x = 1, m = 0, invStd = 1 (xhat = 1): both 7; dx (running statistics) = 2g
+      const dw = new Float32Array(1), db = new Float32Array(1), dx = new Float32Array(10);
+      batchNormBackwardChunk([v, new Float32Array(10).fill(1), Float32Array.of(0), Float32Array.of(1), Float32Array.of(2), dx, dw, db], [2, 1, 5, 1, 0, 1, 1, 1], 0, 1);
+      expect([dw[0], db[0]]).toEqual([7, 7]);
+      expect(Array.from(dx)).toEqual(Array.from(v, (a) => 2 * a));
+      // with batch statistics: dx = (2/10)·(10·g - 7 - 1·7) in float64, rounded once
+      batchNormBackwardChunk([v, new Float32Array(10).fill(1), Float32Array.of(0), Float32Array.of(1), Float32Array.of(2), dx, dw, db], [2, 1, 5, 1, 1, 1, 1, 1], 0, 1);
+      expect(Array.from(dx)).toEqual(Array.from(v, (a) => Math.fround((2 / 10) * (10 * a - 7 - 7))));
+    }
   });
 });
