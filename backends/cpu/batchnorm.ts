@@ -6,13 +6,18 @@
  *  The order of every per-channel sum (Σx, Σ(x-m)², Σg, Σg·xhat): four float64 partial sums s0..s3,
  *  partial j taking, image after image and in pixel order within an image's plane, the values at
  *  in-plane index i ≡ j (mod 4) (a plane's tail, when HW is not a multiple of 4, lands in partials
- *  0..r-1), and the channel's sum = (s0 + s1) + (s2 + s3). Why: it is the order of a SIMD kernel's four
- *  lanes, so that SIMD kernels can give these loops' bits. The partials are float64, as the one
+ *  0..r-1), and the channel's sum = (s0 + s1) + (s2 + s3). Why: it is the order of the SIMD kernels
+ *  (simd/batchnorm.wat, driven by batchnorm-simd.ts), whose four lanes are the four partials, and the
+ *  TypeScript loops below are their twin (the tested reference, and the path where SIMD is off or
+ *  unavailable): every value is promoted to float64 before any arithmetic and each term is the same
+ *  double expression, so both give the same bits. The partials are float64, as the one
  *  sequential sum before them was, so the sums are as accurate as before (if anything a little more:
- *  each partial adds a quarter of the terms, so its rounding errors grow more slowly). */
+ *  each partial adds a quarter of the terms, so its rounding errors grow more slowly). dx is
+ *  computed per element in float64 and rounded to float32 once, by both. */
 import { chunkRange, chunksFor, parallel, type JobArray } from './threads.js';
 import { simdEnabled } from './simd/simd.js';
 import { affinePlanesSimd } from './stream.js';
+import { batchNormBackwardSimd, batchNormStatsSimd } from './batchnorm-simd.js';
 
 export function batchNormStats(
   x: Float32Array, N: number, C: number, HW: number, mean: Float32Array, variance: Float32Array,
@@ -25,6 +30,7 @@ export function batchNormStatsChunk(arrays: JobArray[], params: number[], chunk:
   const [x, mean, variance] = arrays as Float32Array[];
   const [N, C, HW] = params;
   const [c0, c1] = chunkRange(C, chunk, nChunks);
+  if (c1 > c0 && batchNormStatsSimd(x, N, C, HW, c0, c1, mean, variance)) return;
   const count = N * HW, H4 = HW & ~3, r = HW & 3;
   for (let c = c0; c < c1; c++) {
     // the four partials of the header's order
@@ -106,6 +112,7 @@ export function batchNormBackwardChunk(arrays: JobArray[], params: number[], chu
   const [g, x, mean, invStd, wt, dx, dw, db] = arrays as Float32Array[];
   const [N, C, HW, hasW, batchStats, hasDx, hasDw, hasDb] = params;
   const [c0, c1] = chunkRange(C, chunk, nChunks);
+  if (c1 > c0 && batchNormBackwardSimd(g, x, N, C, HW, c0, c1, mean, invStd, wt, hasW, batchStats, dx, dw, db, hasDx, hasDw, hasDb)) return;
   const count = N * HW, H4 = HW & ~3, r = HW & 3;
   // the running-statistics dx = w·invStd·g needs no sums
   const needSums = hasDw || hasDb || (hasDx && batchStats);

@@ -42,6 +42,29 @@ function awkward(rng: Random, n: number): Float32Array {
   return Float32Array.from({ length: n }, () => (rng.uniform() < 0.05 ? special[Math.floor(rng.uniform() * special.length)] : rng.normal()));
 }
 
+/** Plane sizes of batch norm's tests: 1, 3, 5 (all tail), 49 (7x7, a tail of 1), 64, and past 1024 by an odd few. */
+const bnPlanes = fc.oneof(fc.constantFrom(1, 2, 3, 4, 5, 49, 64, 1025, 1027), fc.integer({ min: 1, max: 120 }));
+
+/**
+ * Batch norm's test values, of a kind: 0 normal (finite statistics, whose bits are compared), 1 those
+ * with ±0, subnormals and huge values (their squares overflow float32, not float64), 2 `awkward` (NaN,
+ * ±Infinity too), 3 normal with pairs ±float32(1e16), where a sum's order shows in its float32 result
+ * (a partial at 1e16 rounds the small values added to it away: which ones depends on the order).
+ */
+function bnValues(rng: Random, n: number, kind: number, scale = 1): Float32Array {
+  if (kind === 2) return awkward(rng, n);
+  const x = Float32Array.from({ length: n }, () => rng.normal() * scale);
+  const odd = [0, -0, 1e-45, -3e-42, 1e-38, 3e38, -3e38, 1e20, -1e20, 16777217];
+  if (kind === 1) for (let i = 0; i < n; i++) if (rng.uniform() < 0.1) x[i] = odd[Math.floor(rng.uniform() * odd.length)];
+  if (kind === 3) {
+    for (let p = 0; p < Math.floor(n / 8); p++) {
+      x[Math.floor(rng.uniform() * n)] = Math.fround(1e16);
+      x[Math.floor(rng.uniform() * n)] = -Math.fround(1e16);
+    }
+  }
+  return x;
+}
+
 /** A pooling of NC planes H x W by a square window k (stride, padding) gives the same values with SIMD on and off. */
 function poolsAgree(
   pool: (x: Float32Array, y: Float32Array, g: Pool2dGeometry) => void, x: Float32Array, NC: number, H: number, W: number, k: number, stride: number, pad: number,
@@ -384,6 +407,45 @@ describe('SIMD kernels', () => {
         };
         expect(run(true)).toEqual(run(false));
       }), { numRuns: 40 });
+  });
+
+  it('batch norm\'s statistics: the same values with SIMD on and off (odd planes, awkward values, chunks of channels)', () => {
+    fc.assert(fc.property(
+      fc.integer({ min: 1, max: 3 }), fc.integer({ min: 1, max: 9 }), bnPlanes, fc.integer({ min: 1, max: 4 }), fc.integer({ min: 0, max: 3 }), fc.integer(),
+      (N, C, HW, nChunks, kind, seed) => {
+        const rng = new Random(seed);
+        const x = bnValues(rng, N * C * HW, kind, 100);
+        const run = (simd: boolean): string[] => {
+          setSimd(simd);
+          const mean = new Float32Array(C).fill(7), variance = new Float32Array(C).fill(7);
+          // every chunk of a split call, as the threads would run them (later chunks start mid-way)
+          for (let c = 0; c < nChunks; c++) batchNormStatsChunk([x, mean, variance], [N, C, HW], c, nChunks);
+          return [...values(mean), '|', ...values(variance)];
+        };
+        expect(run(true)).toEqual(run(false));
+      }), { numRuns: 150 });
+  });
+
+  it('batch norm\'s backward pass: the same dx, dw and db with SIMD on and off (with and without weight, batch statistics, each output)', () => {
+    fc.assert(fc.property(
+      fc.integer({ min: 1, max: 3 }), fc.integer({ min: 1, max: 9 }), bnPlanes, fc.integer({ min: 1, max: 4 }),
+      fc.boolean(), fc.boolean(), fc.boolean(), fc.boolean(), fc.boolean(), fc.integer({ min: 0, max: 3 }), fc.integer(),
+      (N, C, HW, nChunks, hasW, batchStats, hasDx, hasDw, hasDb, kind, seed) => {
+        const rng = new Random(seed), n = N * C * HW;
+        const g = bnValues(rng, n, kind), x = bnValues(rng, n, kind === 3 ? 0 : kind, 10);
+        const mean = bnValues(rng, C, kind === 3 ? 0 : kind), w = bnValues(rng, C, kind === 3 ? 0 : kind);
+        const invStd = kind === 2 ? awkward(rng, C) : Float32Array.from({ length: C }, () => rng.uniform() * 3);
+        const none = new Float32Array(0);
+        const run = (simd: boolean): string[] => {
+          setSimd(simd);
+          const dx = hasDx ? new Float32Array(n).fill(7) : none;
+          const dw = hasDw ? new Float32Array(C).fill(7) : none, db = hasDb ? new Float32Array(C).fill(7) : none;
+          const params = [N, C, HW, hasW ? 1 : 0, batchStats ? 1 : 0, hasDx ? 1 : 0, hasDw ? 1 : 0, hasDb ? 1 : 0];
+          for (let c = 0; c < nChunks; c++) batchNormBackwardChunk([g, x, mean, invStd, hasW ? w : none, dx, dw, db], params, c, nChunks);
+          return [...values(dx), '|', ...values(dw), '|', ...values(db)];
+        };
+        expect(run(true)).toEqual(run(false));
+      }), { numRuns: 200 });
   });
 
   it('batch norm\'s sums follow the documented order: four float64 partials by in-plane index mod 4, (s0 + s1) + (s2 + s3)', () => {

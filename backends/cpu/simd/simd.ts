@@ -1,5 +1,5 @@
 /**
- * The WebAssembly SIMD kernels of the CPU backend (engine.wat and float.wat, assembled into module.ts): loading,
+ * The WebAssembly SIMD kernels of the CPU backend (the .wat files of this folder, assembled into module.ts): loading,
  * the switch, and the thread's private memory they work in.
  *
  * A SIMD kernel is an option of a TypeScript kernel, never a replacement: it computes the same values
@@ -34,6 +34,9 @@ export interface SimdKernels {
   addF32(a: number, b: number, y: number, n: number): void;
   groupMean(x: number, gs: number, groups: number, inv: number, y: number, n: number): void;
   affine(x: number, y: number, scale: number, shift: number, planes: number, HWs: number, relu: number): void;
+  bnSum(x: number, planes: number, HW: number, acc: number, mean: number, sq: number): void;
+  bnGradSums(g: number, x: number, planes: number, HW: number, acc: number, coef: number): void;
+  bnGradX(g: number, x: number, y: number, planes: number, HW: number, coef: number, count: number, batchStats: number): void;
   depthwise(X: number, Y: number, RES: number, SP: number, WM: number, A: number, B: number, R: number, geo: number, nc: number, hasRes: number): void;
 }
 
