@@ -460,6 +460,10 @@ describe('SIMD kernels', () => {
       const mean = new Float32Array(1), variance = new Float32Array(1);
       batchNormStatsChunk([v, mean, variance], [2, 1, 5], 0, 1);
       expect(mean[0]).toBe(Math.fround(7 / 10));
+      // one image [F, 1, -F, 1]: (F + 1) + (-F + 1) = F - F = 0, where ((F + 1) - F) + 1 = 1 (sequential,
+      // or the partials added in turn)
+      batchNormStatsChunk([Float32Array.of(F, 1, -F, 1), mean, variance], [1, 1, 4], 0, 1);
+      expect(mean[0]).toBe(0);
       // Σg and Σg·xhat with g = v, x = 1, m = 0, invStd = 1 (xhat = 1): both 7; dx (running statistics) = 2g
       const dw = new Float32Array(1), db = new Float32Array(1), dx = new Float32Array(10);
       batchNormBackwardChunk([v, new Float32Array(10).fill(1), Float32Array.of(0), Float32Array.of(1), Float32Array.of(2), dx, dw, db], [2, 1, 5, 1, 0, 1, 1, 1], 0, 1);
