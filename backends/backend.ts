@@ -78,6 +78,11 @@ export interface Backend {
    */
   allocFloat32?(n: number): Float32Array;
   /**
+   * Optional: storage from allocFloat32 that nothing references any more (autograd's consumed
+   * gradients), which allocFloat32 may hand out again, zero-filled, instead of fresh memory.
+   */
+  releaseFloat32?(a: Float32Array): void;
+  /**
    * Optional: how many cores the backend's kernels use; with `n`, sets that number (>= 1) and returns
    * the previous one. Code that keeps cores busy on its own (training shards in worker threads) sets
    * 1 meanwhile. Without it, a backend is taken to use one core of the host.

@@ -4,7 +4,7 @@
  * walks the graph once in reverse topological order, summing the gradients that reach each tensor.
  */
 import { getBackend } from '../backends/registry.js';
-import { allocFloat32 } from './alloc.js';
+import { allocFloat32, releaseFloat32, storageSettings, trackAllocations } from './alloc.js';
 import { checkOpGradient, checkOpOutput, debugNumerics } from './numerics.js';
 import { CpnasError, shapeStr } from './errors.js';
 import type { Tensor } from './tensor.js';
@@ -113,8 +113,31 @@ export function backward(root: Tensor, seed?: Float32Array): void {
   // arrays this walk allocated itself may be summed into in place; others (returned by an op,
   // possibly shared between parents) are copied before the first sum
   const owned = new Set<Float32Array>();
-  grads.set(root, seed);
-  for (const t of topoOrder(root)) {
+  // every array allocated during the walk (the ops' gradients): only those may be released
+  const fresh = new WeakSet<Float32Array>();
+  const before = trackAllocations(fresh);
+  try {
+    grads.set(root, seed);
+    walk(topoOrder(root), grads, owned, fresh);
+  } finally {
+    trackAllocations(before);
+  }
+}
+
+/**
+ * Whether gradient g, just consumed, may go back to the backend (core/alloc.ts releaseFloat32): this
+ * walk allocated it, and no gradient still waiting shares its buffer (those an op just returned are
+ * waiting by then: an op may pass g on, or a view of it). Forward tensors are never released: they
+ * were allocated before the walk.
+ */
+function releasable(g: Float32Array, fresh: WeakSet<Float32Array>, grads: Map<Tensor, Float32Array>): boolean {
+  if (!storageSettings.reuseGradients || !fresh.has(g)) return false;
+  for (const w of grads.values()) if (w.buffer === g.buffer) return false;
+  return true;
+}
+
+function walk(order: Tensor[], grads: Map<Tensor, Float32Array>, owned: Set<Float32Array>, fresh: WeakSet<Float32Array>): void {
+  for (const t of order) {
     const g = grads.get(t);
     if (!g) continue;
     grads.delete(t);
@@ -123,8 +146,12 @@ export function backward(root: Tensor, seed?: Float32Array): void {
       // a leaf: accumulate into .grad
       if (t.grad) {
         addInto(t.grad.data, g, t.grad.data);
+        if (releasable(g, fresh, grads)) releaseFloat32(g);
+      } else if (owned.has(g)) {
+        t.grad = new (t.constructor as typeof Tensor)(g, t.shape);
       } else {
-        t.grad = new (t.constructor as typeof Tensor)(owned.has(g) ? g : g.slice(), t.shape);
+        t.grad = new (t.constructor as typeof Tensor)(g.slice(), t.shape);
+        if (releasable(g, fresh, grads)) releaseFloat32(g);
       }
       continue;
     }
@@ -148,5 +175,6 @@ export function backward(root: Tensor, seed?: Float32Array): void {
         grads.set(p, sum);
       }
     }
+    if (releasable(g, fresh, grads)) releaseFloat32(g);
   }
 }

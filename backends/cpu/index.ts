@@ -7,7 +7,7 @@ import { activationGrad, binary, unary } from './elementwise.js';
 import { matmul } from './gemm.js';
 import { avgPool2d, avgPool2dBackward, maxPool2d, maxPool2dBackward } from './pool.js';
 import { max, sum } from './reduce.js';
-import { allocFloat32, getThreads, setThreads } from './threads.js';
+import { allocFloat32, getThreads, releaseFloat32, setThreads } from './threads.js';
 import { packWeights, xnorConv2d } from './xnor.js';
 import { setSimd, simdEnabled, simdWanted } from './simd/simd.js';
 
@@ -15,6 +15,7 @@ export const cpuBackend: Backend = {
   name: 'cpu',
   describe: () => `cpu (plain TypeScript${simdEnabled() ? ', WebAssembly SIMD' : ''})`,
   allocFloat32,
+  releaseFloat32,
   threads: (n?: number) => (n === undefined ? getThreads() : setThreads(n)),
   simd: (on?: boolean) => {
     const was = simdWanted();

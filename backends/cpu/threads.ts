@@ -144,8 +144,39 @@ export function isShared(a: JobArray): boolean {
  * else an ordinary array. Zero-filled either way.
  */
 export function allocFloat32(n: number): Float32Array {
-  if (n >= SHARED_MIN_FLOATS && threadsWanted > 1 && !poolFailed) return new Float32Array(new SharedArrayBuffer(4 * n));
+  const shared = n >= SHARED_MIN_FLOATS && threadsWanted > 1 && !poolFailed;
+  const kept = n >= SHARED_MIN_FLOATS ? released.get(n) : undefined;
+  while (kept?.length) {
+    const a = kept.pop() as Float32Array;
+    releasedBytes -= a.byteLength;
+    if (isShared(a) === shared) return a.fill(0);
+  }
+  if (shared) return new Float32Array(new SharedArrayBuffer(4 * n));
   return new Float32Array(n);
+}
+
+/** Arrays handed back by releaseFloat32, by length (whole buffers only), and their bytes. */
+const released = new Map<number, Float32Array[]>();
+let releasedBytes = 0;
+
+/** Switches of the storage reuse (core/alloc.ts). */
+export const releaseSettings = {
+  /** Bytes of released arrays kept for reuse at most (beyond it, a released array is left to the GC). */
+  keepBytes: 256 * 2 ** 20,
+};
+
+/**
+ * Keeps `a` (which nothing references any more) for allocFloat32 to hand out again, zero-filled: fresh
+ * memory costs a page fault and a page clear per 4 KB on first touch (core/alloc.ts). Only large
+ * arrays that own their whole buffer are kept, up to releaseSettings.keepBytes.
+ */
+export function releaseFloat32(a: Float32Array): void {
+  if (a.length < SHARED_MIN_FLOATS || a.byteOffset !== 0 || a.byteLength !== a.buffer.byteLength) return;
+  if (releasedBytes + a.byteLength > releaseSettings.keepBytes) return;
+  let list = released.get(a.length);
+  if (!list) released.set(a.length, (list = []));
+  list.push(a);
+  releasedBytes += a.byteLength;
 }
 
 /** A shared Float32Array of at least n floats, replacing `buf` when it is too small or not shared. */

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { Tensor, noGrad } from '../../core/index.js';
+import { Tensor, allocFloat32, attach, backward, enableGrad, noGrad } from '../../core/index.js';
 import { add, mul, sub, div } from '../../ops/arithmetic.js';
 
 describe('autograd', () => {
@@ -24,5 +24,49 @@ describe('autograd', () => {
     const y = noGrad(() => mul(x, 3));
     expect(y.requiresGrad).toBe(false);
     expect(() => y.backward()).toThrow(/does not require gradients/);
+  });
+});
+
+describe('autograd: consumed gradients handed back for reuse (core/alloc.ts)', () => {
+  const n = 4096; // large enough for the cpu backend to keep
+
+  /** x (leaf) -> op -> double -> sum: op's backward is `back`, given the gradient double produced. */
+  function run(back: (g: Float32Array) => Float32Array): Tensor {
+    const x = new Tensor(new Float32Array(n).fill(1), [n], true);
+    const y = attach(new Tensor(x.data.slice(), [n]), 'test.op', [x], (g) => [back(g)]);
+    const z = attach(new Tensor(y.data.map((v) => 2 * v), [n]), 'test.double', [y], (g) => {
+      const d = allocFloat32(n);
+      for (let i = 0; i < n; i++) d[i] = 2 * g[i];
+      return [d];
+    });
+    enableGrad(() => backward(z, new Float32Array(n).fill(1)));
+    return x;
+  }
+
+  it('never hands back an array the walk did not allocate (a forward tensor passed as a gradient)', () => {
+    const forward = new Float32Array(n).fill(5);
+    const x = run(() => forward);
+    expect(x.grad?.data[0]).toBe(5);
+    // were `forward` handed back, the next allocation of its size would zero it
+    for (let i = 0; i < 4; i++) expect(allocFloat32(n).buffer).not.toBe(forward.buffer);
+    expect(forward[0]).toBe(5);
+  });
+
+  it('never hands back a gradient that an op passed on as a view', () => {
+    let seen: Float32Array | null = null;
+    const x = run((g) => { seen = g; return g.subarray(0); });
+    expect(x.grad?.data[0]).toBe(2);
+    expect(seen).not.toBeNull();
+    for (let i = 0; i < 4; i++) expect(allocFloat32(n).buffer).not.toBe((seen as unknown as Float32Array).buffer);
+  });
+
+  it('hands back a consumed gradient that nothing shares, and gives it out again zero-filled', () => {
+    let seen: Float32Array | null = null;
+    const x = run((g) => { seen = g; const c = allocFloat32(n); c.set(g); return c; });
+    expect(x.grad?.data[0]).toBe(2);
+    const buffers = Array.from({ length: 4 }, () => allocFloat32(n));
+    const again = buffers.find((a) => a.buffer === (seen as unknown as Float32Array).buffer);
+    expect(again, 'the consumed gradient is handed out again').toBeDefined();
+    expect(again?.every((v) => v === 0)).toBe(true);
   });
 });
