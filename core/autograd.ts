@@ -136,6 +136,16 @@ function releasable(g: Float32Array, fresh: WeakSet<Float32Array>, grads: Map<Te
   return true;
 }
 
+/**
+ * Hands g back when releasable. It leaves `owned` too: the backend may give the same array out again
+ * in this walk, as an op's gradient that may be shared, which must not be summed into in place.
+ */
+function handBack(g: Float32Array, fresh: WeakSet<Float32Array>, grads: Map<Tensor, Float32Array>, owned: Set<Float32Array>): void {
+  if (!releasable(g, fresh, grads)) return;
+  owned.delete(g);
+  releaseFloat32(g);
+}
+
 function walk(order: Tensor[], grads: Map<Tensor, Float32Array>, owned: Set<Float32Array>, fresh: WeakSet<Float32Array>): void {
   for (const t of order) {
     const g = grads.get(t);
@@ -146,12 +156,11 @@ function walk(order: Tensor[], grads: Map<Tensor, Float32Array>, owned: Set<Floa
       // a leaf: accumulate into .grad
       if (t.grad) {
         addInto(t.grad.data, g, t.grad.data);
-        if (releasable(g, fresh, grads)) releaseFloat32(g);
-      } else if (owned.has(g)) {
-        t.grad = new (t.constructor as typeof Tensor)(g, t.shape);
+        handBack(g, fresh, grads, owned);
       } else {
-        t.grad = new (t.constructor as typeof Tensor)(g.slice(), t.shape);
-        if (releasable(g, fresh, grads)) releaseFloat32(g);
+        // an array this walk allocated and nothing else holds becomes the .grad itself; others are copied
+        const keep = owned.has(g) || releasable(g, fresh, grads);
+        t.grad = new (t.constructor as typeof Tensor)(keep ? g : g.slice(), t.shape);
       }
       continue;
     }
@@ -175,6 +184,6 @@ function walk(order: Tensor[], grads: Map<Tensor, Float32Array>, owned: Set<Floa
         grads.set(p, sum);
       }
     }
-    if (releasable(g, fresh, grads)) releaseFloat32(g);
+    handBack(g, fresh, grads, owned);
   }
 }

@@ -60,6 +60,33 @@ describe('autograd: consumed gradients handed back for reuse (core/alloc.ts)', (
     for (let i = 0; i < 4; i++) expect(allocFloat32(n).buffer).not.toBe((seen as unknown as Float32Array).buffer);
   });
 
+  it('a sum it owned, handed back and given out again as a shared gradient, is not summed into in place', () => {
+    // Order of the walk: u2, u1 (their gradients for T summed into a new array S, which the walk
+    // owns), T (S consumed and handed back), z (S given out again as r, returned for both A and B),
+    // w (a second gradient for A). Had S stayed "owned", w's gradient would be added into r in place,
+    // and B, which shares r, would get A's sum.
+    const ones = new Float32Array(n).fill(1);
+    const node = (name: string, parents: Tensor[], back: (g: Float32Array) => (Float32Array | null)[]): Tensor =>
+      attach(new Tensor(new Float32Array(n), [n]), name, parents, back);
+    const times = (g: Float32Array, k: number): Float32Array => {
+      const r = allocFloat32(n);
+      for (let i = 0; i < n; i++) r[i] = k * g[i];
+      return r;
+    };
+    const leaf = (): Tensor => new Tensor(new Float32Array(n), [n], true);
+    const x0 = leaf(), A = leaf(), B = leaf();
+    enableGrad(() => {
+      const T = node('T', [x0], () => [null]);
+      const u1 = node('u1', [T], (g) => [times(g, 1)]), u2 = node('u2', [T], (g) => [times(g, 2)]);
+      const w = node('w', [B, A], (g) => [null, times(g, 3)]);
+      const z = node('z', [A, B], (g) => { const r = times(g, 1); return [r, r]; });
+      const root = node('root', [w, z, u1, u2], (g) => [times(g, 1), times(g, 1), times(g, 1), times(g, 1)]);
+      backward(root, ones);
+    });
+    expect(A.grad?.data.every((v) => v === 4)).toBe(true);
+    expect(B.grad?.data.every((v) => v === 1)).toBe(true);
+  });
+
   it('hands back a consumed gradient that nothing shares, and gives it out again zero-filled', () => {
     let seen: Float32Array | null = null;
     const x = run((g) => { seen = g; const c = allocFloat32(n); c.set(g); return c; });
