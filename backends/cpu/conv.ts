@@ -24,7 +24,7 @@ import { depthwiseBackwardData, depthwiseBackwardFilter, depthwiseForward } from
 import { StridedPanel, gemm } from './gemm.js';
 import { Im2col, Im2colPanel, Im2colTransposedPanel, col2imAdd } from './im2col.js';
 import { convChunks, geometryOf, geometryParams } from './geometry.js';
-import { chunkRange, getThreads, growShared, isShared, parallel, type JobArray } from './threads.js';
+import { chunkRange, parallel, threadScratch, type JobArray } from './threads.js';
 import { winogradApplies, winogradConv2d } from './winograd.js';
 
 // panel sources reused by every call (pointed at each image and group in turn)
@@ -141,7 +141,7 @@ export function conv2dBackwardDataChunk(arrays: JobArray[], params: number[], c:
 /** w'[g, c, k, t] = w[g, k, c, RS-1-t]: per group, channels transposed and taps reversed. */
 function flippedWeights(w: Float32Array, K: number, Cg: number, RS: number, groups: number): Float32Array {
   const n = K * Cg * RS, Kg = K / groups;
-  if (flippedBuf.length < n) flippedBuf = getThreads() > 1 ? growShared(flippedBuf, n) : new Float32Array(n);
+  flippedBuf = threadScratch(flippedBuf, n);
   const out = flippedBuf;
   for (let grp = 0; grp < groups; grp++) {
     for (let k = 0; k < Kg; k++) {
@@ -159,9 +159,7 @@ export function conv2dBackwardFilter(x: Float32Array, dy: Float32Array, dw: Floa
   if (Cg === 1 && g.groups > 1) return depthwiseBackwardFilter(x, dy, dw, g);
   // the sum over images in IMAGE_GROUPS partial sums (the same for any thread count), one chunk each
   const G = Math.min(IMAGE_GROUPS, g.N), n = dw.length;
-  if (partsBuf.length < G * n || (getThreads() > 1 && !isShared(partsBuf))) {
-    partsBuf = getThreads() > 1 ? growShared(partsBuf, G * n) : new Float32Array(G * n);
-  }
+  partsBuf = threadScratch(partsBuf, G * n);
   const parts = partsBuf.length === G * n ? partsBuf : partsBuf.subarray(0, G * n);
   parallel('conv2dBackwardFilter', conv2dBackwardFilterChunk, [{ a: x }, { a: dy }, { a: parts, out: true }],
     [...geometryParams(g), G], convChunks(g, G));

@@ -56,6 +56,11 @@ export function releaseFloat32(_a: Float32Array): void {}
 /** Same export as threads.ts (nothing is kept here). */
 export const releaseSettings = { keepBytes: 0 };
 
+/** Scratch of at least n floats (ordinary memory: one thread needs no sharing). */
+export function threadScratch(buf: Float32Array, n: number): Float32Array {
+  return growShared(buf, n);
+}
+
 /** A Float32Array of at least n floats (ordinary memory: one thread needs no sharing). */
 export function growShared(buf: Float32Array, n: number): Float32Array {
   return buf.length >= n ? buf : new Float32Array(Math.max(n, Math.ceil(buf.length * 1.5)));

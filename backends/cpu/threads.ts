@@ -179,6 +179,16 @@ export function releaseFloat32(a: Float32Array): void {
   releasedBytes += a.byteLength;
 }
 
+/**
+ * Scratch of at least n floats that a kernel's chunks on every thread read or write: `buf` when it
+ * serves, else a larger one, shared memory when threads are on (so `parallel` copies nothing).
+ */
+export function threadScratch(buf: Float32Array, n: number): Float32Array {
+  const threads = getThreads() > 1;
+  if (buf.length >= n && (!threads || isShared(buf))) return buf;
+  return threads ? growShared(buf, n) : new Float32Array(Math.max(n, Math.ceil(buf.length * 1.5)));
+}
+
 /** A shared Float32Array of at least n floats, replacing `buf` when it is too small or not shared. */
 export function growShared(buf: Float32Array, n: number): Float32Array {
   if (buf.length >= n && isShared(buf)) return buf;

@@ -21,7 +21,7 @@
 import type { Conv2dGeometry } from '../backend.js';
 import { StridedPanel, gemm } from './gemm.js';
 import { convChunks, geometryOf, geometryParams } from './geometry.js';
-import { chunkRange, chunksFor, getThreads, growShared, isShared, parallel, type JobArray } from './threads.js';
+import { chunkRange, chunksFor, parallel, threadScratch, type JobArray } from './threads.js';
 
 /** Whether the Winograd path handles this convolution (and is worth it: enough channels for its GEMMs). */
 export function winogradApplies(g: Conv2dGeometry): boolean {
@@ -45,7 +45,7 @@ export const winogradSettings = {
 export function winogradConv2d(x: Float32Array, w: Float32Array, y: Float32Array, g: Conv2dGeometry): void {
   const { K, C, groups } = g;
   const n = 16 * K * (C / groups);
-  if (U.length < n || (getThreads() > 1 && !isShared(U))) U = getThreads() > 1 ? growShared(U, n) : new Float32Array(n);
+  U = threadScratch(U, n);
   const u = U.length === n ? U : U.subarray(0, n);
   parallel('winogradWeights', winogradWeightsChunk, [{ a: w }, { a: u, out: true }], [K, C / groups, K / groups],
     chunksFor(n * 4, K));
