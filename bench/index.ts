@@ -16,7 +16,7 @@
  * written yet, or not built) is skipped with a note.
  */
 import { fileURLToPath } from 'node:url';
-import { getThreads, setThreads, waitForThreads } from '../backends/cpu/threads.js';
+import { getThreads, setThreads, threadInfo, waitForThreads } from '../backends/cpu/threads.js';
 import { setSimd, simdEnabled } from '../backends/cpu/simd/simd.js';
 import type { BenchOptions, BenchRow, BenchSuite } from './types.js';
 
@@ -130,6 +130,12 @@ async function main(): Promise<void> {
     }
   }
   if (args.json) process.stdout.write(`${JSON.stringify(rows)}\n`);
+  // rows timed after the pool was given up ran on one thread whatever they were asked: say so loudly
+  const failure = threadInfo().failure;
+  if (failure) {
+    process.stderr.write(`bench: the kernel threads were given up (${failure}); later rows ran on one thread\n`);
+    failed = true;
+  }
   if (failed) process.exitCode = 1;
 }
 

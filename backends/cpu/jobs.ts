@@ -1,7 +1,9 @@
 /**
  * The chunk functions of every kernel that threads.ts may spread over threads, by job name: the table a
  * worker thread (thread-worker.ts) looks jobs up in. A kernel that gains a parallel path adds its
- * chunk function here under the name it passes to `parallel`.
+ * chunk function here under the name it passes to `parallel` (test/backends/cpu-threads.test.ts reads
+ * every `parallel` call of backends/cpu and checks that its name finds its function here: a name
+ * missing here stopped the pool at the first such call, and every later call ran on one thread).
  */
 import { batchNormApplyChunk, batchNormBackwardChunk, batchNormStatsChunk } from './batchnorm.js';
 import { conv2dBackwardDataChunk, conv2dBackwardFilterChunk, conv2dChunk } from './conv.js';
@@ -14,7 +16,7 @@ import { winogradChunk, winogradWeightsChunk } from './winograd.js';
 import { xnorDepthwiseChunk } from './xnor-depthwise.js';
 import { xnorPointwiseChunk } from './xnor-pointwise.js';
 import { maxPool2dInferChunk } from './pool-infer.js';
-import { affineChunk, groupMeanChunk, sliceAddChunk } from './infer-ops.js';
+import { affineChunk, groupMeanChunk, shiftPlanesChunk, sliceAddChunk } from './infer-ops.js';
 
 export const CHUNK_FUNCTIONS: Record<string, ChunkFn> = {
   matmul: matmulChunk,
@@ -42,4 +44,5 @@ export const CHUNK_FUNCTIONS: Record<string, ChunkFn> = {
   groupMean: groupMeanChunk,
   sliceAdd: sliceAddChunk,
   affine: affineChunk,
+  shiftPlanes: shiftPlanesChunk,
 };

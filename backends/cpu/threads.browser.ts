@@ -30,8 +30,8 @@ export function setThreads(n: number): number {
   return 1;
 }
 
-export function threadInfo(): { threads: number; running: boolean; workerChunks: number } {
-  return { threads: 1, running: false, workerChunks: 0 };
+export function threadInfo(): { threads: number; running: boolean; workerChunks: number; failure: string | null } {
+  return { threads: 1, running: false, workerChunks: 0, failure: null };
 }
 
 /** No pool to wait for. */

@@ -20,7 +20,8 @@
  * shards) sets 1 while it does, so the two never oversubscribe the cores. Workers are unref'd: an idle pool never keeps the process
  * alive, and `shutdownThreads()` stops it at once. A worker that stops answering (STALL_MS without
  * progress while it holds a chunk) is given up: the caller computes the missing chunks itself, the
- * pool is stopped, and the process continues on one thread.
+ * pool is stopped, and the process continues on one thread. So is a worker that breaks (a job it does
+ * not know, a chunk that throws); threadInfo().failure says why, and `npm run bench` fails loudly.
  *
  * Running from the TypeScript sources (vitest), a worker has no compiled file to load: it registers
  * a small module loader (ts-loader.ts) that transpiles the kernel sources with the `typescript` compiler
@@ -64,6 +65,15 @@ let threadsWanted = defaultThreads();
 let pool: Pool | null = null;
 /** True once starting the pool failed (or a worker was given up): calls run on one thread. */
 let poolFailed = false;
+/** Why the pool failed (threadInfo().failure), null while it has not. */
+let poolFailure: string | null = null;
+/** The job last handed to the workers: named when a worker breaks on it. */
+let lastJob = '';
+
+function fail(why: string): void {
+  poolFailed = true;
+  poolFailure = why;
+}
 
 function envThreads(): number | undefined {
   const env = typeof process !== 'undefined' ? process.env.CPNAS_THREADS : undefined;
@@ -97,12 +107,17 @@ export function setThreads(n: number): number {
   if (pool && n > 1 && pool.workers.length !== n - 1) shutdownThreads();
   threadsWanted = n;
   poolFailed = false;
+  poolFailure = null;
   return prev;
 }
 
-/** The threads in use, whether the worker pool runs, and the chunks its workers have computed since it started. */
-export function threadInfo(): { threads: number; running: boolean; workerChunks: number } {
-  return { threads: getThreads(), running: pool !== null, workerChunks: pool ? Atomics.load(pool.ctrl, WORKER_CHUNKS) : 0 };
+/**
+ * The threads in use, whether the worker pool runs, the chunks its workers have computed since it
+ * started, and why the pool was given up (null while it has not: then every call runs on one thread
+ * until setThreads is called again).
+ */
+export function threadInfo(): { threads: number; running: boolean; workerChunks: number; failure: string | null } {
+  return { threads: getThreads(), running: pool !== null, workerChunks: pool ? Atomics.load(pool.ctrl, WORKER_CHUNKS) : 0, failure: poolFailure };
 }
 
 /**
@@ -251,7 +266,7 @@ function getPool(): Pool | null {
   if (pool) return pool;
   const entry = workerEntry();
   if (!entry) {
-    poolFailed = true;
+    fail('no worker program to start (neither thread-worker.js nor its TypeScript source with the compiler)');
     return null;
   }
   try {
@@ -271,8 +286,8 @@ function getPool(): Pool | null {
       ports.push(port1);
     }
     pool = { workers, ports, ctrl };
-  } catch {
-    poolFailed = true;
+  } catch (err) {
+    fail(`the workers could not start: ${err instanceof Error ? err.message : String(err)}`);
     pool = null;
   }
   return pool;
@@ -316,6 +331,13 @@ export interface JobArg {
  */
 export function parallel(name: string, fn: ChunkFn, args: JobArg[], params: number[], nChunks: number): void {
   let p = nChunks >= 2 ? getPool() : null;
+  if (p && Atomics.load(p.ctrl, BROKEN)) {
+    // a worker broke after an earlier job whose chunks this thread all took itself (so that call
+    // never waited and saw it): give the pool up now rather than post jobs nobody serves
+    shutdownThreads();
+    fail(`a worker stopped at or after job '${lastJob}'`);
+    p = null;
+  }
   if (p && backoff > 0) {
     backoff--;
     p = null;
@@ -333,6 +355,7 @@ export function parallel(name: string, fn: ChunkFn, args: JobArg[], params: numb
   Atomics.store(ctrl, DONE, 0);
   Atomics.store(ctrl, NEXT, tag << 16);
   const job: Job = { name, arrays, params, nChunks, tag, simd: simdWanted() };
+  lastJob = name;
   for (const port of p.ports) port.postMessage(job);
   Atomics.store(ctrl, SEQ, tag);
   Atomics.notify(ctrl, SEQ);
@@ -349,7 +372,7 @@ export function parallel(name: string, fn: ChunkFn, args: JobArg[], params: numb
   let last = Atomics.load(ctrl, DONE), since = Date.now();
   while (last < nChunks) {
     if (Atomics.load(ctrl, BROKEN) || Date.now() - since > STALL_MS) {
-      giveUp(fn, arrays, params, nChunks);
+      giveUp(fn, arrays, params, nChunks, Atomics.load(ctrl, BROKEN) ? `a worker broke in job '${name}'` : `a worker stalled in job '${name}'`);
       break;
     }
     Atomics.wait(ctrl, DONE, last, 100);
@@ -370,9 +393,9 @@ export function parallel(name: string, fn: ChunkFn, args: JobArg[], params: numb
  * chunk function overwrites its outputs, so recomputing chunks a worker may have done is harmless;
  * stopped workers write nothing more.)
  */
-function giveUp(fn: ChunkFn, arrays: JobArray[], params: number[], nChunks: number): void {
+function giveUp(fn: ChunkFn, arrays: JobArray[], params: number[], nChunks: number, why: string): void {
   shutdownThreads();
-  poolFailed = true;
+  fail(why);
   for (let c = 0; c < nChunks; c++) fn(arrays, params, c, nChunks);
 }
 

@@ -4,7 +4,7 @@
  * a process that used the pool exits by itself.
  */
 import { spawnSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -14,10 +14,11 @@ import { conv2d, conv2dBackwardData, conv2dBackwardFilter, convSettings } from '
 import { activationGrad, binary, unary } from '../../backends/cpu/elementwise.js';
 import { matmul } from '../../backends/cpu/gemm.js';
 import { avgPool2d, avgPool2dBackward, maxPool2d, maxPool2dBackward } from '../../backends/cpu/pool.js';
-import { allocFloat32, getThreads, setThreads, shutdownThreads, threadInfo, threadSettings, waitForThreads } from '../../backends/cpu/threads.js';
+import { allocFloat32, chunkRange, getThreads, parallel, setThreads, shutdownThreads, threadInfo, threadSettings, waitForThreads } from '../../backends/cpu/threads.js';
+import { CHUNK_FUNCTIONS } from '../../backends/cpu/jobs.js';
 import { Random } from '../../core/index.js';
 import { packWeightSigns } from '../../backends/cpu/bitpack.js';
-import { affine, groupMean, sliceAdd } from '../../backends/cpu/infer-ops.js';
+import { affine, groupMean, shiftPlanes, sliceAdd } from '../../backends/cpu/infer-ops.js';
 import { maxPool2dInfer } from '../../backends/cpu/pool-infer.js';
 import { xnorDepthwiseForward } from '../../backends/cpu/xnor-depthwise.js';
 import { signThreshold, type PackedEpilogue } from '../../backends/cpu/xnor-epilogue.js';
@@ -251,7 +252,7 @@ describe('the inference engine on 1 and 2 threads gives identical bits', () => {
     expect(threadInfo().workerChunks).toBeGreaterThan(before);
   });
 
-  it('max pooling for inference, group means, sums into a slice, affine maps', () => {
+  it('max pooling for inference, group means, sums into a slice, affine maps, shifted planes', () => {
     fc.assert(fc.property(
       fc.integer({ min: 1, max: 4 }), fc.integer({ min: 1, max: 9 }), fc.integer({ min: 2, max: 20 }), fc.constantFrom(2, 3),
       fc.constantFrom(1, 2), fc.integer({ min: 0, max: 1 }), fc.integer({ min: 1, max: 4 }), fc.boolean(),
@@ -261,15 +262,17 @@ describe('the inference engine on 1 and 2 threads gives identical bits', () => {
         const x = rand(N * groups * C * HW, 16, true), b = rand(N * C * HW, 17, false);
         const [r1, r2] = both(() => {
           const yp = new Float32Array(N * C * P * P), ym = new Float32Array(N * C * HW), ys = new Float32Array(N * (C + 2) * HW);
-          const ya = new Float32Array(N * C * HW);
+          const ya = new Float32Array(N * C * HW), yh = new Float32Array(N * C * P * P);
           maxPool2dInfer(x, yp, g);
           groupMean(x, ym, N, C, HW, groups);
           sliceAdd(ym, b, ys, N, C, HW, C + 2, 1);
           affine(b, ya, rand(C, 18, false), rand(C, 19, false), N, C, HW, relu);
-          return [yp, ym, ys, ya];
+          shiftPlanes(b, yh, N * C, H, H, P, P);
+          return [yp, ym, ys, ya, yh];
         });
         for (let i = 0; i < r1.length; i++) expect(firstDifference(r2[i], r1[i]), `output ${i}`).toBe(-1);
       }), { numRuns: 40, seed: 16 });
+    expect(threadInfo().failure).toBeNull();
   });
 
   it('a whole Child plan: the same logits on any thread count', () => {
@@ -281,13 +284,62 @@ describe('the inference engine on 1 and 2 threads gives identical bits', () => {
       setThreads(1);
       const one = new PlanRunner(plan).run(x, 3);
       setThreads(2);
+      const before = threadInfo().workerChunks;
       const two = new PlanRunner(plan).run(x, 3);
       expect(firstDifference(two, one), childBlock).toBe(-1);
+      // the same logits would come from this thread alone: the workers must really have served every job
+      expect(threadInfo().failure, childBlock).toBeNull();
+      expect(threadInfo().workerChunks, childBlock).toBeGreaterThan(before);
     }
   });
 });
 
 describe('the worker pool', () => {
+  it('every job a kernel hands to parallel() finds its chunk function in the workers\' table', async () => {
+    // a name missing from jobs.ts breaks the worker at its first such job; the caller computes that
+    // job itself (right values) and every later call runs on one thread: only this check sees it
+    const dir = fileURLToPath(new URL('../../backends/cpu/', import.meta.url));
+    const calls: [string, string, string][] = [];
+    for (const f of readdirSync(dir).filter((n) => n.endsWith('.ts') && !n.endsWith('.d.ts'))) {
+      for (const m of readFileSync(dir + f, 'utf8').matchAll(/\bparallel\(\s*'(\w+)',\s*(\w+)/g)) calls.push([f, m[1], m[2]]);
+    }
+    expect(calls.length).toBeGreaterThan(20);
+    for (const [f, name, fn] of calls) {
+      const mod = (await import(`../../backends/cpu/${f.replace(/\.ts$/, '.js')}`)) as Record<string, unknown>;
+      expect(CHUNK_FUNCTIONS[name], `${f}: job '${name}'`).toBeDefined();
+      expect(CHUNK_FUNCTIONS[name] === mod[fn], `${f}: job '${name}' is ${fn}`).toBe(true);
+    }
+  });
+
+  it('a worker that broke is noticed at a later call, even when the caller took every chunk of the job that broke it', () => {
+    const x = rand(64 * 1024, 30, true), y = allocFloat32(x.length);
+    unary('relu', x, y);
+    expect(threadInfo().failure).toBeNull();
+    // a job that no worker knows: a worker that takes it stops; this thread computes the job itself
+    const out = allocFloat32(8);
+    parallel('noSuchJob', (arrays, _p, c, n) => {
+      const [i0, i1] = chunkRange(8, c, n);
+      (arrays[0] as Float32Array).fill(7, i0, i1);
+    }, [{ a: out, out: true }], [], 8);
+    expect([...out]).toEqual(new Array(8).fill(7));
+    // the worker stops on its own time: later calls find out (within seconds) and run on this thread
+    const sleep = new Int32Array(new SharedArrayBuffer(4));
+    for (let i = 0; i < 100 && threadInfo().failure === null; i++) {
+      Atomics.wait(sleep, 0, 0, 20);
+      unary('relu', x, y);
+    }
+    expect(threadInfo().failure).toMatch(/worker (broke|stopped).*'noSuchJob'/);
+    expect(getThreads()).toBe(1);
+    expect(threadInfo().running).toBe(false);
+    // asking for threads again starts a fresh pool
+    setThreads(2);
+    expect(threadInfo().failure).toBeNull();
+    expect(waitForThreads(120_000)).toBe(true);
+    const big = rand(1 << 22, 31, true), bigY = allocFloat32(big.length);
+    for (let i = 0; i < 20 && threadInfo().workerChunks === 0; i++) unary('exp', big, bigY);
+    expect(threadInfo().workerChunks).toBeGreaterThan(0);
+  }, 130_000);
+
   it('setThreads refuses a count that is not a positive integer', () => {
     expect(() => setThreads(0)).toThrow(/integer >= 1, got 0/);
     expect(() => setThreads(1.5)).toThrow(/integer >= 1/);
