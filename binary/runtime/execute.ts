@@ -5,6 +5,9 @@
  * wide 1x1 convolutions), and the general XNOR-popcount kernel for other shapes, each writing its
  * float output through the folded per-channel map in the same pass.
  *
+ * A step that repeats an earlier computation on the same input (the same pooling of one input on two
+ * edges of a cell) runs once (shared-steps.ts); the plan keeps both.
+ *
  * Buffers are allocated per batch size from their live ranges: a buffer's memory goes back to a pool
  * after its last reader, so a network's activations take a few buffers' worth, not one per node.
  *
@@ -27,8 +30,15 @@ import { pointwiseTables, xnorPointwiseApplies, xnorPointwiseForward, xnorPointw
 import { simdEnabled } from '../../backends/cpu/simd/simd.js';
 import { CpnasError } from '../../core/errors.js';
 import { packedBuffers, type BinaryConvStep, type ConvGeom, type InferencePlan, type PlanStep } from './plan.js';
+import { shareSteps, stepReads } from './shared-steps.js';
 
 type Kernel = 'depthwise' | 'pointwise' | 'general';
+
+/** Switches of the runner (read when a PlanRunner is made). */
+export const runnerSettings = {
+  /** Run a repeated computation once (shared-steps.ts); false runs every step of the plan. */
+  shareSteps: true,
+};
 
 interface PreparedConv {
   kernel: Kernel;
@@ -49,6 +59,8 @@ function kernelOf(s: BinaryConvStep): Kernel {
 
 export class PlanRunner {
   readonly plan: InferencePlan;
+  /** The steps the runner runs: the plan's, less those that repeat an earlier computation. */
+  readonly steps: PlanStep[];
   private readonly prepared: (PreparedConv | null)[];
   /** First step that writes and last step that reads each buffer. */
   private readonly born: Int32Array;
@@ -64,7 +76,8 @@ export class PlanRunner {
 
   constructor(plan: InferencePlan) {
     this.plan = plan;
-    this.prepared = plan.steps.map((s) => s.op === 'bconv'
+    this.steps = runnerSettings.shareSteps ? shareSteps(plan).steps : plan.steps;
+    this.prepared = this.steps.map((s) => s.op === 'bconv'
       ? { kernel: kernelOf(s), tables: null, ones: new Float32Array(s.geom.K).fill(1) }
       : null);
     this.packed = packedBuffers(plan);
@@ -72,13 +85,13 @@ export class PlanRunner {
     this.born = new Int32Array(n).fill(-1);
     this.dies = new Int32Array(n).fill(-1);
     this.born[0] = 0;
-    plan.steps.forEach((s, i) => {
-      for (const b of reads(s)) this.dies[b] = i;
+    this.steps.forEach((s, i) => {
+      for (const b of stepReads(s)) this.dies[b] = i;
       const w = s.y;
       if (this.born[w] < 0) this.born[w] = i;
       this.dies[w] = Math.max(this.dies[w], i);
     });
-    this.dies[plan.output] = plan.steps.length;
+    this.dies[plan.output] = this.steps.length;
   }
 
   /** Logits [N, numClasses] of N images x [N, C, H, W] (normalized as in training). */
@@ -89,7 +102,7 @@ export class PlanRunner {
     }
     this.allocate(N);
     this.arrays[0] = x;
-    this.plan.steps.forEach((s, i) => this.step(s, i, N));
+    this.steps.forEach((s, i) => this.step(s, i, N));
     const out = this.arrays[this.plan.output];
     const logits = out.slice(0, N * this.plan.numClasses);
     this.arrays[0] = new Float32Array(0); // hold on to no caller's array
@@ -109,13 +122,13 @@ export class PlanRunner {
     this.shared = shared;
     const nb = this.plan.buffers.length, free = new Map<number, Float32Array[]>();
     const arrays: Float32Array[] = new Array(nb);
-    const byBirth: number[][] = this.plan.steps.map(() => []), byDeath: number[][] = this.plan.steps.map(() => []);
+    const byBirth: number[][] = this.steps.map(() => []), byDeath: number[][] = this.steps.map(() => []);
     for (let b = 1; b < nb; b++) {
       if (this.born[b] < 0) continue;
       byBirth[this.born[b]].push(b);
-      if (this.dies[b] < this.plan.steps.length) byDeath[this.dies[b]].push(b);
+      if (this.dies[b] < this.steps.length) byDeath[this.dies[b]].push(b);
     }
-    for (let i = 0; i < this.plan.steps.length; i++) {
+    for (let i = 0; i < this.steps.length; i++) {
       for (const b of byBirth[i]) {
         const n = this.size(b, N), list = free.get(n);
         arrays[b] = list && list.length > 0 ? list.pop()! : shared ? new Float32Array(new SharedArrayBuffer(4 * n)) : new Float32Array(n);
@@ -232,15 +245,5 @@ export class PlanRunner {
     xnorConv2d(x, s.signs, prep.ones, this.scratch, xg);
     if (e.bits) packPlanesByThreshold(this.scratch, e.bits, N, K, P, Q);
     else applyEpilogue(this.scratch, a[s.y], N, K, P * Q, e);
-  }
-}
-
-/** The buffers a step reads. */
-function reads(s: PlanStep): number[] {
-  switch (s.op) {
-    case 'bconv': return s.res >= 0 ? [s.x, s.res] : [s.x];
-    case 'add': return [s.a, s.b];
-    case 'zero': return [];
-    default: return [s.x];
   }
 }

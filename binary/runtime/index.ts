@@ -14,7 +14,7 @@ import { decodePlan, encodePlan } from './format.js';
 import type { InferencePlan, PlanMeta } from './plan.js';
 
 export { CHILD_FORMAT_VERSION, CHILD_MAGIC, crc32, decodePlan, encodePlan, validatePlan } from './format.js';
-export { PlanRunner } from './execute.js';
+export { PlanRunner, runnerSettings } from './execute.js';
 export type * from './plan.js';
 
 /** A loaded Child: its plan and the engine that runs it. */
