@@ -9,6 +9,7 @@ import { Random, Tensor, enableGrad } from '../../core/index.js';
 import { PlanRunner } from '../../binary/runtime/execute.js';
 import { ChildModel, encodePlan } from '../../binary/runtime/index.js';
 import { compileChild } from '../../nas/compile.js';
+import { namedGenotype } from '../../nas/named-genotypes.js';
 import type { GenotypeNetwork } from '../../nas/network.js';
 import { randomChild } from './random-child.js';
 import type { ChildBlock, Genotype } from '../../nas/types.js';
@@ -46,12 +47,7 @@ describe('inference plan of the Child', () => {
   });
 
   it('compiles the DARTS-V2 genotype with four nodes', () => {
-    const genotype = {
-      normal: [['sep_conv_3x3', 0], ['sep_conv_3x3', 1], ['sep_conv_3x3', 0], ['sep_conv_3x3', 1], ['sep_conv_3x3', 1], ['skip_connect', 0], ['skip_connect', 0], ['dil_conv_3x3', 2]],
-      normalConcat: [2, 3, 4, 5],
-      reduce: [['max_pool_3x3', 0], ['max_pool_3x3', 1], ['skip_connect', 2], ['max_pool_3x3', 1], ['max_pool_3x3', 0], ['skip_connect', 2], ['skip_connect', 2], ['max_pool_3x3', 1]],
-      reduceConcat: [2, 3, 4, 5],
-    } as unknown as Genotype;
+    const genotype = namedGenotype('darts_v2');
     const net = randomChild(7, { cells: 3, channels: 4, inputChannels: 3, nodes: 4, genotype });
     const rng = new Random(3);
     const x = new Tensor(Float32Array.from({ length: 2 * 3 * 8 * 8 }, () => rng.normal()), [2, 3, 8, 8]);

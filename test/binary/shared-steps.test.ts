@@ -9,7 +9,7 @@ import { PlanRunner, runnerSettings } from '../../binary/runtime/execute.js';
 import { shareSteps } from '../../binary/runtime/shared-steps.js';
 import type { PlanStep } from '../../binary/runtime/plan.js';
 import { compileChild } from '../../nas/compile.js';
-import type { Genotype } from '../../nas/types.js';
+import { namedGenotype } from '../../nas/named-genotypes.js';
 import { randomChild } from './random-child.js';
 
 const pool = (x: number, y: number, op: 'maxpool' | 'avgpool' = 'maxpool', stride = 2): PlanStep => ({ op, x, y, kernel: 3, stride, padding: 1 });
@@ -58,12 +58,7 @@ describe('shared steps of an inference plan', () => {
   });
 
   it("pools DARTS-V2's reduction cell 4 times instead of 10, with the same logits", () => {
-    const genotype = {
-      normal: [['sep_conv_3x3', 0], ['sep_conv_3x3', 1], ['sep_conv_3x3', 0], ['sep_conv_3x3', 1], ['sep_conv_3x3', 1], ['skip_connect', 0], ['skip_connect', 0], ['dil_conv_3x3', 2]],
-      normalConcat: [2, 3, 4, 5],
-      reduce: [['max_pool_3x3', 0], ['max_pool_3x3', 1], ['skip_connect', 2], ['max_pool_3x3', 1], ['max_pool_3x3', 0], ['skip_connect', 2], ['skip_connect', 2], ['max_pool_3x3', 1]],
-      reduceConcat: [2, 3, 4, 5],
-    } as unknown as Genotype;
+    const genotype = namedGenotype('darts_v2');
     const net = randomChild(7, { cells: 3, channels: 4, inputChannels: 3, nodes: 4, genotype });
     const plan = compileChild(net, [3, 8, 8]);
     const runner = new PlanRunner(plan);
