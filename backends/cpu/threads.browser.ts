@@ -76,7 +76,13 @@ export function parallel(_name: string, fn: ChunkFn, args: JobArg[], params: num
 export const threadSettings = {
   minWork: 1 << 19,
   backoffCalls: 8,
+  wakeMs: 2,
 };
+
+/** No pool: no timing ever says to back off. */
+export function coresLookBusy(_mine: number, _nChunks: number, _mineMs: number, _totalMs: number): boolean {
+  return false;
+}
 
 export function chunksFor(_work: number, _units: number): number {
   return 1;

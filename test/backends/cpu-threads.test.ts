@@ -14,7 +14,7 @@ import { conv2d, conv2dBackwardData, conv2dBackwardFilter, convSettings } from '
 import { activationGrad, binary, unary } from '../../backends/cpu/elementwise.js';
 import { matmul } from '../../backends/cpu/gemm.js';
 import { avgPool2d, avgPool2dBackward, maxPool2d, maxPool2dBackward } from '../../backends/cpu/pool.js';
-import { allocFloat32, chunkRange, getThreads, parallel, setThreads, shutdownThreads, threadInfo, threadSettings, waitForThreads } from '../../backends/cpu/threads.js';
+import { allocFloat32, chunkRange, coresLookBusy, getThreads, parallel, setThreads, shutdownThreads, threadInfo, threadSettings, waitForThreads } from '../../backends/cpu/threads.js';
 import { CHUNK_FUNCTIONS } from '../../backends/cpu/jobs.js';
 import { Random } from '../../core/index.js';
 import { packWeightSigns } from '../../backends/cpu/bitpack.js';
@@ -339,6 +339,21 @@ describe('the worker pool', () => {
     for (let i = 0; i < 20 && threadInfo().workerChunks === 0; i++) unary('exp', big, bigY);
     expect(threadInfo().workerChunks).toBeGreaterThan(0);
   }, 130_000);
+
+  it('backs off to one thread only on timings that show busy cores, not on a call too short for a worker to wake', () => {
+    const { wakeMs } = threadSettings;
+    expect(wakeMs).toBe(2);
+    // the workers took nothing: busy only if this thread worked long enough for a worker to wake
+    expect(coresLookBusy(8, 8, 0.4, 0.5)).toBe(false);
+    expect(coresLookBusy(8, 8, 1.9, 2.0)).toBe(false);
+    expect(coresLookBusy(8, 8, 2.5, 2.6)).toBe(true);
+    // shared: busy only when clearly slower than this thread alone (mine 4 of 8 in 4 ms: alone 8 ms)
+    expect(coresLookBusy(4, 8, 4, 8.5)).toBe(false);
+    expect(coresLookBusy(4, 8, 4, 9.9)).toBe(false);
+    expect(coresLookBusy(4, 8, 4, 10.1)).toBe(true);
+    expect(coresLookBusy(1, 8, 0.1, 1.5)).toBe(false); // short: noise
+    expect(coresLookBusy(0, 8, 0, 50)).toBe(false); // this thread took nothing: the workers kept up
+  });
 
   it('setThreads refuses a count that is not a positive integer', () => {
     expect(() => setThreads(0)).toThrow(/integer >= 1, got 0/);
