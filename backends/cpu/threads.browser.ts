@@ -53,6 +53,11 @@ export function allocFloat32(n: number): Float32Array {
 /** Keeps nothing in a page (same export as threads.ts). */
 export function releaseFloat32(_a: Float32Array): void {}
 
+/** Zeros `a` (a page has no shared memory here: a plain fill). */
+export function clearShared(a: Float32Array): Float32Array {
+  return a.fill(0);
+}
+
 /** Same export as threads.ts (nothing is kept here). */
 export const releaseSettings = { keepBytes: 0 };
 

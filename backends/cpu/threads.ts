@@ -159,13 +159,27 @@ export function isShared(a: JobArray): boolean {
  * Storage for tensor data: shared memory when more than one thread may work on it (large arrays only),
  * else an ordinary array. Zero-filled either way.
  */
+/** Zeros that clearShared copies from (grow-only, plain memory). */
+let zeroSource = new Float32Array(0);
+
+/**
+ * `a` (shared memory) set to zeros by copying zeros in: TypedArray.fill on a SharedArrayBuffer stores
+ * element by element (V8 keeps every store to shared memory a relaxed atomic), while a copy moves
+ * words; measured here 0.83 ms against 0.49 ms per 4 MB (/tmp/fillb.mjs). Returns `a`.
+ */
+export function clearShared(a: Float32Array): Float32Array {
+  if (zeroSource.length < a.length) zeroSource = new Float32Array(a.length);
+  a.set(zeroSource.subarray(0, a.length));
+  return a;
+}
+
 export function allocFloat32(n: number): Float32Array {
   const shared = n >= SHARED_MIN_FLOATS && threadsWanted > 1 && !poolFailed;
   const kept = n >= SHARED_MIN_FLOATS ? released.get(n) : undefined;
   while (kept?.length) {
     const a = kept.pop() as Float32Array;
     releasedBytes -= a.byteLength;
-    if (isShared(a) === shared) return a.fill(0);
+    if (isShared(a) === shared) return shared ? clearShared(a) : a.fill(0);
   }
   if (shared) return new Float32Array(new SharedArrayBuffer(4 * n));
   return new Float32Array(n);

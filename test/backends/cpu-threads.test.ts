@@ -14,7 +14,7 @@ import { conv2d, conv2dBackwardData, conv2dBackwardFilter, convSettings } from '
 import { activationGrad, binary, unary } from '../../backends/cpu/elementwise.js';
 import { matmul } from '../../backends/cpu/gemm.js';
 import { avgPool2d, avgPool2dBackward, maxPool2d, maxPool2dBackward } from '../../backends/cpu/pool.js';
-import { allocFloat32, chunkRange, coresLookBusy, getThreads, parallel, setThreads, shutdownThreads, threadInfo, threadSettings, waitForThreads } from '../../backends/cpu/threads.js';
+import { allocFloat32, chunkRange, clearShared, coresLookBusy, isShared, releaseFloat32, getThreads, parallel, setThreads, shutdownThreads, threadInfo, threadSettings, waitForThreads } from '../../backends/cpu/threads.js';
 import { CHUNK_FUNCTIONS } from '../../backends/cpu/jobs.js';
 import { Random } from '../../core/index.js';
 import { packWeightSigns } from '../../backends/cpu/bitpack.js';
@@ -353,6 +353,21 @@ describe('the worker pool', () => {
     expect(coresLookBusy(4, 8, 4, 10.1)).toBe(true);
     expect(coresLookBusy(1, 8, 0.1, 1.5)).toBe(false); // short: noise
     expect(coresLookBusy(0, 8, 0, 50)).toBe(false); // this thread took nothing: the workers kept up
+  });
+
+  it('hands a released shared array out again zero-filled', () => {
+    const n = 1 << 16, junk = allocFloat32(n);
+    expect(isShared(junk)).toBe(true);
+    junk.fill(3.5);
+    releaseFloat32(junk);
+    const again = Array.from({ length: 3 }, () => allocFloat32(n)).find((a) => a.buffer === junk.buffer);
+    expect(again, 'the released array is handed out again').toBeDefined();
+    expect(again?.every((v) => v === 0)).toBe(true);
+    // clearShared zeros a longer array than any before it, and only its own values
+    const big = allocFloat32(3 * n).fill(-1), neighbour = allocFloat32(n).fill(2);
+    clearShared(big);
+    expect(big.every((v) => v === 0)).toBe(true);
+    expect(neighbour.every((v) => v === 2)).toBe(true);
   });
 
   it('setThreads refuses a count that is not a positive integer', () => {
