@@ -9,13 +9,40 @@ import {
 export type Axes = number | readonly number[] | undefined;
 
 /**
+ * expandReduced where the axes are one run (a..b, in any order): x is [outer, red, inner] and g
+ * [outer, inner], so every (o, r) block of `inner` values is a copy of g's row o (a fill where inner
+ * is 1). A channel-group mean (the Bi-Real shortcut, [N, groups, C, H, W] over axis 1) then costs a
+ * few block copies instead of a loop per row of W values. False (nothing written) for other axes.
+ */
+function expandRun(g: Float32Array, xShape: Shape, axes: readonly number[], out: Float32Array): boolean {
+  const lo = Math.min(...axes), hi = Math.max(...axes);
+  if (hi - lo + 1 !== new Set(axes).size) return false;
+  let outer = 1, red = 1, inner = 1;
+  xShape.forEach((d, i) => {
+    if (i < lo) outer *= d;
+    else if (i <= hi) red *= d;
+    else inner *= d;
+  });
+  for (let o = 0; o < outer; o++) {
+    if (inner === 1) {
+      out.fill(g[o], o * red, (o + 1) * red);
+      continue;
+    }
+    const row = g.subarray(o * inner, (o + 1) * inner);
+    for (let r = 0; r < red; r++) out.set(row, (o * red + r) * inner);
+  }
+  return true;
+}
+
+/**
  * Broadcasts `g`, laid out as `x` reduced over `axes` (kept or not: same data), back to `xShape`:
  * the backward of every reduction.
  */
 export function expandReduced(g: Float32Array, xShape: Shape, axes: readonly number[]): Float32Array {
   const n = sizeOf(xShape);
-  const out = new Float32Array(n);
+  const out = allocFloat32(n);
   const rank = xShape.length;
+  if (rank > 0 && axes.length > 0 && expandRun(g, xShape, axes, out)) return out;
   // strides of the reduced array viewed in x's rank (0 along the reduced axes)
   const kept = reducedShape(xShape, axes, true);
   const ks = stridesOf(kept);

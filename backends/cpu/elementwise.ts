@@ -1,6 +1,6 @@
 /** Elementwise kernels: unary maps, activation gradients and broadcasting binary maps. Large unary
  *  maps, gradients and same-shape or scalar binary maps are cut into index ranges for the threads of
- *  threads.ts. With the SIMD kernels on, ReLU, the activation gradients and the four arithmetic maps
+ *  threads.ts. With the SIMD kernels on, ReLU, sign, the activation gradients and the four arithmetic maps
  *  run in WebAssembly (simd/stream.wat through stream.ts): the same bits. */
 import type { BinaryOp, GradOp, UnaryOp } from '../backend.js';
 import { chunkRange, chunksFor, parallel, type JobArray } from './threads.js';
@@ -45,7 +45,10 @@ function unaryRange(op: UnaryOp, x: Float32Array, out: Float32Array, i0: number,
     case 'tanh': for (let i = i0; i < n; i++) out[i] = Math.tanh(x[i]); return;
     // sign(0) = +1: a binarized value is always +-1, never 0; NaN gives -1 (bitpack.ts's convention).
     // Number(!(x >= 0)) compiles to a flag read, without a branch
-    case 'sign': for (let i = i0; i < n; i++) out[i] = 1 - 2 * Number(!(x[i] >= 0)); return;
+    case 'sign':
+      if (n - i0 >= 64 && simdEnabled() && streamSimd([x], out, i0, n, (k, [xa], ya, m) => k.signF32(xa, ya, m))) return;
+      for (let i = i0; i < n; i++) out[i] = 1 - 2 * Number(!(x[i] >= 0));
+      return;
     case 'square': for (let i = i0; i < n; i++) { const v = x[i]; out[i] = v * v; } return;
     case 'reciprocal': for (let i = i0; i < n; i++) out[i] = 1 / x[i]; return;
   }

@@ -318,7 +318,7 @@ describe('SIMD kernels', () => {
       }), { numRuns: 60 });
   });
 
-  it('elementwise maps of training (ReLU, activation gradients, add/sub/mul/div, scalar too): the same values with SIMD on and off', () => {
+  it('elementwise maps of training (ReLU, sign, activation gradients, add/sub/mul/div, scalar too): the same values with SIMD on and off', () => {
     fc.assert(fc.property(
       fc.oneof(fc.integer({ min: 1, max: 300 }), fc.constantFrom(16390, 20000)), fc.integer({ min: 1, max: 3 }), fc.integer(),
       (n, nChunks, seed) => {
@@ -333,6 +333,9 @@ describe('SIMD kernels', () => {
           const relu = new Float32Array(n).fill(7);
           go((c) => unaryChunk([x, relu], [5], c, nChunks)); // 5: 'relu' in UNARY_OPS
           outs.push(...values(relu));
+          const sign = new Float32Array(n).fill(7);
+          go((c) => unaryChunk([x, sign], [8], c, nChunks)); // 8: 'sign'
+          outs.push('|', ...values(sign));
           for (let op = 0; op < 3; op++) {
             const out = new Float32Array(n).fill(7);
             go((c) => activationGradChunk([x, b, out], [op], c, nChunks));

@@ -1,6 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { Tensor, sizeOf } from '../../core/index.js';
+import { Tensor, enableGrad, sizeOf } from '../../core/index.js';
+import { mul } from '../../ops/arithmetic.js';
 import { arbShape, arbTensor } from '../../ops/arbitraries.js';
 import { formatGradCheck, gradCheck } from '../../ops/gradcheck.js';
 import { max, mean, sum } from '../../ops/reduce.js';
@@ -60,6 +61,24 @@ describe('sum / mean / max', () => {
         expect(rep.ok, formatGradCheck(rep, [x])).toBe(true);
       }
     }), { numRuns: 25 });
+  });
+
+  it('the gradient of sum is the upstream gradient copied to every reduced element, exactly (contiguous runs of axes and others)', () => {
+    fc.assert(fc.property(arbReduce.chain((r) => fc.tuple(fc.constant(r), arbTensor(r.shape))), ([r, x0]) => {
+      const x = new Tensor(x0.data.slice(), x0.shape, true);
+      const y = sum(x, r.axes, r.keepDims);
+      const w = new Tensor(Float32Array.from({ length: y.size }, (_, i) => (i % 7) - 3.25), y.shape);
+      enableGrad(() => sum(mul(sum(x, r.axes, r.keepDims), w)).backward());
+      // the index of element i of x in the reduced array, by walking x's indices
+      const rank = x.rank, ax = (r.axes ?? x.shape.map((_, i) => i)).map((a) => (a < 0 ? a + rank : a));
+      const idx = new Array(rank).fill(0);
+      for (let i = 0; i < x.size; i++) {
+        let o = 0;
+        for (let d = 0; d < rank; d++) if (!ax.includes(d)) o = o * x.shape[d] + idx[d];
+        expect(x.grad!.data[i]).toBe(w.data[o]);
+        for (let d = rank - 1; d >= 0; d--) { if (++idx[d] < x.shape[d]) break; idx[d] = 0; }
+      }
+    }), { numRuns: 60 });
   });
 
   it('gradient of max matches central differences (values at least 0.01 apart: no ties)', () => {

@@ -29,6 +29,7 @@ export interface SimdKernels {
   packPanel(src: number, ld: number, laneMajor: number, dst: number, kc: number, lanes: number): void;
   mapF32(op: number, a: number, b: number, y: number, n: number, scalar: number): void;
   reluBits(x: number, y: number, n: number): void;
+  signF32(x: number, y: number, n: number): void;
   gradMask(op: number, x: number, g: number, y: number, n: number): void;
   avgPool(X: number, Y: number, geo: number, planes: number): void;
   addF32(a: number, b: number, y: number, n: number): void;

@@ -352,6 +352,22 @@
       (br $l)))
   )
 
+  ;; sign (elementwise.ts): +1 where x >= 0 (-0 too), else -1 (NaN too): never 0, as bitpack.ts packs.
+  (func (export "signF32") (param $x i32) (param $y i32) (param $n i32)
+    (local $end i32) (local $one v128) (local $minus v128) (local $zero v128)
+    (local.set $end (i32.add (local.get $y) (i32.shl (local.get $n) (i32.const 2))))
+    (local.set $one (f32x4.splat (f32.const 1)))
+    (local.set $minus (f32x4.splat (f32.const -1)))
+    (local.set $zero (f32x4.splat (f32.const 0)))
+    (block $done (loop $l
+      (br_if $done (i32.ge_u (local.get $y) (local.get $end)))
+      (v128.store (local.get $y)
+        (v128.bitselect (local.get $one) (local.get $minus) (f32x4.ge (v128.load (local.get $x)) (local.get $zero))))
+      (local.set $x (i32.add (local.get $x) (i32.const 16)))
+      (local.set $y (i32.add (local.get $y) (i32.const 16)))
+      (br $l)))
+  )
+
   ;; Activation gradients on the bits (elementwise.ts gradRange): op 0 relu (g where x > 0), 1 clip
   ;; (g where |x| <= 1), 2 approxSign (f32(g * (2 - 2|x|)) in float64, +0 where |x| >= 1 or NaN).
   (func (export "gradMask") (param $op i32) (param $x i32) (param $g i32) (param $y i32) (param $n i32)
