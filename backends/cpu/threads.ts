@@ -155,17 +155,14 @@ export function isShared(a: JobArray): boolean {
   return a.buffer instanceof SharedArrayBuffer;
 }
 
-/**
- * Storage for tensor data: shared memory when more than one thread may work on it (large arrays only),
- * else an ordinary array. Zero-filled either way.
- */
 /** Zeros that clearShared copies from (grow-only, plain memory). */
 let zeroSource = new Float32Array(0);
 
 /**
  * `a` (shared memory) set to zeros by copying zeros in: TypedArray.fill on a SharedArrayBuffer stores
  * element by element (V8 keeps every store to shared memory a relaxed atomic), while a copy moves
- * words; measured here 0.83 ms against 0.49 ms per 4 MB (/tmp/fillb.mjs). Returns `a`.
+ * words; measured on this project's 2-core machine (Node 20, 16 arrays of 4 MB, 20 rounds): 0.83 ms
+ * against 0.49 ms per 4 MB. Returns `a`.
  */
 export function clearShared(a: Float32Array): Float32Array {
   if (zeroSource.length < a.length) zeroSource = new Float32Array(a.length);
@@ -173,6 +170,10 @@ export function clearShared(a: Float32Array): Float32Array {
   return a;
 }
 
+/**
+ * Storage for tensor data: shared memory when more than one thread may work on it (large arrays only),
+ * else an ordinary array. Zero-filled either way.
+ */
 export function allocFloat32(n: number): Float32Array {
   const shared = n >= SHARED_MIN_FLOATS && threadsWanted > 1 && !poolFailed;
   const kept = n >= SHARED_MIN_FLOATS ? released.get(n) : undefined;
