@@ -13,8 +13,14 @@
  *   search.sample                  one CP-NAS sample of the default preset: the sampled architecture's
  *                                  Child and Parent supernets each trained on one batch (64 digits 14x14)
  *
- * These calls take seconds: each row is the median of a few timed calls after one warm-up call,
- * measured with performance.now (tinybench's minimum run counts would take minutes). Run them alone
+ * These calls take seconds: each row is the median of a few timed calls after two warm-up calls,
+ * measured with performance.now (tinybench's minimum run counts would take minutes). The warm-ups and
+ * a train step's 5 timed calls are shared/tools/peer-bench-torch.py's (its inference rows take the
+ * median of 10 calls, 30 at batch 1; these of 5 and 20). The first train steps
+ * of a process run slower than later ones: their fresh arrays fault their pages in until the C
+ * allocator keeps freed memory (on this project's 2-core machine, a Parent step on 2 threads had about
+ * 300,000 page faults and 2 s of system time in each of its first 3 steps and almost none from the
+ * sixth, 4.4 s against 2.6-3 s; `.measure/trainstep2.mjs`, untracked). Run them alone
  * with `npm run bench -- --suite net` (or `--filter search.sample`); every row carries the kernel
  * threads it ran with (`--threads N`).
  */
@@ -90,7 +96,7 @@ function batch(n: number, rng: Random): { x: Tensor; y: Int32Array } {
 
 function trainCase(bench: string, binary: boolean, quick: boolean): Case {
   return {
-    bench, reps: quick ? 1 : 3,
+    bench, reps: quick ? 1 : 5,
     note: `${binary ? '1-bit Child' : 'Parent'}: forward, CE, backward, SGD(momentum 0.9); batch 64, 8 cells, C=16`,
     setup: () => {
       const rng = new Random(0);
@@ -167,8 +173,11 @@ function searchSampleCase(quick: boolean): Case {
   };
 }
 
-function medianMs(fn: () => void, reps: number): number {
-  fn(); // warm-up: compiles the kernels and grows the scratch buffers
+/** Warm-up calls before the timed ones: they compile the kernels and grow the scratch buffers. */
+const WARMUPS = 2;
+
+function medianMs(fn: () => void, reps: number, warmups: number): number {
+  for (let i = 0; i < warmups; i++) fn();
   const times: number[] = [];
   for (let i = 0; i < reps; i++) {
     const t0 = performance.now();
@@ -198,7 +207,7 @@ export const suite: BenchSuite = {
     ].filter((c) => !opts.filter || c.bench.includes(opts.filter));
     const rows: BenchRow[] = [];
     for (const c of cases) {
-      const ms = medianMs(c.setup(), c.reps);
+      const ms = medianMs(c.setup(), c.reps, q ? 1 : WARMUPS);
       rows.push({ backend: 'cpu', bench: c.bench, ms: Math.round(ms * 100) / 100, threads: getThreads(), simd: simdEnabled(), note: c.note });
       process.stderr.write(`  ${c.bench}: ${ms.toFixed(1)} ms\n`);
     }

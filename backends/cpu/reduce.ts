@@ -47,6 +47,18 @@ export function sum(x: Float32Array, shape: readonly number[], axes: readonly nu
   if (axes.length === 0) { out.set(x); return; }
   if (contiguousRun(axes)) {
     const [outer, red, inner] = split(shape, axes);
+    if (inner === 1) {
+      // one sum per outer row: the same float64 additions in the same order, in a local variable (the
+      // loop below carries every addition through acc[0] in memory; a sum of 262,144 values, the
+      // bench's dwconv_m loss, took 1.25 ms that way and 0.45 ms this way on the 2-core machine)
+      for (let o = 0; o < outer; o++) {
+        let s = 0;
+        const base = o * red;
+        for (let r = 0; r < red; r++) s += x[base + r];
+        out[o] = s;
+      }
+      return;
+    }
     const acc = new Float64Array(inner);
     for (let o = 0; o < outer; o++) {
       acc.fill(0);

@@ -9,6 +9,7 @@ import { outSize, type Conv2dGeometry } from '../../backends/backend.js';
 import { conv2d, conv2dBackwardData, conv2dBackwardFilter, convSettings } from '../../backends/cpu/conv.js';
 import { conv2dGeometry } from '../../ops/conv.js';
 import { matmul } from '../../backends/cpu/gemm.js';
+import { sum } from '../../backends/cpu/reduce.js';
 import { winogradSettings } from '../../backends/cpu/winograd.js';
 import { Random } from '../../core/index.js';
 
@@ -244,5 +245,39 @@ describe('cpu conv2d kernels (im2col GEMM, depthwise loops)', () => {
     }
     // stride-1 data gradient with padding larger than the kernel reach (col2im path)
     checkConv(geometry({ N: 1, C: 3, H: 4, W: 4, K: 2, kernel: 3, stride: 1, padding: 3, dilation: 1, groups: 1 }), 7);
+  });
+});
+
+describe('cpu sum (reductions)', () => {
+  it('sums each row in float64, in order, and rounds once (fixed numbers)', () => {
+    // float32 partial sums would lose the 1s beside 2^24; one float64 sum keeps them, rounded at the end
+    const x = Float32Array.of(2 ** 24, 1, 1, -(2 ** 24), 0.5, -0, 3, 0.25);
+    const out = new Float32Array(2).fill(NaN);
+    sum(x, [2, 4], [1], out);
+    expect([...out]).toEqual([2, 3.75]);
+    // the whole tensor (one row of 8): a reduction over trailing axes that leaves nothing inside
+    const all = new Float32Array(1).fill(NaN);
+    sum(x, [2, 2, 2], [0, 1, 2], all);
+    expect(all[0]).toBe(5.75);
+    // -0 alone sums to +0, as a sum started at 0 does
+    sum(Float32Array.of(-0, -0), [2], [0], all);
+    expect(Object.is(all[0], 0)).toBe(true);
+  });
+
+  it('matches a float64 loop over rows, and over rows with an inner run, on random shapes', () => {
+    fc.assert(fc.property(fc.integer({ min: 1, max: 5 }), fc.integer({ min: 1, max: 300 }), fc.integer({ min: 1, max: 4 }), fc.integer(),
+      (outer, red, inner, seed) => {
+        const rng = new Random(seed >>> 0);
+        const x = randArray(outer * red * inner, rng);
+        const out = new Float32Array(outer * inner);
+        sum(x, [outer, red, inner], [1], out);
+        for (let o = 0; o < outer; o++) {
+          for (let i = 0; i < inner; i++) {
+            let s = 0;
+            for (let r = 0; r < red; r++) s += x[(o * red + r) * inner + i];
+            expect(out[o * inner + i]).toBe(Math.fround(s));
+          }
+        }
+      }), { numRuns: 60 });
   });
 });
