@@ -93,6 +93,11 @@ export interface Backend {
    * the previous setting. They give the same values as the plain kernels (cpu: simd/simd.ts).
    */
   simd?(on?: boolean): boolean;
+  /**
+   * Optional: how the backend's GEMM sums its products, 'float64' or 'float32' (cpu: sums.ts); with
+   * `s`, sets it and returns the previous setting. Unlike threads and SIMD, this changes the values.
+   */
+  gemmSums?(s?: 'float64' | 'float32'): 'float64' | 'float32';
 
   // ---- dense linear algebra -----------------------------------------------------------------
   /**

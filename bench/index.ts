@@ -2,13 +2,15 @@
  * `npm run bench`: runs the benchmark suites of this folder and prints one row per case and backend
  * (format: shared/BENCH.md).
  *
- *   node dist/bench/index.js [--json] [--quick] [--backend NAME[,NAME]] [--threads N] [--simd on|off] [--suite NAME[,NAME]] [--filter SUBSTR]
+ *   node dist/bench/index.js [--json] [--quick] [--backend NAME[,NAME]] [--threads N] [--simd on|off] [--sums float64|float32] [--suite NAME[,NAME]] [--filter SUBSTR]
  *
  *   --json      the last line of stdout is one JSON array of rows (progress goes to stderr)
  *   --quick     fewer repetitions (a smoke run)
  *   --backend   the backends to measure (default: each suite's own)
  *   --threads   kernel threads of the cpu backend (default: CPNAS_THREADS or every core)
  *   --simd      the cpu backend's WebAssembly SIMD kernels on or off (default: CPNAS_SIMD, else on)
+ *   --sums      how the cpu GEMM sums, float64 or float32 (default: CPNAS_GEMM_SUMS, else float64;
+ *               backends/cpu/sums.ts); rows timed with float32 sums carry `"sums": "float32"`
  *   --suite     run only these suites (conv, xnor, gpu, data, net; default: all)
  *   --filter    keep only the cases whose name (or suite name) contains SUBSTR
  *
@@ -18,6 +20,7 @@
 import { fileURLToPath } from 'node:url';
 import { getThreads, setThreads, threadInfo, waitForThreads } from '../backends/cpu/threads.js';
 import { setSimd, simdEnabled } from '../backends/cpu/simd/simd.js';
+import { GEMM_SUMS, gemmSums, setGemmSums, type GemmSums } from '../backends/cpu/sums.js';
 import type { BenchOptions, BenchRow, BenchSuite } from './types.js';
 
 /** Suite files, in the order they run. */
@@ -31,9 +34,10 @@ interface Args {
   filter?: string;
   threads?: number;
   simd?: boolean;
+  sums?: GemmSums;
 }
 
-const USAGE = 'usage: node dist/bench/index.js [--json] [--quick] [--backend NAME[,NAME]] [--threads N] [--simd on|off] [--suite NAME[,NAME]] [--filter SUBSTR]';
+const USAGE = 'usage: node dist/bench/index.js [--json] [--quick] [--backend NAME[,NAME]] [--threads N] [--simd on|off] [--sums float64|float32] [--suite NAME[,NAME]] [--filter SUBSTR]';
 
 function parseArgs(argv: string[]): Args {
   const args: Args = { json: false, quick: false };
@@ -61,6 +65,11 @@ function parseArgs(argv: string[]): Args {
       if (v !== 'on' && v !== 'off') throw new Error(`--simd: expected on or off, got ${v}\n${USAGE}`);
       args.simd = v === 'on';
     }
+    else if (a === '--sums') {
+      const v = value();
+      if (!(GEMM_SUMS as readonly string[]).includes(v)) throw new Error(`--sums: expected ${GEMM_SUMS.join(' or ')}, got ${v}\n${USAGE}`);
+      args.sums = v as GemmSums;
+    }
     else if (a === '--help' || a === '-h') { console.log(USAGE); process.exit(0); }
     else throw new Error(`unknown argument ${a}\n${USAGE}`);
   }
@@ -85,7 +94,7 @@ async function loadSuite(name: string): Promise<BenchSuite | null> {
 function formatRow(r: BenchRow): string {
   const ms = r.ms.toFixed(r.ms < 10 ? 2 : 1).padStart(10);
   const gf = r.gflops === undefined ? ''.padEnd(17) : `${r.gflops.toFixed(2).padStart(8)} GFLOP/s`;
-  const t = r.threads === undefined ? '' : `  ${r.threads}t${r.simd === false ? ' no-simd' : ''}`;
+  const t = r.threads === undefined ? '' : `  ${r.threads}t${r.simd === false ? ' no-simd' : ''}${r.sums === 'float32' ? ' f32-sums' : ''}`;
   return `${r.backend.padEnd(8)} ${r.bench.padEnd(32)} ${ms} ms ${gf}${t}${r.note ? `   ${r.note}` : ''}`;
 }
 
@@ -94,9 +103,10 @@ async function main(): Promise<void> {
   const log = (s: string) => (args.json ? process.stderr.write(`${s}\n`) : process.stdout.write(`${s}\n`));
   if (args.threads !== undefined) setThreads(args.threads);
   if (args.simd !== undefined) setSimd(args.simd);
+  if (args.sums !== undefined) setGemmSums(args.sums);
   // the workers load before the first timing (a worker still loading would leave its share to this thread)
   waitForThreads();
-  log(`cpu kernel threads: ${getThreads()}, SIMD kernels: ${simdEnabled() ? 'on' : 'off'}`);
+  log(`cpu kernel threads: ${getThreads()}, SIMD kernels: ${simdEnabled() ? 'on' : 'off'}, GEMM sums: ${gemmSums()}`);
   const rows: BenchRow[] = [];
   let failed = false;
   for (const name of SUITES) {
@@ -121,6 +131,8 @@ async function main(): Promise<void> {
     const t0 = performance.now();
     try {
       const got = (await suite.run(opts)).filter((r) => suiteMatches || r.bench.includes(args.filter!));
+      // the cpu rows' values depend on the GEMM's sums only when they are float32 (the default's rows stay as they were)
+      if (gemmSums() === 'float32') for (const r of got) if (r.backend === 'cpu') r.sums = 'float32';
       for (const r of got) log(formatRow(r));
       rows.push(...got);
       if (got.length) process.stderr.write(`bench ${suite.name}: ${got.length} rows in ${((performance.now() - t0) / 1000).toFixed(1)} s\n`);

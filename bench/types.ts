@@ -10,6 +10,8 @@ export interface BenchRow {
   threads?: number;
   /** Whether the cpu backend's WebAssembly SIMD kernels were on (`--simd`), on the rows that carry threads. */
   simd?: boolean;
+  /** 'float32' on cpu rows timed with the GEMM's float32 sums (`--sums float32`, backends/cpu/sums.ts); absent: float64. */
+  sums?: 'float32';
   /** Free-form notes (mode, sizes). */
   note?: string;
 }

@@ -6,6 +6,7 @@
 import { existsSync, statSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { GPU_MODES as GPU_BACKEND_MODES } from '../backends/gpu/modes.js';
+import { GEMM_SUMS, type GemmSums } from '../backends/cpu/sums.js';
 import { listBinarizers } from '../binary/binarizers.js';
 import { defaultSearchSettings, resolveSearchSettings, resolveTrainSettings } from '../nas/settings.js';
 import { listStrategies } from '../nas/strategies/index.js';
@@ -29,6 +30,8 @@ export interface RunConfig {
   seed: number;
   backend: 'cpu' | 'gpu';
   gpuMode?: string;
+  /** How the cpu GEMM sums (--sums; absent in run.json files written before it: float64). */
+  sums?: GemmSums;
   /** Budget of one sampled architecture as images; turned into sampleFraction once the data is known. */
   samplesPerEpoch?: number;
   /** Stop after the search. */
@@ -80,6 +83,23 @@ export function numFlag(values: FlagValues, flag: string, range: { min?: number;
   if (range.min !== undefined && n < range.min) throw new UsageError(`--${flag}`, `must be >= ${range.min}, got ${n}`);
   if (range.max !== undefined && n > range.max) throw new UsageError(`--${flag}`, `must be <= ${range.max}, got ${n}`);
   return n;
+}
+
+/**
+ * --sums, else $CPNAS_GEMM_SUMS, else float64 (backends/cpu/sums.ts); float32 only on the cpu backend.
+ * A bad environment value is a usage error naming the variable.
+ */
+export function sumsFlag(values: FlagValues, backend: 'cpu' | 'gpu'): GemmSums {
+  const flag = enumFlag(values, 'sums', GEMM_SUMS);
+  const env = process.env.CPNAS_GEMM_SUMS;
+  if (flag === undefined && env !== undefined && env !== '' && !(GEMM_SUMS as readonly string[]).includes(env)) {
+    throw new UsageError('CPNAS_GEMM_SUMS', `unknown value "${env}" (choose one of: ${GEMM_SUMS.join(', ')})`);
+  }
+  const sums = flag ?? ((env || undefined) as GemmSums | undefined) ?? 'float64';
+  if (sums === 'float32' && backend !== 'cpu') {
+    throw new UsageError(flag ? '--sums' : 'CPNAS_GEMM_SUMS', 'float32 sums are a setting of the cpu backend (the gpu backend sums in float32 anyway); leave it out with --backend gpu');
+  }
+  return sums;
 }
 
 /** One of a fixed list of names. */
@@ -249,6 +269,7 @@ export function resolveConfig(command: ConfigCommand, values: FlagValues): RunCo
     seed,
     backend,
     gpuMode,
+    sums: sumsFlag(values, backend),
     samplesPerEpoch: command === 'train' ? undefined : intFlag(values, 'samples-per-epoch', 1),
     noTrain: values['no-train'] === true,
     search: resolvedSearch,
@@ -349,6 +370,7 @@ export function checkStoredConfig(value: unknown, file: string, flag = '--resume
   if (!Number.isSafeInteger(c.seed) || (c.seed as number) < 0) throw bad(`config.seed must be an integer >= 0, got ${JSON.stringify(c.seed)}`);
   if (c.dataDir !== undefined && typeof c.dataDir !== 'string') throw bad(`config.dataDir must be a folder name, got ${JSON.stringify(c.dataDir)}`);
   if (c.gpuMode !== undefined) oneOf('gpuMode', GPU_MODES);
+  if (c.sums !== undefined) oneOf('sums', GEMM_SUMS);
   if (c.samplesPerEpoch !== undefined && !(Number.isSafeInteger(c.samplesPerEpoch) && (c.samplesPerEpoch as number) >= 1)) {
     throw bad(`config.samplesPerEpoch must be a positive integer, got ${JSON.stringify(c.samplesPerEpoch)}`);
   }

@@ -1,4 +1,5 @@
 /** What every command receives: output streams, the engine, the progress display, the stop signal. */
+import type { GemmSums } from '../backends/cpu/sums.js';
 import type { Engine } from './engine.js';
 import type { RunProvenance } from './provenance.js';
 import type { OutStream, Progress } from './progress.js';
@@ -24,7 +25,7 @@ export interface Ctx {
    * Returns the backend's line for the run header (`gpu (gpu.js webgl2)`), and notes a warning when
    * gpu.js only emulates a GPU on the CPU.
    */
-  start(backend: 'cpu' | 'gpu', gpuMode?: string): Promise<string>;
+  start(backend: 'cpu' | 'gpu', gpuMode?: string, sums?: GemmSums): Promise<string>;
   /** The engine, once `start` has run. */
   readonly engine: Engine;
   progress: Progress;

@@ -2,6 +2,7 @@
  * What the CLI calls in the rest of the package: the dataset loader and split, and the three entry
  * points of nas/run.ts. Commands receive them as one object so that tests can pass their own.
  */
+import type { GemmSums } from '../backends/cpu/sums.js';
 import type { DatasetName, LoadOptions } from '../data/index.js';
 import { UsageError } from './args.js';
 import type {
@@ -26,7 +27,7 @@ export interface Engine {
    * Makes a backend active (`cpu`, or `gpu` with a gpu.js mode); `threads` sets its kernel threads
    * (--threads), `simd` its SIMD kernels (--simd). May return the backend's description (`gpu.js (webgl2)`).
    */
-  useBackend(name: 'cpu' | 'gpu', mode?: string, threads?: number, simd?: boolean): void | string | Promise<void | string>;
+  useBackend(name: 'cpu' | 'gpu', mode?: string, threads?: number, simd?: boolean, sums?: GemmSums): void | string | Promise<void | string>;
 }
 
 /** The real engine, loaded on first use (so `cpnas --help` starts fast). */
@@ -38,7 +39,7 @@ export async function defaultEngine(): Promise<Engine> {
     runSearch: run.runSearch,
     runTraining: run.runTraining,
     runEvaluation: run.runEvaluation,
-    async useBackend(name, mode, threads, simd) {
+    async useBackend(name, mode, threads, simd, sums) {
       if (name === 'gpu') {
         try {
           core.setBackend('gpu', mode ? { mode } : undefined);
@@ -53,6 +54,11 @@ export async function defaultEngine(): Promise<Engine> {
         // worker threads started from here on (training shards) read it from their environment
         process.env.CPNAS_SIMD = simd ? 'on' : 'off';
         core.getBackend().simd?.(simd);
+      }
+      if (sums !== undefined) {
+        // as --simd: the training shards' threads read it from their environment
+        process.env.CPNAS_GEMM_SUMS = sums;
+        core.getBackend().gemmSums?.(sums);
       }
       return core.getBackend().describe();
     },

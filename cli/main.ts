@@ -69,11 +69,11 @@ export async function main(argv: readonly string[], io: CliIO): Promise<number> 
     progress = new Progress(io.stderr, { quiet: values.quiet === true, now: io.now });
     let engine: Engine | null = io.engine ?? null;
     const ctx: Ctx = {
-      async start(backend, gpuMode) {
+      async start(backend, gpuMode, sums) {
         const threads = intFlag(values, 'threads', 1, MAX_THREADS);
         const simd = onOffFlag(values, 'simd');
         engine ??= await defaultEngine();
-        const described = await engine.useBackend(backend, gpuMode, threads, simd);
+        const described = await engine.useBackend(backend, gpuMode, threads, simd, sums);
         const line = backendLine(backend, described ?? undefined);
         if (line.warning) (progress as Progress).log(line.warning);
         return line.text;

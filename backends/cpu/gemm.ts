@@ -27,6 +27,7 @@
  */
 import { chunkRange, chunksFor, parallel, type JobArray } from './threads.js';
 import { simdFixedInstance, simdWanted } from './simd/simd.js';
+import { gemmSums } from './sums.js';
 
 /** Rows of A per micro-tile. */
 export const MR = 4;
@@ -125,7 +126,9 @@ const P_LEN = B_OFF + Math.ceil(NC / NR) * NR * KC;
 /** The SIMD kernel's instance: P, then the block of C (MC x NC float32), a 128-byte edge tile, and
  *  the staging area of a panel being packed (KC x NC float32, the larger panel). */
 const C_BLOCK_AT = 8 * P_LEN, TILE_AT = C_BLOCK_AT + 4 * MC * NC, STAGE_AT = TILE_AT + 128;
-const simd = simdFixedInstance(STAGE_AT + 4 * KC * NC);
+/** The float32 copy of P for the float32 sums (sums.ts): A block at P32_AT, B block 4 * B_OFF after. */
+const P32_AT = STAGE_AT + 4 * KC * NC;
+const simd = simdFixedInstance(P32_AT + 4 * P_LEN);
 const P = simd ? new Float64Array(simd.buffer, 0, P_LEN) : new Float64Array(P_LEN);
 const cBlock = simd ? new Float32Array(simd.buffer, C_BLOCK_AT, MC * NC) : new Float32Array(0);
 const stage = simd ? new Float32Array(simd.buffer, STAGE_AT, KC * NC) : new Float32Array(0);
@@ -146,6 +149,7 @@ export function gemm(
 ): void {
   if (M <= 0 || N <= 0) return;
   const kernels = K > 0 && simd && simdWanted() ? simd.kernels : null;
+  const f32 = gemmSums() === 'float32';
   // the SIMD path starts a block of C at zero in WebAssembly memory instead (below)
   if (!accumulate && !kernels) for (let i = 0; i < M; i++) C.fill(0, cOff + i * ldc, cOff + i * ldc + N);
   if (K <= 0) return;
@@ -157,9 +161,11 @@ export function gemm(
     for (let pc = 0; pc < K; pc += kStep) {
       const kc = Math.min(kStep, K - pc);
       b.pack(P, B_OFF, NR, jc, nc, pc, kc);
+      if (kernels && f32) kernels.narrowF64(8 * B_OFF, P32_AT + 4 * B_OFF, Math.ceil(nc / NR) * NR * kc);
       for (let ic = 0; ic < M; ic += MC) {
         const mc = Math.min(MC, M - ic);
         a.pack(P, 0, MR, ic, mc, pc, kc);
+        if (kernels && f32) kernels.narrowF64(0, P32_AT, Math.ceil(mc / MR) * MR * kc);
         if (kernels) {
           // the block of C in, summed into, and out: rows of C are one span when the block is whole
           // rows; the first depth block of an overwriting product starts from zeros (C + sum with C = 0,
@@ -168,10 +174,11 @@ export function gemm(
           const at = cOff + ic * ldc + jc, whole = nc === ldc;
           if (!accumulate && pc === 0) cBlock.fill(0, 0, mc * nc);
           else if (whole) cBlock.set(C.subarray(at, at + mc * nc));
-          else for (let i = 0; i < mc; i++) cBlock.set(C.subarray(at + i * ldc, at + i * ldc + nc), i * nc);
-          kernels.gemmBlock(0, 8 * B_OFF, kc, mc, nc, C_BLOCK_AT, nc, TILE_AT);
+          else copyRows(C, at, ldc, cBlock, 0, nc, mc, nc);
+          if (f32) kernels.gemmBlockF32(P32_AT, P32_AT + 4 * B_OFF, kc, mc, nc, C_BLOCK_AT, nc, TILE_AT);
+          else kernels.gemmBlock(0, 8 * B_OFF, kc, mc, nc, C_BLOCK_AT, nc, TILE_AT);
           if (whole) C.set(cBlock.subarray(0, mc * nc), at);
-          else for (let i = 0; i < mc; i++) C.set(cBlock.subarray(i * nc, (i + 1) * nc), at + i * ldc);
+          else copyRows(cBlock, 0, nc, C, at, ldc, mc, nc);
           continue;
         }
         for (let jr = 0; jr < nc; jr += NR) {
@@ -181,11 +188,12 @@ export function gemm(
             const ao = ir * kc;
             const mr = Math.min(MR, mc - ir);
             const co = cOff + (ic + ir) * ldc + jc + jr;
+            const kernel = f32 ? kernel4x4F32 : kernel4x4;
             if (mr === MR && nr === NR) {
-              kernel4x4(ao, bo, kc, C, co, ldc);
+              kernel(ao, bo, kc, C, co, ldc);
             } else {
               edgeTile.fill(0);
-              kernel4x4(ao, bo, kc, edgeTile, 0, NR);
+              kernel(ao, bo, kc, edgeTile, 0, NR);
               for (let i = 0; i < mr; i++) for (let j = 0; j < nr; j++) C[co + i * ldc + j] += edgeTile[i * NR + j];
             }
           }
@@ -193,6 +201,19 @@ export function gemm(
       }
     }
   }
+}
+
+/**
+ * `rows` rows of `len` floats from src (row stride ls) to dst (row stride ld). Short rows (a column
+ * chunk of a matmul split over threads: 64 columns of 512) by a loop: a subarray view and a set per
+ * row cost about 0.3 us, which was 4.4 ms of a 512^3 product cut into 8 column chunks.
+ */
+function copyRows(src: Float32Array, so: number, ls: number, dst: Float32Array, d: number, ld: number, rows: number, len: number): void {
+  if (len >= 256) {
+    for (let i = 0; i < rows; i++, so += ls, d += ld) dst.set(src.subarray(so, so + len), d);
+    return;
+  }
+  for (let i = 0; i < rows; i++, so += ls, d += ld) for (let j = 0; j < len; j++) dst[d + j] = src[so + j];
 }
 
 /**
@@ -224,16 +245,51 @@ function kernel4x4(ao: number, bo: number, kc: number, C: Float32Array | Float64
   C[co] += c30; C[co + 1] += c31; C[co + 2] += c32; C[co + 3] += c33;
 }
 
+/**
+ * kernel4x4 with float32 sums (sums.ts 'float32'): each product and each addition rounded to float32
+ * (Math.fround), in k order; then C += sum, which a Float32Array store rounds once: float32 arithmetic
+ * exactly (a float64 operation on float32 values rounded to float32 gives the float32 operation's
+ * result), so the bits of simd/float.wat gemmBlockF32.
+ */
+function kernel4x4F32(ao: number, bo: number, kc: number, C: Float32Array | Float64Array, co: number, ldc: number): void {
+  const f = Math.fround;
+  let c00 = 0, c01 = 0, c02 = 0, c03 = 0, c10 = 0, c11 = 0, c12 = 0, c13 = 0;
+  let c20 = 0, c21 = 0, c22 = 0, c23 = 0, c30 = 0, c31 = 0, c32 = 0, c33 = 0;
+  for (let p = 0; p < kc; p++) {
+    const a0 = P[ao], a1 = P[ao + 1], a2 = P[ao + 2], a3 = P[ao + 3];
+    let b = P[bo];
+    c00 = f(c00 + f(a0 * b)); c10 = f(c10 + f(a1 * b)); c20 = f(c20 + f(a2 * b)); c30 = f(c30 + f(a3 * b));
+    b = P[bo + 1];
+    c01 = f(c01 + f(a0 * b)); c11 = f(c11 + f(a1 * b)); c21 = f(c21 + f(a2 * b)); c31 = f(c31 + f(a3 * b));
+    b = P[bo + 2];
+    c02 = f(c02 + f(a0 * b)); c12 = f(c12 + f(a1 * b)); c22 = f(c22 + f(a2 * b)); c32 = f(c32 + f(a3 * b));
+    b = P[bo + 3];
+    c03 = f(c03 + f(a0 * b)); c13 = f(c13 + f(a1 * b)); c23 = f(c23 + f(a2 * b)); c33 = f(c33 + f(a3 * b));
+    ao += 4;
+    bo += 4;
+  }
+  C[co] += c00; C[co + 1] += c01; C[co + 2] += c02; C[co + 3] += c03;
+  co += ldc;
+  C[co] += c10; C[co + 1] += c11; C[co + 2] += c12; C[co + 3] += c13;
+  co += ldc;
+  C[co] += c20; C[co + 1] += c21; C[co + 2] += c22; C[co + 3] += c23;
+  co += ldc;
+  C[co] += c30; C[co + 1] += c31; C[co + 2] += c32; C[co + 3] += c33;
+}
+
 // ---- the backend's matmul ------------------------------------------------------------------------
 
 const panelA = new StridedPanel();
 const panelB = new StridedPanel();
 
+/** Columns of the narrowest chunk of a matmul split by columns (see matmul). */
+const MIN_CHUNK_COLUMNS = 256;
+
 /**
  * Batched matrix product (see Backend.matmul): out[b] = op(A[b]) · op(B[b]), A stored K x M when
  * `transA`, B stored N x K when `transB`; batch strides of 0 broadcast one matrix. Large products are
- * cut into chunks of whole batch entries, or of column ranges (multiples of NR) when the batch is
- * smaller than the chunks wanted.
+ * cut into chunks of whole batch entries, or of column ranges (multiples of NR, at least
+ * MIN_CHUNK_COLUMNS) when the batch is smaller than the chunks wanted.
  */
 export function matmul(
   a: Float32Array, b: Float32Array, out: Float32Array,
@@ -246,8 +302,11 @@ export function matmul(
   if (want > 1) {
     if (batch >= want) nChunks = want;
     else {
-      params[8] = 1; // chunks are column ranges
-      nChunks = Math.min(want, Math.ceil(N / NR));
+      // chunks are column ranges, each of at least MIN_CHUNK_COLUMNS: every chunk packs all of A
+      // again, which costs about as much as the products of 64 columns (a 512^3 product took 11.3 ms
+      // in one chunk and 16.4 ms in 8, computed one after the other on one thread)
+      params[8] = 1;
+      nChunks = Math.min(want, Math.max(1, Math.floor(N / MIN_CHUNK_COLUMNS)));
     }
   }
   parallel('matmul', matmulChunk, [{ a }, { a: b }, { a: out, out: true }], params, nChunks);

@@ -10,16 +10,22 @@ import { max, sum } from './reduce.js';
 import { allocFloat32, getThreads, releaseFloat32, setThreads } from './threads.js';
 import { packWeights, xnorConv2d } from './xnor.js';
 import { setSimd, simdEnabled, simdWanted } from './simd/simd.js';
+import { gemmSums, setGemmSums, type GemmSums } from './sums.js';
 
 export const cpuBackend: Backend = {
   name: 'cpu',
-  describe: () => `cpu (plain TypeScript${simdEnabled() ? ', WebAssembly SIMD' : ''})`,
+  describe: () => `cpu (plain TypeScript${simdEnabled() ? ', WebAssembly SIMD' : ''}${gemmSums() === 'float32' ? ', float32 GEMM sums' : ''})`,
   allocFloat32,
   releaseFloat32,
   threads: (n?: number) => (n === undefined ? getThreads() : setThreads(n)),
   simd: (on?: boolean) => {
     const was = simdWanted();
     if (on !== undefined) setSimd(on);
+    return was;
+  },
+  gemmSums: (s?: GemmSums) => {
+    const was = gemmSums();
+    if (s !== undefined) setGemmSums(s);
     return was;
   },
   matmul,

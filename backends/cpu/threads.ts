@@ -39,6 +39,7 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import { MessageChannel, Worker, type MessagePort } from 'node:worker_threads';
 import { TS_LOADER_SOURCE } from './ts-loader.js';
 import { setSimd, simdWanted } from './simd/simd.js';
+import { gemmSums, setGemmSums, type GemmSums } from './sums.js';
 
 /** Arrays a job may carry. */
 export type JobArray = Float32Array | Int32Array;
@@ -317,6 +318,8 @@ interface Job {
   tag: number;
   /** The caller's SIMD switch (simd/simd.ts): a worker follows it for the job. */
   simd: boolean;
+  /** The caller's GEMM sums (sums.ts): a worker follows it for the job. */
+  sums: GemmSums;
 }
 
 /** The next chunk of job `tag`, or -1 when none is left (or a later job has started). */
@@ -370,7 +373,7 @@ export function parallel(name: string, fn: ChunkFn, args: JobArg[], params: numb
   const tag = (Atomics.load(ctrl, SEQ) + 1) & 0x7fff;
   Atomics.store(ctrl, DONE, 0);
   Atomics.store(ctrl, NEXT, tag << 16);
-  const job: Job = { name, arrays, params, nChunks, tag, simd: simdWanted() };
+  const job: Job = { name, arrays, params, nChunks, tag, simd: simdWanted(), sums: gemmSums() };
   lastJob = name;
   for (const port of p.ports) port.postMessage(job);
   Atomics.store(ctrl, SEQ, tag);
@@ -482,6 +485,7 @@ export function serveJobs(ctrl: Int32Array, port: MessagePort, table: Record<str
       return;
     }
     setSimd(job.simd);
+    setGemmSums(job.sums);
     try {
       for (let c = claim(ctrl, job.tag, job.nChunks); c >= 0; c = claim(ctrl, job.tag, job.nChunks)) {
         fn(job.arrays, job.params, c, job.nChunks);

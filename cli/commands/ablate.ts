@@ -28,8 +28,8 @@ export const ABLATION_FILES = { config: 'ablation-config.json', ...EXPERIMENT_FI
 
 export const DEFAULT_STRATEGIES = ['cp', 'bnas', 'pc-darts', 'darts', 'random'];
 
-/** Flags that hold lists or names, never swept. */
-const NOT_SWEPT = new Set(['strategies', 'primitives', 'seeds', 'seed', 'preset', 'dataset', 'data', 'out', 'resume', 'collect', 'backend', 'gpu-mode', 'match', 'reference', 'cli', 'limit']);
+/** Flags that hold lists or names, never swept (--sums is one setting of the backend for the whole grid). */
+const NOT_SWEPT = new Set(['strategies', 'primitives', 'seeds', 'seed', 'preset', 'dataset', 'data', 'out', 'resume', 'collect', 'backend', 'gpu-mode', 'sums', 'match', 'reference', 'cli', 'limit']);
 
 interface AblationConfig {
   /** The base configuration (list flags at the preset's values). */
@@ -65,7 +65,7 @@ export async function ablateCommand(ctx: Ctx, values: FlagValues): Promise<numbe
   const seeds = Array.from({ length: seedCount }, (_, k) => base.seed + k);
   const spec: GridSpec = { strategies, seeds, sweeps, base: { search: base.search, train: base.train } };
 
-  await ctx.start(base.backend, base.gpuMode);
+  await ctx.start(base.backend, base.gpuMode, base.sums ?? 'float64');
   const data = new DataCache(ctx, base);
   const loaded = await data.get(base.search.imageSize);
   checkSearchSplit(ctx, base, loaded); // before the folder is made: a data error leaves nothing behind
@@ -233,7 +233,7 @@ async function resumeCommand(ctx: Ctx, values: FlagValues): Promise<number> {
   const stored = readAblationConfig(dir);
   const base = resumeOverrides(stored.config, values, 'ablate');
   removeStaleTempFiles(dir);
-  await ctx.start(base.backend, base.gpuMode);
+  await ctx.start(base.backend, base.gpuMode, base.sums ?? 'float64');
   const updated: AblationConfig = { ...stored, config: base };
   writeJsonAtomic(join(dir, ABLATION_FILES.config), updated);
   const data = new DataCache(ctx, base);

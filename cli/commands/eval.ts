@@ -3,7 +3,7 @@ import { existsSync, statSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { CpnasError } from '../../core/index.js';
 import { UsageError, type FlagValues } from '../args.js';
-import { BACKENDS, dirFlag, enumFlag, GPU_MODES, intFlag, MAX_IMAGE_SIZE, type RunConfig } from '../config.js';
+import { BACKENDS, dirFlag, enumFlag, GPU_MODES, intFlag, MAX_IMAGE_SIZE, sumsFlag, type RunConfig } from '../config.js';
 import type { Ctx } from '../context.js';
 import { loadData, readStoredRun, RUN_CONFIG_FILE } from '../pipeline.js';
 import { DATASETS, type DatasetName } from '../presets.js';
@@ -59,7 +59,9 @@ export async function evalCommand(ctx: Ctx, values: FlagValues): Promise<number>
     ...(stored ?? {}), dataset, seed, dataDir: dirFlag(values, 'data') ?? stored?.dataDir,
     limit: stored?.dataset === dataset ? stored.limit : exported?.dataset === dataset ? exported?.limit : undefined,
   } as RunConfig;
-  await ctx.start(backend, gpuMode);
+  // a run's model is evaluated with the GEMM sums it was trained with, unless --sums says otherwise
+  const sums = values.sums === undefined && backend === 'cpu' && stored?.sums ? stored.sums : sumsFlag(values, backend);
+  await ctx.start(backend, gpuMode, sums);
   ctx.note(`cpnas eval: ${model} on ${dataset}${limit ? ` (first ${limit} test images)` : ''}`);
   const data = await loadData(ctx, cfg, imageSize);
   const result = await ctx.engine.runEvaluation({ modelDir: model, data: { test: data.test }, batchSize, limit });

@@ -42,7 +42,7 @@ async function search(ctx: Ctx, values: FlagValues, locked: (l: LockHandle) => v
     dir = typeof values.out === 'string' ? values.out : defaultOutDir('search', cfg.dataset, cfg.search.strategy);
     createRunFolder(dir, 'search', { check: true });
   }
-  const backend = await ctx.start(cfg.backend, cfg.gpuMode);
+  const backend = await ctx.start(cfg.backend, cfg.gpuMode, cfg.sums ?? 'float64');
   // Load the data before making the folder: a missing dataset is reported without leaving a run behind.
   const data = new DataCache(ctx, cfg);
   const searchData = await data.get(cfg.search.imageSize);

@@ -105,7 +105,7 @@ async function trainRun(ctx: Ctx, values: FlagValues, locked: (l: LockHandle) =>
     dir = typeof values.out === 'string' ? values.out : defaultOutDir('train', cfg.dataset);
     createRunFolder(dir, 'train', { check: true });
   }
-  const backend = await ctx.start(cfg.backend, cfg.gpuMode);
+  const backend = await ctx.start(cfg.backend, cfg.gpuMode, cfg.sums ?? 'float64');
   const data = new DataCache(ctx, cfg);
   await data.get(cfg.train.imageSize); // before the folder is made: a data error leaves nothing behind
   if (typeof values.resume !== 'string') {

@@ -10,6 +10,7 @@ import { conv2d, conv2dBackwardData, conv2dBackwardFilter, convSettings } from '
 import { conv2dGeometry } from '../../ops/conv.js';
 import { matmul } from '../../backends/cpu/gemm.js';
 import { sum } from '../../backends/cpu/reduce.js';
+import { gemmSums, setGemmSums } from '../../backends/cpu/sums.js';
 import { winogradSettings } from '../../backends/cpu/winograd.js';
 import { Random } from '../../core/index.js';
 
@@ -227,6 +228,20 @@ describe('cpu conv2d kernels (im2col GEMM, depthwise loops)', () => {
     const g3 = conv2dGeometry('test', [3, 1, 1, 1], [1, 1, 1, 1], {});
     conv2dBackwardFilter(x.subarray(0, 3), Float32Array.of(2 ** 24, 1, 1), dw, g3);
     expect(dw[0]).toBe(2 ** 24);
+  });
+
+  it('match with the GEMM summing in float32 (sums.ts): im2col, 1x1, Winograd, past the blocks', () => {
+    const before = gemmSums();
+    setGemmSums('float32');
+    try {
+      checkConv(geometry({ N: 2, C: 6, H: 7, W: 5, K: 4, kernel: 3, stride: [2, 1], padding: [1, 2], dilation: 1, groups: 2 }), 11);
+      checkConv(geometry({ N: 2, C: 7, H: 5, W: 4, K: 9, kernel: 1, stride: 1, padding: 0, dilation: 1, groups: 1 }), 12);
+      checkConv(geometry({ N: 2, C: 16, H: 6, W: 7, K: 12, kernel: 3, stride: 1, padding: 1, dilation: 1, groups: 1 }), 13);
+      checkConv(geometry({ N: 1, C: 32, H: 6, W: 6, K: 5, kernel: 3, stride: 1, padding: 1, dilation: 1, groups: 1 }), 14);
+      checkConv(geometry({ N: 2, C: 2, H: 33, W: 34, K: 3, kernel: 3, stride: 1, padding: 1, dilation: 1, groups: 1 }), 15);
+    } finally {
+      setGemmSums(before);
+    }
   });
 
   it('match on shapes past the GEMM blocks (CRS > 256, PQ > 1024) and on 1x1 stride-1 convolutions', () => {

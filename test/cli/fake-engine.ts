@@ -47,8 +47,8 @@ export function fakeEngine(): FakeEngine {
       return { train: fakeDataset(100), val: fakeDataset(20), test: fakeDataset(30) };
     },
     searchSplit: (train) => ({ searchTrain: fakeDataset(Math.floor(train.length / 2)), searchVal: fakeDataset(train.length - Math.floor(train.length / 2)) }),
-    useBackend(name, mode, threads, simd) {
-      engine.calls.backend.push({ name, mode, ...(threads === undefined ? {} : { threads }), ...(simd === undefined ? {} : { simd }) });
+    useBackend(name, mode, threads, simd, sums) {
+      engine.calls.backend.push({ name, mode, ...(threads === undefined ? {} : { threads }), ...(simd === undefined ? {} : { simd }), ...(sums === undefined ? {} : { sums }) });
     },
     async runSearch(o) {
       engine.calls.search.push(o);

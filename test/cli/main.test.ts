@@ -131,7 +131,7 @@ describe('cpnas search', () => {
     expect(checkWellFormed(readFileSync(join(out, 'cell-normal.svg'), 'utf8'))).toEqual([]);
     expect(checkWellFormed(readFileSync(join(out, 'report.html'), 'utf8'), 'html')).toEqual([]);
     // what the engine was given
-    expect(engine.calls.backend).toEqual([{ name: 'cpu', mode: undefined }]);
+    expect(engine.calls.backend).toEqual([{ name: 'cpu', mode: undefined, sums: 'float64' }]);
     expect(engine.calls.load[0]).toMatchObject({ name: 'synthetic', options: { imageSize: 8, seed: 4, limit: { train: 256, val: 64, test: 64 } } });
     expect(engine.calls.search[0]).toMatchObject({ outDir: out, resume: false });
     expect(engine.calls.search[0].settings).toMatchObject({ strategy: 'cp', seed: 4, cells: 3 });
@@ -256,12 +256,36 @@ describe('cpnas train and eval', () => {
     const threaded = fakeEngine();
     const r4 = await cli(['train', '--genotype', 'darts_v1', '--preset', 'tiny', '--threads', '3', '--out', fresh(), '--quiet'], { engine: threaded });
     expect(r4.code, r4.stderr).toBe(0);
-    expect(threaded.calls.backend).toEqual([{ name: 'cpu', mode: undefined, threads: 3 }]);
+    expect(threaded.calls.backend).toEqual([{ name: 'cpu', mode: undefined, threads: 3, sums: 'float64' }]);
     // and --simd (the same values either way)
     const plain = fakeEngine();
     const r5 = await cli(['train', '--genotype', 'darts_v1', '--preset', 'tiny', '--simd', 'off', '--out', fresh(), '--quiet'], { engine: plain });
     expect(r5.code, r5.stderr).toBe(0);
-    expect(plain.calls.backend).toEqual([{ name: 'cpu', mode: undefined, simd: false }]);
+    expect(plain.calls.backend).toEqual([{ name: 'cpu', mode: undefined, simd: false, sums: 'float64' }]);
+    // --sums changes the values: it reaches the backend and is a run setting (run.json), kept on resume
+    const f32 = fakeEngine(), f32Out = fresh();
+    const r6 = await cli(['train', '--genotype', 'darts_v1', '--preset', 'tiny', '--sums', 'float32', '--out', f32Out, '--quiet'], { engine: f32 });
+    expect(r6.code, r6.stderr).toBe(0);
+    expect(f32.calls.backend).toEqual([{ name: 'cpu', mode: undefined, sums: 'float32' }]);
+    expect(JSON.parse(readFileSync(join(f32Out, 'run.json'), 'utf8')).config.sums).toBe('float32');
+    const bad = await cli(['train', '--genotype', 'darts_v1', '--preset', 'tiny', '--sums', 'float16', '--out', fresh(), '--quiet'], { engine: fakeEngine() });
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toContain('--sums: unknown value "float16" (choose one of: float64, float32)');
+    const gpu = await cli(['train', '--genotype', 'darts_v1', '--preset', 'tiny', '--backend', 'gpu', '--sums', 'float32', '--out', fresh(), '--quiet'], { engine: fakeEngine() });
+    expect(gpu.code).toBe(2);
+    expect(gpu.stderr).toContain('--sums: float32 sums are a setting of the cpu backend');
+    process.env.CPNAS_GEMM_SUMS = 'fast';
+    try {
+      const env = await cli(['train', '--genotype', 'darts_v1', '--preset', 'tiny', '--out', fresh(), '--quiet'], { engine: fakeEngine() });
+      expect(env.code).toBe(2);
+      expect(env.stderr).toContain('CPNAS_GEMM_SUMS: unknown value "fast" (choose one of: float64, float32)');
+    } finally {
+      delete process.env.CPNAS_GEMM_SUMS;
+    }
+    const resumed = fakeEngine();
+    const r7 = await cli(['train', '--resume', f32Out, '--quiet'], { engine: resumed });
+    expect(r7.code, r7.stderr).toBe(0);
+    expect(resumed.calls.backend).toEqual([{ name: 'cpu', mode: undefined, sums: 'float32' }]);
 
     // a result.json works as --genotype too
     const r2 = await cli(['train', '--genotype', join(out, 'result.json'), '--preset', 'tiny', '--out', fresh(), '--quiet'], { engine: fakeEngine() });

@@ -100,6 +100,151 @@
       (f32x4.demote_f64x2_zero (f64x2.add (f64x2.promote_low_f32x4
         (i8x16.shuffle 8 9 10 11 12 13 14 15 0 1 2 3 4 5 6 7 (local.get $v) (local.get $v))) (local.get $s23)))))
   )
+;; The GEMM's block with float32 sums (gemm.ts, gemmSettings.sums = 'float32'): for every tile of
+  ;; C, the sums over kc of A strip x B strip in float32 (each product rounded to float32, then each
+  ;; addition, in k order), then C = f32(C + sum): what gemm.ts `kernel4x4F32` computes with
+  ;; Math.fround at each step, four lanes at a time. The panels are float32 (narrowF64 below), value
+  ;; (lane l, k) of a strip at k * 4 + l, strip t of B at pb + t * kc * 16 bytes. Tiles are 4 x 8 (two B
+  ;; strips: eight sums in flight, where one strip's four would wait on the adds' latency) while eight
+  ;; columns remain, then 4 x 4. tile: 128 bytes of scratch for edge tiles (rows mr < 4, columns < 4).
+  (func (export "gemmBlockF32") (param $pa i32) (param $pb i32) (param $kc i32) (param $mc i32) (param $nc i32)
+    (param $cb i32) (param $ldcb i32) (param $tile i32)
+    (local $ir i32) (local $jr i32) (local $p i32) (local $ao i32) (local $bo i32) (local $co i32) (local $ld4 i32)
+    (local $mr i32) (local $nr i32) (local $sk i32) (local $t i32)
+    (local $a v128) (local $b0 v128) (local $b1 v128)
+    (local $c0 v128) (local $c1 v128) (local $c2 v128) (local $c3 v128)
+    (local $d0 v128) (local $d1 v128) (local $d2 v128) (local $d3 v128)
+    (local.set $ld4 (i32.shl (local.get $ldcb) (i32.const 2)))
+    (local.set $sk (i32.shl (local.get $kc) (i32.const 4)))
+    (block $jDone (loop $jLoop
+      (br_if $jDone (i32.ge_u (local.get $jr) (local.get $nc)))
+      (local.set $nr (i32.sub (local.get $nc) (local.get $jr)))
+      (local.set $ir (i32.const 0))
+      (block $iDone (loop $iLoop
+        (br_if $iDone (i32.ge_u (local.get $ir) (local.get $mc)))
+        (local.set $mr (i32.sub (local.get $mc) (local.get $ir)))
+        (local.set $ao (i32.add (local.get $pa) (i32.shl (i32.mul (local.get $ir) (local.get $kc)) (i32.const 2))))
+        (local.set $bo (i32.add (local.get $pb) (i32.shl (i32.mul (local.get $jr) (local.get $kc)) (i32.const 2))))
+        (local.set $co (i32.add (local.get $cb) (i32.shl (i32.add (i32.mul (local.get $ir) (local.get $ldcb)) (local.get $jr)) (i32.const 2))))
+        (local.set $c0 (v128.const i64x2 0 0)) (local.set $c1 (v128.const i64x2 0 0)) (local.set $c2 (v128.const i64x2 0 0)) (local.set $c3 (v128.const i64x2 0 0)) (local.set $d0 (v128.const i64x2 0 0)) (local.set $d1 (v128.const i64x2 0 0)) (local.set $d2 (v128.const i64x2 0 0)) (local.set $d3 (v128.const i64x2 0 0))
+        (local.set $p (local.get $kc))
+        (if (i32.ge_u (local.get $nr) (i32.const 8))
+          (then
+            (block $pDone (loop $pLoop
+              (br_if $pDone (i32.eqz (local.get $p)))
+              (local.set $b0 (v128.load (local.get $bo)))
+              (local.set $b1 (v128.load (i32.add (local.get $bo) (local.get $sk))))
+              (local.set $a (v128.load32_splat (local.get $ao)))
+              (local.set $c0 (f32x4.add (local.get $c0) (f32x4.mul (local.get $a) (local.get $b0))))
+              (local.set $d0 (f32x4.add (local.get $d0) (f32x4.mul (local.get $a) (local.get $b1))))
+              (local.set $a (v128.load32_splat offset=4 (local.get $ao)))
+              (local.set $c1 (f32x4.add (local.get $c1) (f32x4.mul (local.get $a) (local.get $b0))))
+              (local.set $d1 (f32x4.add (local.get $d1) (f32x4.mul (local.get $a) (local.get $b1))))
+              (local.set $a (v128.load32_splat offset=8 (local.get $ao)))
+              (local.set $c2 (f32x4.add (local.get $c2) (f32x4.mul (local.get $a) (local.get $b0))))
+              (local.set $d2 (f32x4.add (local.get $d2) (f32x4.mul (local.get $a) (local.get $b1))))
+              (local.set $a (v128.load32_splat offset=12 (local.get $ao)))
+              (local.set $c3 (f32x4.add (local.get $c3) (f32x4.mul (local.get $a) (local.get $b0))))
+              (local.set $d3 (f32x4.add (local.get $d3) (f32x4.mul (local.get $a) (local.get $b1))))
+              (local.set $ao (i32.add (local.get $ao) (i32.const 16)))
+              (local.set $bo (i32.add (local.get $bo) (i32.const 16)))
+              (local.set $p (i32.sub (local.get $p) (i32.const 1)))
+              (br $pLoop)))
+            (if (i32.ge_u (local.get $mr) (i32.const 4))
+              (then
+                (local.set $t (local.get $co))
+                (v128.store (local.get $t) (f32x4.add (v128.load (local.get $t)) (local.get $c0)))
+                (v128.store offset=16 (local.get $t) (f32x4.add (v128.load offset=16 (local.get $t)) (local.get $d0)))
+                (local.set $t (i32.add (local.get $co) (local.get $ld4)))
+                (v128.store (local.get $t) (f32x4.add (v128.load (local.get $t)) (local.get $c1)))
+                (v128.store offset=16 (local.get $t) (f32x4.add (v128.load offset=16 (local.get $t)) (local.get $d1)))
+                (local.set $t (i32.add (local.get $co) (i32.shl (local.get $ld4) (i32.const 1))))
+                (v128.store (local.get $t) (f32x4.add (v128.load (local.get $t)) (local.get $c2)))
+                (v128.store offset=16 (local.get $t) (f32x4.add (v128.load offset=16 (local.get $t)) (local.get $d2)))
+                (local.set $t (i32.add (local.get $co) (i32.mul (local.get $ld4) (i32.const 3))))
+                (v128.store (local.get $t) (f32x4.add (v128.load (local.get $t)) (local.get $c3)))
+                (v128.store offset=16 (local.get $t) (f32x4.add (v128.load offset=16 (local.get $t)) (local.get $d3))))
+              (else
+                (v128.store offset=0 (local.get $tile) (local.get $c0))
+                (v128.store offset=16 (local.get $tile) (local.get $c1))
+                (v128.store offset=32 (local.get $tile) (local.get $c2))
+                (v128.store offset=48 (local.get $tile) (local.get $c3))
+                (v128.store offset=64 (local.get $tile) (local.get $d0))
+                (v128.store offset=80 (local.get $tile) (local.get $d1))
+                (v128.store offset=96 (local.get $tile) (local.get $d2))
+                (v128.store offset=112 (local.get $tile) (local.get $d3))
+                (call $edgeF32 (local.get $co) (local.get $ldcb) (local.get $tile) (local.get $mr) (i32.const 8)))))
+          (else
+            (block $qDone (loop $qLoop
+              (br_if $qDone (i32.eqz (local.get $p)))
+              (local.set $b0 (v128.load (local.get $bo)))
+              (local.set $c0 (f32x4.add (local.get $c0) (f32x4.mul (v128.load32_splat (local.get $ao)) (local.get $b0))))
+              (local.set $c1 (f32x4.add (local.get $c1) (f32x4.mul (v128.load32_splat offset=4 (local.get $ao)) (local.get $b0))))
+              (local.set $c2 (f32x4.add (local.get $c2) (f32x4.mul (v128.load32_splat offset=8 (local.get $ao)) (local.get $b0))))
+              (local.set $c3 (f32x4.add (local.get $c3) (f32x4.mul (v128.load32_splat offset=12 (local.get $ao)) (local.get $b0))))
+              (local.set $ao (i32.add (local.get $ao) (i32.const 16)))
+              (local.set $bo (i32.add (local.get $bo) (i32.const 16)))
+              (local.set $p (i32.sub (local.get $p) (i32.const 1)))
+              (br $qLoop)))
+            (if (i32.and (i32.ge_u (local.get $mr) (i32.const 4)) (i32.ge_u (local.get $nr) (i32.const 4)))
+              (then
+                (local.set $t (local.get $co))
+                (v128.store (local.get $t) (f32x4.add (v128.load (local.get $t)) (local.get $c0)))
+                (local.set $t (i32.add (local.get $co) (local.get $ld4)))
+                (v128.store (local.get $t) (f32x4.add (v128.load (local.get $t)) (local.get $c1)))
+                (local.set $t (i32.add (local.get $co) (i32.shl (local.get $ld4) (i32.const 1))))
+                (v128.store (local.get $t) (f32x4.add (v128.load (local.get $t)) (local.get $c2)))
+                (local.set $t (i32.add (local.get $co) (i32.mul (local.get $ld4) (i32.const 3))))
+                (v128.store (local.get $t) (f32x4.add (v128.load (local.get $t)) (local.get $c3))))
+              (else
+                (v128.store offset=0 (local.get $tile) (local.get $c0))
+                (v128.store offset=16 (local.get $tile) (local.get $c1))
+                (v128.store offset=32 (local.get $tile) (local.get $c2))
+                (v128.store offset=48 (local.get $tile) (local.get $c3))
+                (if (i32.gt_u (local.get $mr) (i32.const 4)) (then (local.set $mr (i32.const 4))))
+                (if (i32.gt_u (local.get $nr) (i32.const 4)) (then (local.set $nr (i32.const 4))))
+                (call $edgeF32 (local.get $co) (local.get $ldcb) (local.get $tile) (local.get $mr) (local.get $nr))))))
+        (local.set $ir (i32.add (local.get $ir) (i32.const 4)))
+        (br $iLoop)))
+      (local.set $jr (i32.add (local.get $jr) (select (i32.const 8) (i32.const 4) (i32.ge_u (local.get $nr) (i32.const 8)))))
+      (br $jLoop)))
+  )
+
+  ;; C[i][j] += tile sums for i < mr, j < nr of an edge tile (gemmBlockF32): row i's columns 0-3 at
+  ;; tile + 16 i, columns 4-7 at tile + 64 + 16 i; float32 additions, one per cell.
+  (func $edgeF32 (param $co i32) (param $ldcb i32) (param $tile i32) (param $mr i32) (param $nr i32)
+    (local $i i32) (local $j i32) (local $t i32)
+    (block $iDone (loop $iLoop
+      (br_if $iDone (i32.ge_u (local.get $i) (local.get $mr)))
+      (local.set $j (i32.const 0))
+      (block $jDone (loop $jLoop
+        (br_if $jDone (i32.ge_u (local.get $j) (local.get $nr)))
+        (local.set $t (i32.add (local.get $co) (i32.shl (i32.add (i32.mul (local.get $i) (local.get $ldcb)) (local.get $j)) (i32.const 2))))
+        (f32.store (local.get $t) (f32.add (f32.load (local.get $t))
+          (f32.load (i32.add (local.get $tile) (i32.add (i32.shl (local.get $i) (i32.const 4))
+            (select (i32.add (i32.const 48) (i32.shl (local.get $j) (i32.const 2))) (i32.shl (local.get $j) (i32.const 2))
+              (i32.ge_u (local.get $j) (i32.const 4))))))))
+        (local.set $j (i32.add (local.get $j) (i32.const 1)))
+        (br $jLoop)))
+      (local.set $i (i32.add (local.get $i) (i32.const 1)))
+      (br $iLoop)))
+  )
+
+  ;; dst[0..n) (float32) = src[0..n) (float64), each rounded once; n a multiple of 4 (a packed panel
+  ;; of whole strips, for gemmBlockF32: its values are float32 already, so nothing changes).
+  (func (export "narrowF64") (param $src i32) (param $dst i32) (param $n i32)
+    (local $end i32)
+    (local.set $end (i32.add (local.get $dst) (i32.shl (local.get $n) (i32.const 2))))
+    (block $done (loop $loop
+      (br_if $done (i32.ge_u (local.get $dst) (local.get $end)))
+      (v128.store (local.get $dst) (i8x16.shuffle 0 1 2 3 4 5 6 7 16 17 18 19 20 21 22 23
+        (f32x4.demote_f64x2_zero (v128.load (local.get $src)))
+        (f32x4.demote_f64x2_zero (v128.load offset=16 (local.get $src)))))
+      (local.set $src (i32.add (local.get $src) (i32.const 32)))
+      (local.set $dst (i32.add (local.get $dst) (i32.const 16)))
+      (br $loop)))
+  )
+
   ;; The float depthwise correlation of one plane at stride 1 (depthwise.ts `correlate`): for each
   ;; output, the sum over the T taps, in tap order, of k[t] * plane[p * Wp + q + off[t]] in float64;
   ;; `zeroFirst` starts the sum at 0 (0 + k0 x0 + ...), else at the first product (as the 3x3 code);
