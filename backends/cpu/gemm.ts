@@ -132,6 +132,8 @@ const simd = simdFixedInstance(P32_AT + 4 * P_LEN);
 const P = simd ? new Float64Array(simd.buffer, 0, P_LEN) : new Float64Array(P_LEN);
 const cBlock = simd ? new Float32Array(simd.buffer, C_BLOCK_AT, MC * NC) : new Float32Array(0);
 const stage = simd ? new Float32Array(simd.buffer, STAGE_AT, KC * NC) : new Float32Array(0);
+/** B's rows as float32 (stageRows), for the float32 sums: in P's B region, which they leave unused. */
+const bRows = simd ? new Float32Array(simd.buffer, 8 * B_OFF, 2 * KC * NC) : new Float32Array(0);
 /** An MR x NR tile for the edges of C, float64 like the micro-kernel's accumulators: an edge cell is
  *  then rounded exactly as an inner one (C + sum, once), so a value of C never depends on where the
  *  tiles fall, and a GEMM cut into column ranges (threads.ts) gives the same bits as one call. */
@@ -150,6 +152,9 @@ export function gemm(
   if (M <= 0 || N <= 0) return;
   const kernels = K > 0 && simd && simdWanted() ? simd.kernels : null;
   const f32 = gemmSums() === 'float32';
+  // float32 sums read B's rows as they are when its lanes are contiguous (a 1x1 convolution's image or
+  // gradient, a row-major matmul operand): one copy in, no packing (stageRows)
+  const rowsB = kernels !== null && f32 && b instanceof StridedPanel && b.laneStride === 1;
   // the SIMD path starts a block of C at zero in WebAssembly memory instead (below)
   if (!accumulate && !kernels) for (let i = 0; i < M; i++) C.fill(0, cOff + i * ldc, cOff + i * ldc + N);
   if (K <= 0) return;
@@ -160,8 +165,15 @@ export function gemm(
     const nc = Math.min(NC, N - jc);
     for (let pc = 0; pc < K; pc += kStep) {
       const kc = Math.min(kStep, K - pc);
-      b.pack(P, B_OFF, NR, jc, nc, pc, kc);
-      if (kernels && f32) kernels.narrowF64(8 * B_OFF, P32_AT + 4 * B_OFF, Math.ceil(nc / NR) * NR * kc);
+      let bAt = P32_AT + 4 * B_OFF, bJ = 16 * kc, bK = 16;
+      if (rowsB) {
+        bAt = 8 * B_OFF;
+        bJ = 16;
+        bK = 4 * stageRows(b as StridedPanel, jc, nc, pc, kc);
+      } else {
+        b.pack(P, B_OFF, NR, jc, nc, pc, kc);
+        if (kernels && f32) kernels.narrowF64(8 * B_OFF, bAt, Math.ceil(nc / NR) * NR * kc);
+      }
       for (let ic = 0; ic < M; ic += MC) {
         const mc = Math.min(MC, M - ic);
         a.pack(P, 0, MR, ic, mc, pc, kc);
@@ -175,7 +187,7 @@ export function gemm(
           if (!accumulate && pc === 0) cBlock.fill(0, 0, mc * nc);
           else if (whole) cBlock.set(C.subarray(at, at + mc * nc));
           else copyRows(C, at, ldc, cBlock, 0, nc, mc, nc);
-          if (f32) kernels.gemmBlockF32(P32_AT, P32_AT + 4 * B_OFF, kc, mc, nc, C_BLOCK_AT, nc, TILE_AT);
+          if (f32) kernels.gemmBlockF32(P32_AT, bAt, bJ, bK, kc, mc, nc, C_BLOCK_AT, nc, TILE_AT);
           else kernels.gemmBlock(0, 8 * B_OFF, kc, mc, nc, C_BLOCK_AT, nc, TILE_AT);
           if (whole) C.set(cBlock.subarray(0, mc * nc), at);
           else copyRows(cBlock, 0, nc, C, at, ldc, mc, nc);
@@ -201,6 +213,24 @@ export function gemm(
       }
     }
   }
+}
+
+/**
+ * B's rows k0..k0+kc, columns lane0..lane0+nc, copied as float32 into the B region of P (bRows), for
+ * gemmBlockF32 to read as they are; returns their row stride in floats. One copy of the whole span
+ * (the gaps between the rows too) where that is at most twice the rows, else a copy per row, packed.
+ * The kernel reads up to 7 floats past a row's last column (lanes of edge tiles it then drops): the
+ * region is followed by more of the module's memory, and what it reads there is never used.
+ */
+function stageRows(b: StridedPanel, lane0: number, nc: number, k0: number, kc: number): number {
+  const src = b.data, ks = b.kStride, at = b.offset + lane0 + k0 * ks;
+  const span = (kc - 1) * ks + nc;
+  if (span <= 2 * kc * nc) {
+    bRows.set(src.subarray(at, at + span), 0);
+    return ks;
+  }
+  for (let k = 0; k < kc; k++) bRows.set(src.subarray(at + k * ks, at + k * ks + nc), k * nc);
+  return nc;
 }
 
 /**

@@ -38,7 +38,7 @@ function sameBits(a: Float32Array, b: Float32Array): number {
  * blocks no deeper than 256; per block a float32 sum from 0 in k order of float32 products; each
  * block's sum added into C (float32).
  */
-function float32Reference(a: Float32Array, b: Float32Array, M: number, K: number, N: number): Float32Array {
+function float32Reference(a: Float32Array, b: Float32Array, M: number, K: number, N: number, transB = false): Float32Array {
   const f = Math.fround, out = new Float32Array(M * N);
   const blocks = Math.ceil(K / 256), step = Math.ceil(K / blocks);
   for (let i = 0; i < M; i++) {
@@ -46,7 +46,7 @@ function float32Reference(a: Float32Array, b: Float32Array, M: number, K: number
       let c = 0;
       for (let k0 = 0; k0 < K; k0 += step) {
         let s = 0;
-        for (let k = k0; k < Math.min(K, k0 + step); k++) s = f(s + f(a[i * K + k] * b[k * N + j]));
+        for (let k = k0; k < Math.min(K, k0 + step); k++) s = f(s + f(a[i * K + k] * b[transB ? j * K + k : k * N + j]));
         c = f(c + s);
       }
       out[i * N + j] = c;
@@ -57,29 +57,34 @@ function float32Reference(a: Float32Array, b: Float32Array, M: number, K: number
 
 const shapes = fc.record({
   M: fc.integer({ min: 1, max: 70 }), K: fc.integer({ min: 1, max: 600 }), N: fc.integer({ min: 1, max: 40 }),
-  simd: fc.boolean(), seed: fc.integer({ min: 0, max: 1e6 }),
+  simd: fc.boolean(), transB: fc.boolean(), seed: fc.integer({ min: 0, max: 1e6 }),
 });
 
 describe('GEMM float32 sums', () => {
   it('are the float32 arithmetic of a plain loop, bit for bit, with SIMD on and off', () => {
+    // B stored K x N is read as its rows (gemm.ts stageRows), B stored N x K through packed panels
     setGemmSums('float32');
-    fc.assert(fc.property(shapes, ({ M, K, N, simd, seed }) => {
+    fc.assert(fc.property(shapes, ({ M, K, N, simd, transB, seed }) => {
       setSimd(simd);
       const a = rand(M * K, seed), b = rand(K * N, seed + 1), out = new Float32Array(M * N).fill(NaN);
-      matmul(a, b, out, 1, M, K, N, false, false, 0, 0);
-      expect(sameBits(out, float32Reference(a, b, M, K, N))).toBe(-1);
+      matmul(a, b, out, 1, M, K, N, false, transB, 0, 0);
+      expect(sameBits(out, float32Reference(a, b, M, K, N, transB))).toBe(-1);
     }), { numRuns: 80, seed: 21 });
   });
 
   it('past the GEMM blocks too (N > 512 columns, M > 64 rows; 8-wide tiles and their edges)', () => {
     setGemmSums('float32');
+    // [5, 300, 1030]: B's rows of 512 columns 1,030 apart, copied one by one; the others in one span
     for (const [M, K, N] of [[67, 9, 531], [5, 300, 1030], [64, 16, 1024], [3, 2, 13]]) {
-      const a = rand(M * K, M), b = rand(K * N, N), want = float32Reference(a, b, M, K, N);
-      for (const simd of [true, false]) {
-        setSimd(simd);
-        const out = new Float32Array(M * N).fill(NaN);
-        matmul(a, b, out, 1, M, K, N, false, false, 0, 0);
-        expect(sameBits(out, want), `${M}x${K}x${N} simd ${simd}`).toBe(-1);
+      const a = rand(M * K, M), b = rand(K * N, N);
+      for (const transB of [false, true]) {
+        const want = float32Reference(a, b, M, K, N, transB);
+        for (const simd of [true, false]) {
+          setSimd(simd);
+          const out = new Float32Array(M * N).fill(NaN);
+          matmul(a, b, out, 1, M, K, N, false, transB, 0, 0);
+          expect(sameBits(out, want), `${M}x${K}x${N} transB ${transB} simd ${simd}`).toBe(-1);
+        }
       }
     }
   });

@@ -103,19 +103,21 @@
 ;; The GEMM's block with float32 sums (gemm.ts, gemmSettings.sums = 'float32'): for every tile of
   ;; C, the sums over kc of A strip x B strip in float32 (each product rounded to float32, then each
   ;; addition, in k order), then C = f32(C + sum): what gemm.ts `kernel4x4F32` computes with
-  ;; Math.fround at each step, four lanes at a time. The panels are float32 (narrowF64 below), value
-  ;; (lane l, k) of a strip at k * 4 + l, strip t of B at pb + t * kc * 16 bytes. Tiles are 4 x 8 (two B
-  ;; strips: eight sums in flight, where one strip's four would wait on the adds' latency) while eight
-  ;; columns remain, then 4 x 4. tile: 128 bytes of scratch for edge tiles (rows mr < 4, columns < 4).
-  (func (export "gemmBlockF32") (param $pa i32) (param $pb i32) (param $kc i32) (param $mc i32) (param $nc i32)
+  ;; Math.fround at each step, four lanes at a time. A is a float32 panel (narrowF64 below): value
+  ;; (lane l, k) of a strip at k * 4 + l. B's columns j..j+3 at depth k are four floats at pb +
+  ;; (j / 4) * bJ + k * bK bytes: a packed panel (bJ = kc * 16, bK = 16), or B's rows as they are (bJ =
+  ;; 16, bK = 4 * row stride; gemm.ts stages them so, with room for the reads past the last column).
+  ;; Tiles are 4 x 8 (two groups of four columns: eight sums in flight, where four would wait on the
+  ;; adds' latency) while eight columns remain, then 4 x 4. tile: 128 bytes of scratch for edge tiles
+  ;; (rows mr < 4, columns < 4).
+  (func (export "gemmBlockF32") (param $pa i32) (param $pb i32) (param $bJ i32) (param $bK i32) (param $kc i32) (param $mc i32) (param $nc i32)
     (param $cb i32) (param $ldcb i32) (param $tile i32)
     (local $ir i32) (local $jr i32) (local $p i32) (local $ao i32) (local $bo i32) (local $co i32) (local $ld4 i32)
-    (local $mr i32) (local $nr i32) (local $sk i32) (local $t i32)
+    (local $mr i32) (local $nr i32) (local $t i32)
     (local $a v128) (local $b0 v128) (local $b1 v128)
     (local $c0 v128) (local $c1 v128) (local $c2 v128) (local $c3 v128)
     (local $d0 v128) (local $d1 v128) (local $d2 v128) (local $d3 v128)
     (local.set $ld4 (i32.shl (local.get $ldcb) (i32.const 2)))
-    (local.set $sk (i32.shl (local.get $kc) (i32.const 4)))
     (block $jDone (loop $jLoop
       (br_if $jDone (i32.ge_u (local.get $jr) (local.get $nc)))
       (local.set $nr (i32.sub (local.get $nc) (local.get $jr)))
@@ -124,7 +126,7 @@
         (br_if $iDone (i32.ge_u (local.get $ir) (local.get $mc)))
         (local.set $mr (i32.sub (local.get $mc) (local.get $ir)))
         (local.set $ao (i32.add (local.get $pa) (i32.shl (i32.mul (local.get $ir) (local.get $kc)) (i32.const 2))))
-        (local.set $bo (i32.add (local.get $pb) (i32.shl (i32.mul (local.get $jr) (local.get $kc)) (i32.const 2))))
+        (local.set $bo (i32.add (local.get $pb) (i32.mul (i32.shr_u (local.get $jr) (i32.const 2)) (local.get $bJ))))
         (local.set $co (i32.add (local.get $cb) (i32.shl (i32.add (i32.mul (local.get $ir) (local.get $ldcb)) (local.get $jr)) (i32.const 2))))
         (local.set $c0 (v128.const i64x2 0 0)) (local.set $c1 (v128.const i64x2 0 0)) (local.set $c2 (v128.const i64x2 0 0)) (local.set $c3 (v128.const i64x2 0 0)) (local.set $d0 (v128.const i64x2 0 0)) (local.set $d1 (v128.const i64x2 0 0)) (local.set $d2 (v128.const i64x2 0 0)) (local.set $d3 (v128.const i64x2 0 0))
         (local.set $p (local.get $kc))
@@ -133,7 +135,7 @@
             (block $pDone (loop $pLoop
               (br_if $pDone (i32.eqz (local.get $p)))
               (local.set $b0 (v128.load (local.get $bo)))
-              (local.set $b1 (v128.load (i32.add (local.get $bo) (local.get $sk))))
+              (local.set $b1 (v128.load (i32.add (local.get $bo) (local.get $bJ))))
               (local.set $a (v128.load32_splat (local.get $ao)))
               (local.set $c0 (f32x4.add (local.get $c0) (f32x4.mul (local.get $a) (local.get $b0))))
               (local.set $d0 (f32x4.add (local.get $d0) (f32x4.mul (local.get $a) (local.get $b1))))
@@ -147,7 +149,7 @@
               (local.set $c3 (f32x4.add (local.get $c3) (f32x4.mul (local.get $a) (local.get $b0))))
               (local.set $d3 (f32x4.add (local.get $d3) (f32x4.mul (local.get $a) (local.get $b1))))
               (local.set $ao (i32.add (local.get $ao) (i32.const 16)))
-              (local.set $bo (i32.add (local.get $bo) (i32.const 16)))
+              (local.set $bo (i32.add (local.get $bo) (local.get $bK)))
               (local.set $p (i32.sub (local.get $p) (i32.const 1)))
               (br $pLoop)))
             (if (i32.ge_u (local.get $mr) (i32.const 4))
@@ -183,7 +185,7 @@
               (local.set $c2 (f32x4.add (local.get $c2) (f32x4.mul (v128.load32_splat offset=8 (local.get $ao)) (local.get $b0))))
               (local.set $c3 (f32x4.add (local.get $c3) (f32x4.mul (v128.load32_splat offset=12 (local.get $ao)) (local.get $b0))))
               (local.set $ao (i32.add (local.get $ao) (i32.const 16)))
-              (local.set $bo (i32.add (local.get $bo) (i32.const 16)))
+              (local.set $bo (i32.add (local.get $bo) (local.get $bK)))
               (local.set $p (i32.sub (local.get $p) (i32.const 1)))
               (br $qLoop)))
             (if (i32.and (i32.ge_u (local.get $mr) (i32.const 4)) (i32.ge_u (local.get $nr) (i32.const 4)))

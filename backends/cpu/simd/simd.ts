@@ -22,7 +22,7 @@ export interface SimdKernels {
   pointwise(xw: number, wts: number, C: number, K: number, HWs: number, A: number, B: number, R: number, res: number, y: number, hasRes: number): void;
   maxPool(X: number, Y: number, T: number, geo: number, planes: number): void;
   gemmBlock(pa: number, pb: number, kc: number, mc: number, nc: number, cb: number, ldcb: number, tile: number): void;
-  gemmBlockF32(pa: number, pb: number, kc: number, mc: number, nc: number, cb: number, ldcb: number, tile: number): void;
+  gemmBlockF32(pa: number, pb: number, bJ: number, bK: number, kc: number, mc: number, nc: number, cb: number, ldcb: number, tile: number): void;
   narrowF64(src: number, dst: number, n: number): void;
   dwCorrelate(plane: number, Wp: number, taps: number, offs: number, T: number, P: number, Q: number, out: number, zeroFirst: number, accumulate: number): void;
   dwFilterGrad(plane: number, Wp: number, sh: number, sw: number, dy: number, P: number, Q: number, offs: number, T: number, acc: number): void;
