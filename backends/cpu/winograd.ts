@@ -21,7 +21,7 @@
 import type { Conv2dGeometry } from '../backend.js';
 import { StridedPanel, gemm } from './gemm.js';
 import { convChunks, geometryOf, geometryParams } from './geometry.js';
-import { chunkRange, chunksFor, parallel, threadScratch, type JobArray } from './threads.js';
+import { chunkCount, chunkRange, chunksFor, parallel, threadScratch, type JobArray } from './threads.js';
 
 /** Whether the Winograd path handles this convolution (and is worth it: enough channels for its GEMMs). */
 export function winogradApplies(g: Conv2dGeometry): boolean {
@@ -40,6 +40,8 @@ const vPanel = new StridedPanel();
 export const winogradSettings = {
   /** Floats of V plus M per chunk of images (about 4 MB; at least one image per chunk). */
   chunkFloats: 1 << 20,
+  /** Tiles (of all the images of a chunk) below which a call is not cut finer: a chunk's GEMMs pack U. */
+  minChunkTiles: 256,
 };
 
 export function winogradConv2d(x: Float32Array, w: Float32Array, y: Float32Array, g: Conv2dGeometry): void {
@@ -49,8 +51,11 @@ export function winogradConv2d(x: Float32Array, w: Float32Array, y: Float32Array
   const u = U.length === n ? U : U.subarray(0, n);
   parallel('winogradWeights', winogradWeightsChunk, [{ a: w }, { a: u, out: true }], [K, C / groups, K / groups],
     chunksFor(n * 4, K));
+  // chunks of at least MIN_CHUNK_TILES tiles: every chunk packs each U[ξ] again for its GEMMs
+  const tiles = Math.ceil(g.P / 2) * Math.ceil(g.Q / 2);
+  const nChunks = convChunks(g, g.N) > 1 ? chunkCount(g.N, Math.ceil(winogradSettings.minChunkTiles / tiles)) : 1;
   parallel('winogradConv2d', winogradChunk, [{ a: x }, { a: u }, { a: y, out: true }],
-    [...geometryParams(g), winogradSettings.chunkFloats], convChunks(g, g.N));
+    [...geometryParams(g), winogradSettings.chunkFloats], nChunks);
 }
 
 /** Filters [k0, k1) of U (params: K, Cg, Kg): each group's block [ξ][k][c] at grp·16·Kg·Cg. */

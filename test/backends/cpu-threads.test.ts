@@ -11,6 +11,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { conv2dGeometry } from '../../ops/conv.js';
 import { batchNormApply, batchNormBackward, batchNormStats } from '../../backends/cpu/batchnorm.js';
 import { conv2d, conv2dBackwardData, conv2dBackwardFilter, convSettings } from '../../backends/cpu/conv.js';
+import { winogradSettings } from '../../backends/cpu/winograd.js';
 import { activationGrad, binary, unary } from '../../backends/cpu/elementwise.js';
 import { matmul } from '../../backends/cpu/gemm.js';
 import { avgPool2d, avgPool2dBackward, maxPool2d, maxPool2dBackward } from '../../backends/cpu/pool.js';
@@ -29,10 +30,12 @@ import { randomChild } from '../binary/random-child.js';
 
 const initial = getThreads();
 const initialMinWork = threadSettings.minWork, initialBackoff = threadSettings.backoffCalls;
+const initialTiles = winogradSettings.minChunkTiles;
 beforeAll(() => {
   // split every call, however small, so that tiny shapes exercise every chunk boundary; never fall
   // back to one thread when the machine is busy
   threadSettings.minWork = 0;
+  winogradSettings.minChunkTiles = 0;
   threadSettings.backoffCalls = 0;
   setThreads(2);
   // from the TypeScript sources the worker loads the compiler first (seconds)
@@ -40,6 +43,7 @@ beforeAll(() => {
 }, 130_000);
 afterAll(() => {
   threadSettings.minWork = initialMinWork;
+  winogradSettings.minChunkTiles = initialTiles;
   threadSettings.backoffCalls = initialBackoff;
   setThreads(initial);
   shutdownThreads();
