@@ -24,6 +24,11 @@
  * `gemmBlock` instead: the same float64 sums in the same order, two lanes at a time, and the same
  * single rounding into C (the block of C is copied into WebAssembly memory and back, row by row). The
  * packing buffer then lives in that module's memory, which never grows; the values are the same.
+ *
+ * With float32 sums (sums.ts, a named switch; float64 is the default) the tiles go through
+ * `gemmBlockF32` (kernel4x4F32 without SIMD): four float32 lanes, 4x8 tiles. Its A block is the
+ * packed one narrowed to float32; B is read from its rows as they are where its lanes are contiguous
+ * (stageRows: a 1x1 convolution's image, a row-major matmul operand), else packed and narrowed too.
  */
 import { chunkRange, chunksFor, parallel, type JobArray } from './threads.js';
 import { simdFixedInstance, simdWanted } from './simd/simd.js';

@@ -7,15 +7,15 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import fc from 'fast-check';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { conv2dGeometry } from '../../ops/conv.js';
 import { batchNormApply, batchNormBackward, batchNormStats } from '../../backends/cpu/batchnorm.js';
 import { conv2d, conv2dBackwardData, conv2dBackwardFilter, convSettings } from '../../backends/cpu/conv.js';
-import { winogradSettings } from '../../backends/cpu/winograd.js';
+import { splitEveryCallOnTwoThreads } from './two-threads.js';
 import { activationGrad, binary, unary } from '../../backends/cpu/elementwise.js';
 import { matmul } from '../../backends/cpu/gemm.js';
 import { avgPool2d, avgPool2dBackward, maxPool2d, maxPool2dBackward } from '../../backends/cpu/pool.js';
-import { allocFloat32, chunkRange, clearShared, coresLookBusy, isShared, releaseFloat32, getThreads, parallel, setThreads, shutdownThreads, threadInfo, threadSettings, waitForThreads } from '../../backends/cpu/threads.js';
+import { allocFloat32, chunkRange, clearShared, coresLookBusy, isShared, releaseFloat32, getThreads, parallel, setThreads, threadInfo, threadSettings, waitForThreads } from '../../backends/cpu/threads.js';
 import { CHUNK_FUNCTIONS } from '../../backends/cpu/jobs.js';
 import { Random } from '../../core/index.js';
 import { packWeightSigns } from '../../backends/cpu/bitpack.js';
@@ -28,26 +28,7 @@ import { PlanRunner } from '../../binary/runtime/execute.js';
 import { compileChild } from '../../nas/compile.js';
 import { randomChild } from '../binary/random-child.js';
 
-const initial = getThreads();
-const initialMinWork = threadSettings.minWork, initialBackoff = threadSettings.backoffCalls;
-const initialTiles = winogradSettings.minChunkTiles;
-beforeAll(() => {
-  // split every call, however small, so that tiny shapes exercise every chunk boundary; never fall
-  // back to one thread when the machine is busy
-  threadSettings.minWork = 0;
-  winogradSettings.minChunkTiles = 0;
-  threadSettings.backoffCalls = 0;
-  setThreads(2);
-  // from the TypeScript sources the worker loads the compiler first (seconds)
-  expect(waitForThreads(120_000)).toBe(true);
-}, 130_000);
-afterAll(() => {
-  threadSettings.minWork = initialMinWork;
-  winogradSettings.minChunkTiles = initialTiles;
-  threadSettings.backoffCalls = initialBackoff;
-  setThreads(initial);
-  shutdownThreads();
-});
+splitEveryCallOnTwoThreads();
 
 function rand(n: number, seed: number, shared: boolean): Float32Array {
   const rng = new Random(seed);

@@ -5,12 +5,13 @@
  * threads (the workers follow the caller's choice), and close to the float64 sums.
  */
 import fc from 'fast-check';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
 import { conv2d, conv2dBackwardData, conv2dBackwardFilter } from '../../backends/cpu/conv.js';
 import { matmul } from '../../backends/cpu/gemm.js';
 import { setSimd, simdWanted } from '../../backends/cpu/simd/simd.js';
 import { GEMM_SUMS, gemmSums, setGemmSums } from '../../backends/cpu/sums.js';
-import { allocFloat32, getThreads, setThreads, shutdownThreads, threadInfo, threadSettings, waitForThreads } from '../../backends/cpu/threads.js';
+import { allocFloat32, threadInfo, threadSettings } from '../../backends/cpu/threads.js';
+import { splitEveryCallOnTwoThreads } from './two-threads.js';
 import { Random } from '../../core/index.js';
 import { conv2dGeometry } from '../../ops/conv.js';
 
@@ -114,19 +115,7 @@ describe('GEMM float32 sums', () => {
 });
 
 describe('GEMM float32 sums on 2 threads', () => {
-  const initial = getThreads(), initialMinWork = threadSettings.minWork, initialBackoff = threadSettings.backoffCalls;
-  beforeAll(() => {
-    threadSettings.minWork = 0;
-    threadSettings.backoffCalls = 0;
-    setThreads(2);
-    expect(waitForThreads(120_000)).toBe(true);
-  }, 130_000);
-  afterAll(() => {
-    threadSettings.minWork = initialMinWork;
-    threadSettings.backoffCalls = initialBackoff;
-    setThreads(initial);
-    shutdownThreads();
-  });
+  splitEveryCallOnTwoThreads();
 
   it('give the bits of 1 thread: the workers sum as the caller says (convolutions and matmul)', () => {
     const before = threadInfo().workerChunks;
