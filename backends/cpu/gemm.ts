@@ -239,9 +239,9 @@ function stageRows(b: StridedPanel, lane0: number, nc: number, k0: number, kc: n
 }
 
 /**
- * `rows` rows of `len` floats from src (row stride ls) to dst (row stride ld). Short rows (a column
- * chunk of a matmul split over threads: 64 columns of 512) by a loop: a subarray view and a set per
- * row cost about 0.3 us, which was 4.4 ms of a 512^3 product cut into 8 column chunks.
+ * `rows` rows of `len` floats from src (row stride ls) to dst (row stride ld): long rows by `set`,
+ * short ones (the last column block of a product, a narrow C) by a loop, which makes no view object
+ * per row.
  */
 function copyRows(src: Float32Array, so: number, ls: number, dst: Float32Array, d: number, ld: number, rows: number, len: number): void {
   if (len >= 256) {
