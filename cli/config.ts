@@ -30,7 +30,7 @@ export interface RunConfig {
   seed: number;
   backend: 'cpu' | 'gpu';
   gpuMode?: string;
-  /** How the cpu GEMM sums (--sums; absent in run.json files written before it: float64). */
+  /** How the cpu GEMM sums (--sums; absent with --backend gpu, and in run.json files written before it: float64). */
   sums?: GemmSums;
   /** Budget of one sampled architecture as images; turned into sampleFraction once the data is known. */
   samplesPerEpoch?: number;
@@ -86,20 +86,23 @@ export function numFlag(values: FlagValues, flag: string, range: { min?: number;
 }
 
 /**
- * --sums, else $CPNAS_GEMM_SUMS, else float64 (backends/cpu/sums.ts); float32 only on the cpu backend.
- * A bad environment value is a usage error naming the variable.
+ * --sums, else $CPNAS_GEMM_SUMS, else float64 (backends/cpu/sums.ts): a setting of the cpu backend.
+ * With --backend gpu it is undefined (the environment's default does not apply there), and --sums
+ * float32 is a usage error. A bad environment value is a usage error naming the variable.
  */
-export function sumsFlag(values: FlagValues, backend: 'cpu' | 'gpu'): GemmSums {
+export function sumsFlag(values: FlagValues, backend: 'cpu' | 'gpu'): GemmSums | undefined {
   const flag = enumFlag(values, 'sums', GEMM_SUMS);
+  if (backend !== 'cpu') {
+    if (flag === 'float32') {
+      throw new UsageError('--sums', 'float32 sums are a setting of the cpu backend (the gpu backend sums in float32 anyway); leave it out with --backend gpu');
+    }
+    return undefined;
+  }
   const env = process.env.CPNAS_GEMM_SUMS;
   if (flag === undefined && env !== undefined && env !== '' && !(GEMM_SUMS as readonly string[]).includes(env)) {
     throw new UsageError('CPNAS_GEMM_SUMS', `unknown value "${env}" (choose one of: ${GEMM_SUMS.join(', ')})`);
   }
-  const sums = flag ?? ((env || undefined) as GemmSums | undefined) ?? 'float64';
-  if (sums === 'float32' && backend !== 'cpu') {
-    throw new UsageError(flag ? '--sums' : 'CPNAS_GEMM_SUMS', 'float32 sums are a setting of the cpu backend (the gpu backend sums in float32 anyway); leave it out with --backend gpu');
-  }
-  return sums;
+  return flag ?? ((env || undefined) as GemmSums | undefined) ?? 'float64';
 }
 
 /** One of a fixed list of names. */

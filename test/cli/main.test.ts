@@ -279,6 +279,12 @@ describe('cpnas train and eval', () => {
       const env = await cli(['train', '--genotype', 'darts_v1', '--preset', 'tiny', '--out', fresh(), '--quiet'], { engine: fakeEngine() });
       expect(env.code).toBe(2);
       expect(env.stderr).toContain('CPNAS_GEMM_SUMS: unknown value "fast" (choose one of: float64, float32)');
+      // the environment's default is the cpu backend's: a gpu run leaves it out
+      process.env.CPNAS_GEMM_SUMS = 'float32';
+      const gpuOut = fresh();
+      const g = await cli(['train', '--genotype', 'darts_v1', '--preset', 'tiny', '--backend', 'gpu', '--out', gpuOut, '--quiet'], { engine: fakeEngine() });
+      expect(g.code, g.stderr).toBe(0);
+      expect(JSON.parse(readFileSync(join(gpuOut, 'run.json'), 'utf8')).config.sums).toBeUndefined();
     } finally {
       delete process.env.CPNAS_GEMM_SUMS;
     }
