@@ -28,8 +28,24 @@ function argmaxRows(v: Float32Array, classes: number): number[] {
   return out;
 }
 
+/**
+ * Whether the engine's logits `got` match the float-simulated `want`: each within 1e-4 of the largest
+ * logit, and the same prediction for every image.
+ */
+function agrees(got: Float32Array, want: Float32Array, classes: number): boolean {
+  if (got.length !== want.length) return false;
+  const scale = Math.max(1, ...Array.from(want, Math.abs));
+  for (let i = 0; i < want.length; i++) if (!(Math.abs(got[i] - want[i]) <= 1e-4 * scale)) return false;
+  return argmaxRows(got, classes).join() === argmaxRows(want, classes).join();
+}
+
 describe('inference plan of the Child', () => {
   it('gives the float-simulated logits and predictions on random networks and inputs, in both Child forms', () => {
+    // An input can put a value that is binarized right on its threshold, where the two paths' float
+    // rounding (BatchNorm then sign, against the folded threshold) may send it to either side: a
+    // flipped sign moves the logits by more than rounding (seed 774444, 4 cells, 6 channels, 10x10,
+    // 2 images: 0.0054 against a 0.0003 tolerance). Such an input is nudged by 1e-6 and must then
+    // agree; a real error does not vanish under a nudge (that one's gap fell to 5e-7).
     fc.assert(fc.property(
       fc.constantFrom<ChildBlock>('bireal', 'paper'), fc.integer({ min: 1, max: 1e6 }), fc.integer({ min: 3, max: 4 }), fc.constantFrom(4, 6), fc.integer({ min: 5, max: 10 }), fc.integer({ min: 1, max: 3 }),
       (childBlock, seed, cells, channels, size, N) => {
@@ -37,13 +53,24 @@ describe('inference plan of the Child', () => {
         expect(compileChild(net, [3, size, size]).meta.childForm).toBe(childBlock);
         const rng = new Random(seed + 1);
         const x = new Tensor(Float32Array.from({ length: N * 3 * size * size }, () => rng.normal()), [N, 3, size, size]);
+        const runner = new PlanRunner(compileChild(net, [3, size, size]));
         const want = floatLogits(net, x);
-        const got = new PlanRunner(compileChild(net, [3, size, size])).run(x.data, N);
+        const got = runner.run(x.data, N);
         expect(got.length).toBe(want.length);
-        const scale = Math.max(1, ...Array.from(want, Math.abs));
-        for (let i = 0; i < want.length; i++) expect(Math.abs(got[i] - want[i])).toBeLessThanOrEqual(1e-4 * scale);
-        expect(argmaxRows(got, 5)).toEqual(argmaxRows(want, 5));
+        if (agrees(got, want, 5)) return;
+        const nudged = new Tensor(x.data.map((v) => v + 1e-6), x.shape);
+        expect(agrees(runner.run(nudged.data, N), floatLogits(net, nudged), 5), 'the engine and the float-simulated Child differ, and a 1e-6 nudge of the input does not close the gap').toBe(true);
       }), { numRuns: 16 });
+  });
+
+  it('agrees on the input that sits on a binarization threshold, once nudged (the case above)', () => {
+    const net = randomChild(774444, { cells: 4, channels: 6, inputChannels: 3, childBlock: 'bireal' });
+    const rng = new Random(774445);
+    const x = new Tensor(Float32Array.from({ length: 2 * 3 * 10 * 10 }, () => rng.normal()), [2, 3, 10, 10]);
+    const runner = new PlanRunner(compileChild(net, [3, 10, 10]));
+    // on the threshold the paths may part (they do on this machine); nudged, they agree
+    const nudged = new Tensor(x.data.map((v) => v + 1e-6), x.shape);
+    expect(agrees(runner.run(nudged.data, 2), floatLogits(net, nudged), 5)).toBe(true);
   });
 
   it('compiles the DARTS-V2 genotype with four nodes', () => {
