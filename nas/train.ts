@@ -25,7 +25,7 @@ import { CenterLoss } from '../binary/center-loss.js';
 import { BinaryConv2d } from '../binary/binary-conv.js';
 import { countOps } from '../binary/count.js';
 import { cpLoss } from '../binary/cp-loss.js';
-import { CpnasError, Random, Tensor, defaultRandom, manualSeed, shapeStr } from '../core/index.js';
+import { CpnasError, Random, Tensor, defaultRandom, getBackend, manualSeed, shapeStr } from '../core/index.js';
 import { getStorage, joinPath as join } from '../core/storage.js';
 import { add, mul } from '../ops/arithmetic.js';
 import { BatchNorm2d, Conv2d } from '../ops/layers.js';
@@ -398,6 +398,8 @@ function trainIn(run: RunContext, opts: RunTrainingOptions, settings: ReturnType
     seed: settings.seed, genotype, ...(opts.dataset ? { dataset: opts.dataset } : {}),
     inputShape, numClasses, childBlock: settings.childBlock,
   };
+  const sums = getBackend().gemmSums?.();
+  if (sums) result.gemmSums = sums;
   const s = opts.searchSettings;
   if (s && (s.maxOps > 0 || s.maxBytes > 0)) {
     // the budget of the search, against the Child actually trained (countOps of the final network)

@@ -500,6 +500,8 @@ export interface RunResult {
   numClasses: number;
   /** The form of the 1-bit Child that was trained (also in settings.train; absent in runs made before the forms: bireal). */
   childBlock?: ChildBlock;
+  /** How the cpu backend's GEMM summed (--sums; absent on other backends and in runs made before it). */
+  gemmSums?: 'float64' | 'float32';
   /** The search's budget (--max-ops / --max-bytes) and where the trained Child stands against it. */
   budget?: { maxOps: number | null; maxBytes: number | null; ops: number; bytes: number; fits: boolean };
 }

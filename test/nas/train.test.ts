@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { loadDataset } from '../../data/index.js';
-import { Tensor, noGrad } from '../../core/index.js';
+import { Tensor, getBackend, noGrad } from '../../core/index.js';
 import { BinaryConv2d } from '../../binary/binary-conv.js';
 import { Conv2d } from '../../ops/layers.js';
 import { runEvaluation, loadModel } from '../../nas/evaluate.js';
@@ -57,6 +57,8 @@ describe('runTraining', () => {
     const r = runTraining({ genotype: GENOTYPE, settings, data, outDir });
     const saved = readJson<RunResult>(join(outDir, 'result.json'));
     expect(saved).toEqual(r);
+    // result.json says how the cpu GEMM summed (float64 unless --sums float32)
+    expect(r.gemmSums).toBe('float64');
     for (const m of [r.child, r.parent]) {
       expect(m.testAccuracy).toBeGreaterThanOrEqual(0);
       expect(m.testAccuracy).toBeLessThanOrEqual(1);
@@ -87,6 +89,16 @@ describe('runTraining', () => {
     // the loaded Child computes what the trained one computed
     const { net } = loadModel(outDir);
     expect(net.cells[0].ops.length).toBe(8);
+  });
+
+  it('records float32 GEMM sums in result.json when the backend sums so', () => {
+    const before = getBackend().gemmSums?.('float32');
+    try {
+      const r = runTraining({ genotype: GENOTYPE, settings, data, outDir: tmp() });
+      expect(r.gemmSums).toBe('float32');
+    } finally {
+      if (before) getBackend().gemmSums?.(before);
+    }
   });
 
   it('resumed after an epoch, it ends where an uninterrupted run ends', () => {
