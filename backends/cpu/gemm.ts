@@ -157,6 +157,7 @@ export function gemm(
   if (M <= 0 || N <= 0) return;
   const kernels = K > 0 && simd && simdWanted() ? simd.kernels : null;
   const f32 = gemmSums() === 'float32';
+  const kernel = f32 ? kernel4x4F32 : kernel4x4; // the TypeScript tiles' (without SIMD)
   // float32 sums read B's rows as they are when its lanes are contiguous (a 1x1 convolution's image or
   // gradient, a row-major matmul operand): one copy in, no packing (stageRows)
   const rowsB = kernels !== null && f32 && b instanceof StridedPanel && b.laneStride === 1;
@@ -205,7 +206,6 @@ export function gemm(
             const ao = ir * kc;
             const mr = Math.min(MR, mc - ir);
             const co = cOff + (ic + ir) * ldc + jc + jr;
-            const kernel = f32 ? kernel4x4F32 : kernel4x4;
             if (mr === MR && nr === NR) {
               kernel(ao, bo, kc, C, co, ldc);
             } else {

@@ -51,7 +51,7 @@ export function winogradConv2d(x: Float32Array, w: Float32Array, y: Float32Array
   const u = U.length === n ? U : U.subarray(0, n);
   parallel('winogradWeights', winogradWeightsChunk, [{ a: w }, { a: u, out: true }], [K, C / groups, K / groups],
     chunksFor(n * 4, K));
-  // chunks of at least MIN_CHUNK_TILES tiles: every chunk packs each U[ξ] again for its GEMMs
+  // chunks of at least minChunkTiles tiles: every chunk packs each U[ξ] again for its GEMMs
   const tiles = Math.ceil(g.P / 2) * Math.ceil(g.Q / 2);
   const nChunks = convChunks(g, g.N) > 1 ? chunkCount(g.N, Math.ceil(winogradSettings.minChunkTiles / tiles)) : 1;
   parallel('winogradConv2d', winogradChunk, [{ a: x }, { a: u }, { a: y, out: true }],
