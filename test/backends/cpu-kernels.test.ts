@@ -9,7 +9,7 @@ import { outSize, type Conv2dGeometry } from '../../backends/backend.js';
 import { conv2d, conv2dBackwardData, conv2dBackwardFilter, convSettings } from '../../backends/cpu/conv.js';
 import { conv2dGeometry } from '../../ops/conv.js';
 import { matmul } from '../../backends/cpu/gemm.js';
-import { sum } from '../../backends/cpu/reduce.js';
+import { SUM_BLOCK, sum, sumSettings } from '../../backends/cpu/reduce.js';
 import { gemmSums, setGemmSums } from '../../backends/cpu/sums.js';
 import { winogradSettings } from '../../backends/cpu/winograd.js';
 import { Random } from '../../core/index.js';
@@ -277,6 +277,57 @@ describe('cpu sum (reductions)', () => {
     // -0 alone sums to +0, as a sum started at 0 does
     sum(Float32Array.of(-0, -0), [2], [0], all);
     expect(Object.is(all[0], 0)).toBe(true);
+  });
+
+  it('sums a long row in fixed blocks of four partial sums, rounding once (fixed numbers)', () => {
+    const n = sumSettings.blockedMin, x = new Float32Array(2 * n), out = new Float32Array(2);
+    // row 0: 2^60 and -2^60 in partial 0 of block 0, 1 in partial 1; in order, 2^60 + 1 loses the 1
+    x[0] = 2 ** 60; x[1] = 1; x[4] = -(2 ** 60);
+    // row 1: 2^60 and 1 in block 1, -2^60 in block 2: the blocks add in order, so the 1 is lost
+    x[n + SUM_BLOCK] = 2 ** 60; x[n + SUM_BLOCK + 1] = 1; x[n + 2 * SUM_BLOCK] = -(2 ** 60);
+    sum(x, [2, n], [1], out);
+    expect([...out]).toEqual([1, 0]);
+    const min = sumSettings.blockedMin;
+    sumSettings.blockedMin = Infinity; // every row in order
+    try {
+      sum(x, [2, n], [1], out);
+      expect([...out]).toEqual([0, 0]);
+    } finally {
+      sumSettings.blockedMin = min;
+    }
+  });
+
+  it('sums long rows as the blocked reference does, for any length and tail (random rows)', () => {
+    const reference = (x: Float32Array, base: number, n: number): number => {
+      let total = 0;
+      for (let b = 0; b < n; b += SUM_BLOCK) {
+        const lanes = [0, 0, 0, 0];
+        for (let i = b; i < Math.min(n, b + SUM_BLOCK); i++) lanes[(i - b) % 4] += x[base + i];
+        total += (lanes[0] + lanes[1]) + (lanes[2] + lanes[3]);
+      }
+      return total;
+    };
+    const min = sumSettings.blockedMin;
+    sumSettings.blockedMin = 1;
+    try {
+      fc.assert(fc.property(fc.integer({ min: 1, max: 3 }), fc.integer({ min: 1, max: 3 * SUM_BLOCK + 7 }), fc.integer(), (outer, red, seed) => {
+        const rng = new Random(seed >>> 0);
+        // small values, and pairs of 2^60 and -2^60 that cancel: a small value added while 2^60 is in a
+        // partial sum is lost, so the order of the additions shows in the result
+        const x = new Float32Array(outer * red).map(() => rng.normal());
+        for (let o = 0; o < outer; o++) {
+          for (let pair = 0; pair < 3; pair++) {
+            x[o * red + rng.int(red)] = 2 ** 60;
+            x[o * red + rng.int(red)] = -(2 ** 60);
+          }
+        }
+        const out = new Float32Array(outer);
+        sum(x, [outer, red], [1], out);
+        for (let o = 0; o < outer; o++) expect(out[o]).toBe(Math.fround(reference(x, o * red, red)));
+      }), { numRuns: 40 });
+    } finally {
+      sumSettings.blockedMin = min;
+    }
   });
 
   it('matches a float64 loop over rows, and over rows with an inner run, on random shapes', () => {
