@@ -74,9 +74,10 @@ export interface Backend {
   /**
    * Optional: storage for n floats of tensor data, zero-filled. The cpu backend hands out shared
    * memory for large arrays when its kernels run on several threads, so that they need no copy;
-   * without it, tensors get plain Float32Arrays.
+   * without it, tensors get plain Float32Arrays. With `zeroed` false the caller overwrites the whole
+   * array (a kernel's output), so an array handed out again may keep its old values.
    */
-  allocFloat32?(n: number): Float32Array;
+  allocFloat32?(n: number, zeroed?: boolean): Float32Array;
   /**
    * Optional: storage from allocFloat32 that nothing references any more (autograd's consumed
    * gradients), which allocFloat32 may hand out again, zero-filled, instead of fresh memory.

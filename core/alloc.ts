@@ -27,6 +27,38 @@ export function allocFloat32(n: number): Float32Array {
   return a;
 }
 
+/**
+ * Storage for n floats that the caller overwrites whole before anything reads it: the output of a
+ * backend kernel (every kernel writes its whole output, backends/backend.ts). A reused array is handed
+ * out as it was, not zero-filled first: zeroing the arrays a Parent train step reuses took about 5 %
+ * of its main thread on 2 threads. Fresh memory is zero-filled as ever.
+ */
+export function allocOutput(n: number): Float32Array {
+  const b = getBackend();
+  const a = b.allocFloat32 ? b.allocFloat32(n, false) : new Float32Array(n);
+  tracked?.add(a);
+  return a;
+}
+
+/** A plain array of one value that fillFloat32 copies from (grow-only, refilled on a new value). */
+let fillSource = new Float32Array(4096).fill(0);
+
+/**
+ * a[start, end) = value, as TypedArray.fill. On shared memory (the cpu backend's storage on threads)
+ * fill stores element by element (V8 keeps every store to a SharedArrayBuffer a relaxed atomic), and
+ * a copy from a plain array of the value moves words: 262,144 floats took 0.13-0.15 ms to fill and
+ * 0.066 ms to copy on the project's 2-core machine (Node 20). Returns `a`.
+ */
+export function fillFloat32(a: Float32Array, value: number, start = 0, end = a.length): Float32Array {
+  if (end - start < 1024 || !(a.buffer instanceof SharedArrayBuffer)) return a.fill(value, start, end);
+  const src = fillSource;
+  if (!Object.is(src[0], Math.fround(value))) src.fill(value);
+  let i = start;
+  for (; i + src.length <= end; i += src.length) a.set(src, i);
+  if (i < end) a.set(src.subarray(0, end - i), i);
+  return a;
+}
+
 /** Storage nothing references any more, for the backend to reuse (a no-op where it keeps none). */
 export function releaseFloat32(a: Float32Array): void {
   getBackend().releaseFloat32?.(a);

@@ -1,5 +1,5 @@
 export { Tensor, checkTensor, type NestedArray } from './tensor.js';
-export { allocFloat32, releaseFloat32, storageSettings } from './alloc.js';
+export { allocFloat32, allocOutput, fillFloat32, releaseFloat32, storageSettings } from './alloc.js';
 export { attach, backward, enableGrad, isGradEnabled, needsGrad, noGrad, type GradNode } from './autograd.js';
 export { CpnasError, check, shapeStr } from './errors.js';
 export { debugNumerics, setDebugNumerics } from './numerics.js';

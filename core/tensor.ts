@@ -3,7 +3,7 @@
  * (`requiresGrad`, `.grad`, and the node that produced it). Operations live in `ops/` as functions;
  * this file knows nothing of them.
  */
-import { allocFloat32 } from './alloc.js';
+import { allocFloat32, allocOutput, fillFloat32 } from './alloc.js';
 import { backward as runBackward, type GradNode } from './autograd.js';
 import { CpnasError, shapeStr } from './errors.js';
 import { defaultRandom, type Random } from './random.js';
@@ -54,7 +54,7 @@ export class Tensor {
   }
 
   static full(shape: Shape, value: number, requiresGrad = false): Tensor {
-    return new Tensor(allocFloats('Tensor', shape, allocFloat32).fill(value), shape, requiresGrad);
+    return new Tensor(fillFloat32(allocFloats('Tensor', shape, allocOutput), value), shape, requiresGrad);
   }
 
   static scalar(value: number, requiresGrad = false): Tensor {

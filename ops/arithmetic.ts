@@ -1,5 +1,5 @@
 /** Elementwise arithmetic with NumPy broadcasting: add, sub, mul, div, pow, maximum, minimum. */
-import { allocFloat32, Tensor, attach, broadcastShapes, getBackend, sizeOf, type BinaryOp } from '../core/index.js';
+import { allocOutput, Tensor, attach, broadcastShapes, getBackend, sizeOf, type BinaryOp } from '../core/index.js';
 import { sumTo } from './broadcast.js';
 
 type Operand = Tensor | number;
@@ -10,7 +10,7 @@ function asTensor(v: Operand): Tensor {
 
 function forward(op: BinaryOp, name: string, a: Tensor, b: Tensor): Tensor {
   const shape = broadcastShapes(name, a.shape, b.shape);
-  const out = new Tensor(allocFloat32(sizeOf(shape)), shape);
+  const out = new Tensor(allocOutput(sizeOf(shape)), shape);
   getBackend().binary(op, a.data, a.shape, b.data, b.shape, out.data, shape);
   return out;
 }
@@ -27,7 +27,7 @@ export function sub(a: Operand, b: Operand): Tensor {
   const ta = asTensor(a), tb = asTensor(b);
   const out = forward('sub', 'sub', ta, tb);
   return attach(out, 'sub', [ta, tb], (g) => {
-    const gb = allocFloat32(g.length);
+    const gb = allocOutput(g.length);
     for (let i = 0; i < g.length; i++) gb[i] = -g[i];
     return [sumTo(g, out.shape, ta.shape), sumTo(gb, out.shape, tb.shape)];
   });
@@ -35,7 +35,7 @@ export function sub(a: Operand, b: Operand): Tensor {
 
 /** Multiplies g by x broadcast to out's shape (the backward of mul and friends). */
 function gradTimes(g: Float32Array, outShape: readonly number[], x: Tensor): Float32Array {
-  const r = allocFloat32(g.length);
+  const r = allocOutput(g.length);
   getBackend().binary('mul', g, outShape, x.data, x.shape, r, outShape);
   return r;
 }
@@ -59,13 +59,13 @@ export function div(a: Operand, b: Operand): Tensor {
     let ga: Float32Array | null = null, gb: Float32Array | null = null;
     if (ta.requiresGrad) {
       // d(a/b)/da = 1/b
-      const r = allocFloat32(g.length);
+      const r = allocOutput(g.length);
       be.binary('div', g, out.shape, tb.data, tb.shape, r, out.shape);
       ga = sumTo(r, out.shape, ta.shape);
     }
     if (tb.requiresGrad) {
       // d(a/b)/db = -out/b
-      const r = allocFloat32(g.length);
+      const r = allocOutput(g.length);
       be.binary('mul', g, out.shape, out.data, out.shape, r, out.shape);
       be.binary('div', r, out.shape, tb.data, tb.shape, r, out.shape);
       for (let i = 0; i < r.length; i++) r[i] = -r[i];

@@ -7,7 +7,7 @@
  * and the running statistics move towards them by `momentum`, the variance unbiased (× n / (n - 1))
  * as in PyTorch. Evaluation: the running statistics are used, and are constants for the gradient.
  */
-import { allocFloat32, Tensor, attach, check, checkTensor, getBackend, shapeStr } from '../core/index.js';
+import { allocOutput, Tensor, attach, check, checkTensor, getBackend, shapeStr } from '../core/index.js';
 
 export interface RunningStats {
   mean: Float32Array;
@@ -64,7 +64,7 @@ export function batchNorm2d(
   // y = xhat * w + b, written as y = x * scale_c + shift_c
   const invStd = new Float32Array(C);
   for (let c = 0; c < C; c++) invStd[c] = 1 / Math.sqrt(variance[c] + eps);
-  const out = Tensor.zeros(x.shape);
+  const out = new Tensor(allocOutput(x.size), x.shape);
   const wd = weight?.data ?? null, bd = bias?.data ?? null;
   getBackend().batchNormApply(x.data, out.data, N, C, HW, mean, invStd, wd, bd);
 
@@ -72,7 +72,7 @@ export function batchNorm2d(
   if (weight) parents.push(weight);
   if (bias) parents.push(bias);
   return attach(out, op, parents, (g) => {
-    const dx = x.requiresGrad ? allocFloat32(x.size) : null;
+    const dx = x.requiresGrad ? allocOutput(x.size) : null;
     const dw = weight?.requiresGrad ? new Float32Array(C) : null;
     const db = bias?.requiresGrad ? new Float32Array(C) : null;
     // dx = w·invStd/n · (n·g - Σg - xhat·Σ(g·xhat)) with batch statistics (they depend on x too)

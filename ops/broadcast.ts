@@ -1,5 +1,5 @@
 /** Helpers shared by the broadcasting ops: reduce a gradient back to an input's shape. */
-import { allocFloat32, getBackend, shapesEqual, sizeOf } from '../core/index.js';
+import { allocOutput, getBackend, shapesEqual, sizeOf } from '../core/index.js';
 
 /** Sums `grad` (of shape `from`) down to `to`, undoing NumPy broadcasting. */
 export function sumTo(grad: Float32Array, from: readonly number[], to: readonly number[]): Float32Array {
@@ -9,7 +9,7 @@ export function sumTo(grad: Float32Array, from: readonly number[], to: readonly 
   for (let i = 0; i < from.length; i++) {
     if (i < lead || (to[i - lead] === 1 && from[i] !== 1)) axes.push(i);
   }
-  const out = allocFloat32(sizeOf(to));
+  const out = allocOutput(sizeOf(to));
   getBackend().sum(grad, from, axes, out);
   return out;
 }

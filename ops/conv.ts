@@ -3,7 +3,7 @@
  * (depthwise when groups = C). Forward and backward side by side; the kernels are the backend's
  * conv2d / conv2dBackwardData / conv2dBackwardFilter.
  */
-import { allocFloat32, Tensor, attach, check, checkTensor, getBackend, shapeStr, type Conv2dGeometry } from '../core/index.js';
+import { allocOutput, Tensor, attach, check, checkTensor, getBackend, shapeStr, type Conv2dGeometry } from '../core/index.js';
 import { outSize } from '../backends/backend.js';
 
 export type IntPair = number | readonly [number, number] | readonly number[];
@@ -74,7 +74,7 @@ export function conv2d(x: Tensor, w: Tensor, bias?: Tensor | null, opts: Conv2dO
     check(bias.rank === 1 && bias.shape[0] === K, 'conv2d',
       () => `bias must have shape [${K}], got ${shapeStr(bias.shape)} (${shapeStr(x.shape)} vs ${shapeStr(w.shape)})`);
   }
-  const y = Tensor.zeros([N, K, P, Q]);
+  const y = new Tensor(allocOutput(N * K * P * Q), [N, K, P, Q]);
   getBackend().conv2d(x.data, w.data, y.data, g);
   const PQ = P * Q;
   if (bias) addChannelBias(y.data, bias.data, N, K, PQ);
@@ -84,11 +84,11 @@ export function conv2d(x: Tensor, w: Tensor, bias?: Tensor | null, opts: Conv2dO
     const be = getBackend();
     let dx: Float32Array | null = null, dw: Float32Array | null = null, db: Float32Array | null = null;
     if (x.requiresGrad) {
-      dx = allocFloat32(x.size);
+      dx = allocOutput(x.size);
       be.conv2dBackwardData(gy, w.data, dx, g);
     }
     if (w.requiresGrad) {
-      dw = allocFloat32(w.size);
+      dw = allocOutput(w.size);
       be.conv2dBackwardFilter(x.data, gy, dw, g);
     }
     if (bias?.requiresGrad) db = channelSums(gy, N, K, PQ);

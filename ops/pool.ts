@@ -2,7 +2,7 @@
  * 2-D pooling over NCHW: max, average (padded cells excluded from the count, DARTS's
  * count_include_pad=False), and global average ([N, C, H, W] -> [N, C]).
  */
-import { allocFloat32, CpnasError, Tensor, attach, check, getBackend, shapeStr, type Pool2dGeometry } from '../core/index.js';
+import { allocOutput, CpnasError, Tensor, attach, check, getBackend, shapeStr, type Pool2dGeometry } from '../core/index.js';
 import { outSize } from '../backends/backend.js';
 
 export interface Pool2dOptions {
@@ -48,7 +48,7 @@ export function maxPool2d(x: Tensor, opts: Pool2dOptions): Tensor {
   const argmax = new Int32Array(out.size);
   getBackend().maxPool2d(x.data, out.data, argmax, g);
   return attach(out, 'maxPool2d', [x], (gy) => {
-    const dx = allocFloat32(x.size);
+    const dx = allocOutput(x.size);
     getBackend().maxPool2dBackward(gy, argmax, dx, g);
     return [dx];
   });
@@ -60,7 +60,7 @@ export function avgPool2d(x: Tensor, opts: Pool2dOptions): Tensor {
   const out = Tensor.zeros([g.N, g.C, g.P, g.Q]);
   getBackend().avgPool2d(x.data, out.data, g);
   return attach(out, 'avgPool2d', [x], (gy) => {
-    const dx = allocFloat32(x.size);
+    const dx = allocOutput(x.size);
     getBackend().avgPool2dBackward(gy, dx, g);
     return [dx];
   });
@@ -78,7 +78,7 @@ export function globalAvgPool2d(x: Tensor): Tensor {
   const scale = Float32Array.of(1 / HW);
   be.binary('mul', out.data, out.shape, scale, [], out.data, out.shape);
   return attach(out, 'globalAvgPool2d', [x], (gy) => {
-    const dx = allocFloat32(x.size);
+    const dx = allocOutput(x.size);
     for (let nc = 0; nc < N * C; nc++) dx.fill(gy[nc] / HW, nc * HW, (nc + 1) * HW);
     return [dx];
   });

@@ -3,7 +3,7 @@
  * (negative axes count from the end); `keepDims` keeps the reduced axes as size 1.
  */
 import {
-  allocFloat32, Tensor, attach, check, getBackend, shapeStr, normalizeAxes, reducedShape, sizeOf, stridesOf, type Shape,
+  allocFloat32, allocOutput, fillFloat32, Tensor, attach, check, getBackend, shapeStr, normalizeAxes, reducedShape, sizeOf, stridesOf, type Shape,
 } from '../core/index.js';
 
 export type Axes = number | readonly number[] | undefined;
@@ -25,7 +25,7 @@ function expandRun(g: Float32Array, xShape: Shape, axes: readonly number[], out:
   });
   for (let o = 0; o < outer; o++) {
     if (inner === 1) {
-      out.fill(g[o], o * red, (o + 1) * red);
+      fillFloat32(out, g[o], o * red, (o + 1) * red);
       continue;
     }
     const row = g.subarray(o * inner, (o + 1) * inner);
@@ -40,7 +40,7 @@ function expandRun(g: Float32Array, xShape: Shape, axes: readonly number[], out:
  */
 export function expandReduced(g: Float32Array, xShape: Shape, axes: readonly number[]): Float32Array {
   const n = sizeOf(xShape);
-  const out = allocFloat32(n);
+  const out = allocOutput(n); // every value is written below
   const rank = xShape.length;
   if (rank > 0 && axes.length > 0 && expandRun(g, xShape, axes, out)) return out;
   // strides of the reduced array viewed in x's rank (0 along the reduced axes)
@@ -52,7 +52,7 @@ export function expandReduced(g: Float32Array, xShape: Shape, axes: readonly num
   const idx = new Array<number>(rank).fill(0);
   let off = 0;
   for (let o = 0; o < n; o += inner) {
-    if (innerStride === 0) out.fill(g[off], o, o + inner);
+    if (innerStride === 0) fillFloat32(out, g[off], o, o + inner);
     else for (let j = 0; j < inner; j++) out[o + j] = g[off + j];
     for (let d = rank - 2; d >= 0; d--) {
       idx[d]++;

@@ -173,15 +173,16 @@ export function clearShared(a: Float32Array): Float32Array {
 
 /**
  * Storage for tensor data: shared memory when more than one thread may work on it (large arrays only),
- * else an ordinary array. Zero-filled either way.
+ * else an ordinary array. Zero-filled either way, but for a released array handed out again with
+ * `zeroed` false (the caller overwrites it whole: core/alloc.ts allocOutput).
  */
-export function allocFloat32(n: number): Float32Array {
+export function allocFloat32(n: number, zeroed = true): Float32Array {
   const shared = n >= SHARED_MIN_FLOATS && threadsWanted > 1 && !poolFailed;
   const kept = n >= SHARED_MIN_FLOATS ? released.get(n) : undefined;
   while (kept?.length) {
     const a = kept.pop() as Float32Array;
     releasedBytes -= a.byteLength;
-    if (isShared(a) === shared) return shared ? clearShared(a) : a.fill(0);
+    if (isShared(a) === shared) return !zeroed ? a : shared ? clearShared(a) : a.fill(0);
   }
   if (shared) return new Float32Array(new SharedArrayBuffer(4 * n));
   return new Float32Array(n);
@@ -320,6 +321,8 @@ interface Job {
   simd: boolean;
   /** The caller's GEMM sums (sums.ts): a worker follows it for the job. */
   sums: GemmSums;
+  /** threadSettings.spinMs of the caller: how long the worker polls for the next job after this one. */
+  spinMs: number;
 }
 
 /** The next chunk of job `tag`, or -1 when none is left (or a later job has started). */
@@ -373,7 +376,7 @@ export function parallel(name: string, fn: ChunkFn, args: JobArg[], params: numb
   const tag = (Atomics.load(ctrl, SEQ) + 1) & 0x7fff;
   Atomics.store(ctrl, DONE, 0);
   Atomics.store(ctrl, NEXT, tag << 16);
-  const job: Job = { name, arrays, params, nChunks, tag, simd: simdWanted(), sums: gemmSums() };
+  const job: Job = { name, arrays, params, nChunks, tag, simd: simdWanted(), sums: gemmSums(), spinMs: threadSettings.spinMs };
   lastJob = name;
   for (const port of p.ports) port.postMessage(job);
   Atomics.store(ctrl, SEQ, tag);
@@ -388,7 +391,7 @@ export function parallel(name: string, fn: ChunkFn, args: JobArg[], params: numb
   }
   const t1 = performance.now();
   // wait for the chunks the workers took
-  let last = Atomics.load(ctrl, DONE), since = Date.now();
+  let last = spinWhile(ctrl, DONE, (v) => v < nChunks, threadSettings.spinMs), since = Date.now();
   while (last < nChunks) {
     if (Atomics.load(ctrl, BROKEN) || Date.now() - since > STALL_MS) {
       giveUp(fn, arrays, params, nChunks, Atomics.load(ctrl, BROKEN) ? `a worker broke in job '${name}'` : `a worker stalled in job '${name}'`);
@@ -441,7 +444,28 @@ export const threadSettings = {
   /** Time (ms) a sleeping worker surely needs at most to wake and claim a chunk on an idle core (measured
    *  here: under 0.3 ms for 49 of 52 wakes): a call shorter than this says nothing about busy cores. */
   wakeMs: 2,
+  /** How long (ms) a worker polls for the next job before it sleeps, and the caller for the workers'
+   *  last chunks before it sleeps (spinWhile); 0 sleeps at once. */
+  spinMs: 1,
 };
+
+/**
+ * Polls ctrl[slot] while `waiting(value)` holds, for at most `ms` milliseconds; returns the last value
+ * read. A thread asleep in Atomics.wait takes a futex wake, and on this VM an idle virtual core often
+ * needs 0.1-0.5 ms to be scheduled again, longer than a chunk of a small kernel: so a worker polls for
+ * the next job for a while before it sleeps, and the caller polls for the workers' last chunks (as
+ * OpenMP runtimes spin before they block: GOMP_SPINCOUNT, KMP_BLOCKTIME).
+ */
+export function spinWhile(ctrl: Int32Array, slot: number, waiting: (v: number) => boolean, ms: number): number {
+  let v = Atomics.load(ctrl, slot);
+  if (ms <= 0 || !waiting(v)) return v;
+  const end = performance.now() + ms;
+  for (let i = 0; waiting(v); i++) {
+    if ((i & 63) === 63 && performance.now() > end) break;
+    v = Atomics.load(ctrl, slot);
+  }
+  return v;
+}
 
 /** Calls still to run on the calling thread only (see threadSettings.backoffCalls). */
 let backoff = 0;
@@ -468,11 +492,11 @@ export function chunkRange(units: number, c: number, nChunks: number, align = 1)
 /** The worker side of the pool (thread-worker.ts): waits for jobs and runs chunks of them. */
 export function serveJobs(ctrl: Int32Array, port: MessagePort, table: Record<string, ChunkFn>): void {
   const { receiveMessageOnPort } = requireWorkerThreads();
-  let seen = 0;
+  let seen = 0, spinMs = 0;
   Atomics.add(ctrl, READY, 1);
   Atomics.notify(ctrl, READY);
   for (;;) {
-    Atomics.wait(ctrl, SEQ, seen);
+    if (spinWhile(ctrl, SEQ, (v) => v === seen, spinMs) === seen) Atomics.wait(ctrl, SEQ, seen);
     seen = Atomics.load(ctrl, SEQ);
     if (Atomics.load(ctrl, BROKEN)) return;
     let job: Job | null = null;
@@ -486,6 +510,7 @@ export function serveJobs(ctrl: Int32Array, port: MessagePort, table: Record<str
     }
     setSimd(job.simd);
     setGemmSums(job.sums);
+    spinMs = job.spinMs;
     try {
       for (let c = claim(ctrl, job.tag, job.nChunks); c >= 0; c = claim(ctrl, job.tag, job.nChunks)) {
         fn(job.arrays, job.params, c, job.nChunks);

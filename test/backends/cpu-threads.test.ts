@@ -15,7 +15,7 @@ import { splitEveryCallOnTwoThreads } from './two-threads.js';
 import { activationGrad, binary, unary } from '../../backends/cpu/elementwise.js';
 import { matmul } from '../../backends/cpu/gemm.js';
 import { avgPool2d, avgPool2dBackward, maxPool2d, maxPool2dBackward } from '../../backends/cpu/pool.js';
-import { allocFloat32, chunkRange, clearShared, coresLookBusy, isShared, releaseFloat32, getThreads, parallel, setThreads, threadInfo, threadSettings, waitForThreads } from '../../backends/cpu/threads.js';
+import { allocFloat32, chunkRange, clearShared, coresLookBusy, isShared, releaseFloat32, getThreads, parallel, setThreads, spinWhile, threadInfo, threadSettings, waitForThreads } from '../../backends/cpu/threads.js';
 import { CHUNK_FUNCTIONS } from '../../backends/cpu/jobs.js';
 import { Random } from '../../core/index.js';
 import { packWeightSigns } from '../../backends/cpu/bitpack.js';
@@ -353,6 +353,34 @@ describe('the worker pool', () => {
     clearShared(big);
     expect(big.every((v) => v === 0)).toBe(true);
     expect(neighbour.every((v) => v === 2)).toBe(true);
+  });
+
+  it('polls a slot while it holds, for a bounded time (how workers wait for the next job before they sleep)', () => {
+    const ctrl = new Int32Array(new SharedArrayBuffer(8));
+    ctrl[1] = 5;
+    expect(spinWhile(ctrl, 1, (v) => v === 4, 1000)).toBe(5); // not waiting: returns at once
+    expect(spinWhile(ctrl, 1, (v) => v === 5, 0)).toBe(5); // no spin
+    const t0 = performance.now();
+    expect(spinWhile(ctrl, 1, (v) => v === 5, 20)).toBe(5); // gives up after about 20 ms
+    const took = performance.now() - t0;
+    expect(took).toBeGreaterThanOrEqual(20);
+    expect(took).toBeLessThan(5000);
+  });
+
+  it('gives the same bits with the workers sleeping at once and polling long between jobs', () => {
+    const spin = threadSettings.spinMs;
+    const run = (ms: number): Float32Array => {
+      threadSettings.spinMs = ms;
+      const g = { N: 4, C: 8, H: 12, W: 12, K: 8, R: 3, S: 3, strideH: 1, strideW: 1, padH: 1, padW: 1, dilationH: 1, dilationW: 1, groups: 8, P: 12, Q: 12 };
+      const x = rand(4 * 8 * 144, 1, true), w = rand(8 * 9, 2, false), y = allocFloat32(x.length);
+      for (let r = 0; r < 3; r++) conv2d(x, w, y, g); // jobs back to back: the worker polls between them
+      return y.slice();
+    };
+    try {
+      expect(firstDifference(run(0), run(50))).toBe(-1);
+    } finally {
+      threadSettings.spinMs = spin;
+    }
   });
 
   it('setThreads refuses a count that is not a positive integer', () => {

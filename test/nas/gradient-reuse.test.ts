@@ -4,6 +4,10 @@
  * networks of the DARTS-V2 cell (separable, dilated and 1x1 convolutions, batch norm, pooling,
  * skip connections, concatenation: gradients passed through, summed, sliced), on 1 and 2 threads; and
  * arrays really are handed back, and handed out again.
+ *
+ * Every array handed back is first filled with NaN here: an op that takes storage for a kernel's
+ * output (core/alloc.ts allocOutput, not zero-filled when reused) and then leaves a value unwritten
+ * shows as NaN in the parameters.
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import { Random, Tensor, enableGrad, getBackend, storageSettings } from '../../core/index.js';
@@ -49,7 +53,7 @@ describe('gradient storage reuse', () => {
     const release = be.releaseFloat32;
     expect(release, 'the cpu backend keeps released arrays').toBeTypeOf('function');
     let released = 0;
-    be.releaseFloat32 = (a) => { released++; release?.call(be, a); };
+    be.releaseFloat32 = (a) => { released++; a.fill(NaN); release?.call(be, a); };
     try {
       for (const threads of [1, 2]) {
         setThreads(threads);
