@@ -45,8 +45,8 @@ export function isShared(a: JobArray): boolean {
   return typeof SharedArrayBuffer !== 'undefined' && a.buffer instanceof SharedArrayBuffer;
 }
 
-/** Zero-filled ordinary storage (no thread reads it). */
-export function allocFloat32(n: number): Float32Array {
+/** Zero-filled ordinary storage (no thread reads it; nothing is reused, so `zeroed` changes nothing). */
+export function allocFloat32(n: number, _zeroed = true): Float32Array {
   return new Float32Array(n);
 }
 
@@ -82,7 +82,16 @@ export const threadSettings = {
   minWork: 1 << 19,
   backoffCalls: 8,
   wakeMs: 2,
+  spinMs: 1,
 };
+
+/** Same export as threads.ts: polls ctrl[slot] while `waiting(value)` holds, for at most `ms` ms. */
+export function spinWhile(ctrl: Int32Array, slot: number, waiting: (v: number) => boolean, ms: number): number {
+  let v = Atomics.load(ctrl, slot);
+  const end = performance.now() + ms;
+  while (ms > 0 && waiting(v) && performance.now() <= end) v = Atomics.load(ctrl, slot);
+  return v;
+}
 
 /** No pool: no timing ever says to back off. */
 export function coresLookBusy(_mine: number, _nChunks: number, _mineMs: number, _totalMs: number): boolean {
