@@ -2,7 +2,7 @@
  * Movement ops: reshape, flatten, permute, transpose, slice, concat, pad. `reshape` and `flatten`
  * share the input's storage (a view, like PyTorch's); the others copy.
  */
-import { allocFloat32, CpnasError, Tensor, attach, check, shapeStr, sizeOf, stridesOf, type Shape } from '../core/index.js';
+import { allocFloat32, allocOutput, CpnasError, Tensor, attach, check, shapeStr, sizeOf, stridesOf, type Shape } from '../core/index.js';
 
 function normAxis(op: string, axis: number, rank: number, what = 'axis'): number {
   const a = axis < 0 ? axis + rank : axis;
@@ -87,12 +87,12 @@ export function permute(x: Tensor, perm: readonly number[]): Tensor {
   check(perm.length === rank, 'permute', () => `perm ${shapeStr(perm)} has ${perm.length} entries but x ${shapeStr(x.shape)} has rank ${rank}`);
   const p = perm.map((a) => normAxis('permute', a, rank));
   check(new Set(p).size === rank, 'permute', () => `perm ${shapeStr(perm)} repeats an axis (x ${shapeStr(x.shape)})`);
-  const out = Tensor.zeros(p.map((a) => x.shape[a]));
+  const out = new Tensor(allocOutput(x.size), p.map((a) => x.shape[a]));
   permuteInto(x.data, x.shape, p, out.data);
   const inv = new Array<number>(rank);
   for (let i = 0; i < rank; i++) inv[p[i]] = i;
   return attach(out, 'permute', [x], (g) => {
-    const r = allocFloat32(x.size);
+    const r = allocOutput(x.size);
     permuteInto(g, out.shape, inv, r);
     return [r];
   });
@@ -143,7 +143,7 @@ export function slice(x: Tensor, axis: number, start: number, end?: number): Ten
     () => `range ${start}..${end ?? dim} is not inside axis ${ax} of size ${dim} (x ${shapeStr(x.shape)})`);
   const outShape = [...x.shape];
   outShape[ax] = e - s;
-  const out = Tensor.zeros(outShape);
+  const out = new Tensor(allocOutput(sizeOf(outShape)), outShape); // the box is the whole output
   const zero = new Array<number>(x.rank).fill(0);
   const at = zero.slice();
   at[ax] = s;
@@ -172,7 +172,7 @@ export function concat(tensors: readonly Tensor[], axis = 0): Tensor {
   }
   const outShape = [...first.shape];
   outShape[ax] = total;
-  const out = Tensor.zeros(outShape);
+  const out = new Tensor(allocOutput(sizeOf(outShape)), outShape); // the boxes tile the output
   const zero = new Array<number>(first.rank).fill(0);
   const starts: number[] = [];
   let at = 0;
@@ -185,7 +185,7 @@ export function concat(tensors: readonly Tensor[], axis = 0): Tensor {
   }
   return attach(out, 'concat', [...tensors], (g) => tensors.map((t, i) => {
     if (!t.requiresGrad) return null;
-    const r = allocFloat32(t.size);
+    const r = allocOutput(t.size); // the box is the whole of t
     const from = zero.slice();
     from[ax] = starts[i];
     copyBox(g, outShape, from, r, t.shape, zero, t.shape);
@@ -214,7 +214,7 @@ export function pad(x: Tensor, pads: readonly (readonly [number, number])[], val
   const zero = new Array<number>(rank).fill(0);
   copyBox(x.data, x.shape, zero, out.data, outShape, before, x.shape);
   return attach(out, 'pad', [x], (g) => {
-    const r = allocFloat32(x.size);
+    const r = allocOutput(x.size); // the box is the whole of x
     copyBox(g, outShape, before, r, x.shape, zero, x.shape);
     return [r];
   });
