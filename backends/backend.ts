@@ -142,6 +142,12 @@ export interface Backend {
   sum(x: Float32Array, shape: readonly number[], axes: readonly number[], out: Float32Array): void;
   /** out = max over `axes`; `argmax` (optional) receives the flat input index of each winner. */
   max(x: Float32Array, shape: readonly number[], axes: readonly number[], out: Float32Array, argmax?: Int32Array): void;
+  /**
+   * Optional: dst[dstOff + r·dstStride + i] = src[srcOff + r·srcStride + i] for r < rows, i < len, rows
+   * not overlapping in dst (the others keep their values): the box copies of concat, slice and pad.
+   * Without it, ops/shape.ts copies the rows itself.
+   */
+  copyRows?(src: Float32Array, srcOff: number, srcStride: number, dst: Float32Array, dstOff: number, dstStride: number, len: number, rows: number): void;
 
   // ---- batch norm -------------------------------------------------------------------------------
   /** Per-channel mean and biased variance of x viewed as [N, C, HW]. */

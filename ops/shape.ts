@@ -2,7 +2,7 @@
  * Movement ops: reshape, flatten, permute, transpose, slice, concat, pad. `reshape` and `flatten`
  * share the input's storage (a view, like PyTorch's); the others copy.
  */
-import { allocFloat32, allocOutput, CpnasError, Tensor, attach, check, shapeStr, sizeOf, stridesOf, type Shape } from '../core/index.js';
+import { allocFloat32, allocOutput, CpnasError, Tensor, attach, check, getBackend, shapeStr, sizeOf, stridesOf, type Shape } from '../core/index.js';
 
 function normAxis(op: string, axis: number, rank: number, what = 'axis'): number {
   const a = axis < 0 ? axis + rank : axis;
@@ -34,6 +34,12 @@ function copyBox(
     row *= box[j];
   }
   const outer = j; // axes [0, outer) are walked; axis `outer` is part of the row
+  const be = getBackend();
+  if (outer <= 1 && be.copyRows) {
+    // one walked axis at most: rows at one stride in each tensor (a backend may spread them over threads)
+    be.copyRows(src, so, outer === 1 ? ss[0] : 0, dst, dof, outer === 1 ? ds[0] : 0, row, outer === 1 ? box[0] : 1);
+    return;
+  }
   const idx = new Array<number>(Math.max(1, outer)).fill(0);
   const rows = sizeOf(box) / row;
   for (let r = 0; r < rows; r++) {

@@ -6,6 +6,7 @@
  * missing here stopped the pool at the first such call, and every later call ran on one thread).
  */
 import { batchNormApplyChunk, batchNormBackwardChunk, batchNormStatsChunk } from './batchnorm.js';
+import { copyRowsChunk } from './copy.js';
 import { conv2dBackwardDataChunk, conv2dBackwardFilterChunk, conv2dChunk } from './conv.js';
 import { activationGradChunk, binaryChunk, unaryChunk } from './elementwise.js';
 import { depthwiseBackwardDataChunk, depthwiseBackwardFilterChunk, depthwiseForwardChunk } from './depthwise.js';
@@ -45,4 +46,5 @@ export const CHUNK_FUNCTIONS: Record<string, ChunkFn> = {
   sliceAdd: sliceAddChunk,
   affine: affineChunk,
   shiftPlanes: shiftPlanesChunk,
+  copyRows: copyRowsChunk,
 };

@@ -19,6 +19,7 @@ import { allocFloat32, chunkRange, clearShared, coresLookBusy, isShared, release
 import { CHUNK_FUNCTIONS } from '../../backends/cpu/jobs.js';
 import { Random } from '../../core/index.js';
 import { packWeightSigns } from '../../backends/cpu/bitpack.js';
+import { copyRows } from '../../backends/cpu/copy.js';
 import { affine, groupMean, shiftPlanes, sliceAdd } from '../../backends/cpu/infer-ops.js';
 import { maxPool2dInfer } from '../../backends/cpu/pool-infer.js';
 import { xnorDepthwiseForward } from '../../backends/cpu/xnor-depthwise.js';
@@ -257,6 +258,27 @@ describe('the inference engine on 1 and 2 threads gives identical bits', () => {
         });
         for (let i = 0; i < r1.length; i++) expect(firstDifference(r2[i], r1[i]), `output ${i}`).toBe(-1);
       }), { numRuns: 40, seed: 16 });
+    expect(threadInfo().failure).toBeNull();
+  });
+
+  it('row copies (the box copies of concat, slice, pad): the rows a loop copies, the rest kept', () => {
+    fc.assert(fc.property(
+      fc.integer({ min: 1, max: 40 }), fc.integer({ min: 1, max: 300 }), fc.integer({ min: 0, max: 70 }), fc.integer({ min: 0, max: 70 }),
+      fc.integer({ min: 0, max: 50 }), fc.integer({ min: 0, max: 50 }),
+      (rows, len, srcGap, dstGap, srcOff, dstOff) => {
+        const srcStride = len + srcGap, dstStride = len + dstGap;
+        const src = rand(srcOff + rows * srcStride, 23, true), before = rand(dstOff + rows * dstStride, 24, true);
+        const want = before.slice();
+        for (let r = 0; r < rows; r++) for (let i = 0; i < len; i++) want[dstOff + r * dstStride + i] = src[srcOff + r * srcStride + i];
+        const [one, two] = both(() => {
+          const dst = allocFloat32(before.length);
+          dst.set(before);
+          copyRows(src, srcOff, srcStride, dst, dstOff, dstStride, len, rows);
+          return dst;
+        });
+        expect(firstDifference(one, want)).toBe(-1);
+        expect(firstDifference(two, want)).toBe(-1);
+      }), { numRuns: 40, seed: 25 });
     expect(threadInfo().failure).toBeNull();
   });
 
