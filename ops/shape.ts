@@ -34,10 +34,19 @@ function copyBox(
     row *= box[j];
   }
   const outer = j; // axes [0, outer) are walked; axis `outer` is part of the row
+  // walked axes d-1 and d step like one axis where d-1's strides are box[d] of d's in both tensors
+  // (a crop of H then W of NCHW, DARTS's FactorizedReduce: N·C·H rows, one stride each)
+  let merged = outer > 0 ? box[outer - 1] : 1;
+  let first = outer - 1;
+  while (first > 0 && ss[first - 1] === box[first] * ss[first] && ds[first - 1] === box[first] * ds[first]) {
+    first--;
+    merged *= box[first];
+  }
   const be = getBackend();
-  if (outer <= 1 && be.copyRows) {
-    // one walked axis at most: rows at one stride in each tensor (a backend may spread them over threads)
-    be.copyRows(src, so, outer === 1 ? ss[0] : 0, dst, dof, outer === 1 ? ds[0] : 0, row, outer === 1 ? box[0] : 1);
+  if (first <= 0 && be.copyRows) {
+    // one walked axis (or none): rows at one stride in each tensor (a backend may spread them over threads)
+    const step = outer > 0, sStride = step ? ss[outer - 1] : 0, dStride = step ? ds[outer - 1] : 0;
+    be.copyRows(src, so, sStride, dst, dof, dStride, row, merged);
     return;
   }
   const idx = new Array<number>(Math.max(1, outer)).fill(0);

@@ -88,6 +88,27 @@ describe('slice / concat / pad', () => {
     expect(() => slice(x, 1, 2, 5)).toThrow(/^slice: range 2\.\.5 is not inside axis 1 of size 3 \(x \[2,3\]\)/);
   });
 
+  it('a crop (slices along several axes, as DARTS FactorizedReduce takes x[:, :, 1:, 1:]) holds every value at its offset', () => {
+    const arb = arbShape({ minRank: 1, maxRank: 4, maxDim: 6 }).chain((s) => fc.tuple(arbTensor(s, { requiresGrad: false }),
+      fc.tuple(...s.map((d) => fc.tuple(fc.integer({ min: 0, max: d }), fc.integer({ min: 0, max: d }))))));
+    fc.assert(fc.property(arb, ([x, ranges]) => {
+      const lo = ranges.map(([a, b]) => Math.min(a, b)), hi = ranges.map(([a, b]) => Math.max(a, b));
+      let y = x;
+      for (let d = 0; d < x.rank; d++) y = slice(y, d, lo[d], hi[d]);
+      expect(y.shape).toEqual(lo.map((l, d) => hi[d] - l));
+      const idx = y.shape.map(() => 0);
+      for (let i = 0; i < y.size; i++) {
+        expect(y.data[i]).toBe(at(x, idx.map((v, d) => v + lo[d])));
+        for (let d = y.rank - 1; d >= 0 && ++idx[d] === y.shape[d]; d--) idx[d] = 0;
+      }
+    }), { numRuns: 60 });
+    const x = Tensor.of([[[1, 2, 3], [4, 5, 6], [7, 8, 9]]], true);
+    const crop = slice(slice(x, 1, 1, 3), 2, 1, 3);
+    expect(crop.toArray()).toEqual([5, 6, 8, 9]);
+    crop.backward(Float32Array.of(1, 2, 3, 4));
+    expect(x.grad!.toArray()).toEqual([0, 0, 0, 0, 1, 2, 0, 3, 4]);
+  });
+
   it('concat joins along an axis and splits the gradient', () => {
     const arb = shapes.chain((s) => fc.integer({ min: 0, max: s.length - 1 }).chain((axis) =>
       fc.array(fc.integer({ min: 1, max: 3 }), { minLength: 1, maxLength: 3 }).chain((sizes) =>
