@@ -7,6 +7,7 @@
  */
 import { batchNormApplyChunk, batchNormBackwardChunk, batchNormStatsChunk } from './batchnorm.js';
 import { copyRowsChunk } from './copy.js';
+import { blockSumsChunk } from './reduce.js';
 import { conv2dBackwardDataChunk, conv2dBackwardFilterChunk, conv2dChunk } from './conv.js';
 import { activationGradChunk, binaryChunk, unaryChunk } from './elementwise.js';
 import { depthwiseBackwardDataChunk, depthwiseBackwardFilterChunk, depthwiseForwardChunk } from './depthwise.js';
@@ -47,4 +48,5 @@ export const CHUNK_FUNCTIONS: Record<string, ChunkFn> = {
   affine: affineChunk,
   shiftPlanes: shiftPlanesChunk,
   copyRows: copyRowsChunk,
+  blockSums: blockSumsChunk,
 };

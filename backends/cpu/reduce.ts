@@ -9,7 +9,11 @@
  * dependent additions waits on each addition's latency (4 cycles); four chains do not, so a sum of
  * 262,144 values runs about 3x faster, and the blocks bound the rounding error like a pairwise sum
  * (as NumPy's and PyTorch's blocked sums do). The order is fixed, so the bits never depend on threads.
+ *
+ * Threads (threads.ts): the blocks' sums of a long sum over shared memory are computed in chunks of
+ * blocks on every thread (into a float64 scratch), then added in order on the calling thread.
  */
+import { chunkRange, chunksFor, isShared, parallel, type JobArray } from './threads.js';
 
 function contiguousRun(axes: readonly number[]): boolean {
   for (let i = 1; i < axes.length; i++) if (axes[i] !== axes[i - 1] + 1) return false;
@@ -62,24 +66,41 @@ export const sumSettings = {
   blockedMin: 16384,
 };
 
+/** The float64 sums of the blocks of a threaded long sum (shared memory, viewed as float64). */
+let blockScratch: Float32Array = new Float32Array(0);
+
 /** x[base .. base + n) summed in blocks of SUM_BLOCK, four partial sums each (see the header). */
 export function blockedSum(x: Float32Array, base: number, n: number): number {
   let total = 0;
-  for (let b = 0; b < n; b += SUM_BLOCK) {
-    const end = base + Math.min(n, b + SUM_BLOCK);
-    let s0 = 0, s1 = 0, s2 = 0, s3 = 0, i = base + b;
-    for (; i + 4 <= end; i += 4) {
-      s0 += x[i];
-      s1 += x[i + 1];
-      s2 += x[i + 2];
-      s3 += x[i + 3];
-    }
-    if (i < end) s0 += x[i++];
-    if (i < end) s1 += x[i++];
-    if (i < end) s2 += x[i];
-    total += (s0 + s1) + (s2 + s3);
-  }
+  for (let b = 0; b < n; b += SUM_BLOCK) total += blockSum(x, base + b, base + Math.min(n, b + SUM_BLOCK));
   return total;
+}
+
+/** Blocks [b0, b1) of chunk c of a long sum: rows of `red` values, each cut into blocks of SUM_BLOCK. */
+export function blockSumsChunk(arrays: JobArray[], params: number[], c: number, nChunks: number): void {
+  const [x, scratch] = arrays as Float32Array[];
+  const [red, blocks] = params;
+  const perRow = Math.ceil(red / SUM_BLOCK), sums = new Float64Array(scratch.buffer, scratch.byteOffset, blocks);
+  const [b0, b1] = chunkRange(blocks, c, nChunks);
+  for (let b = b0; b < b1; b++) {
+    const row = Math.floor(b / perRow), start = (b - row * perRow) * SUM_BLOCK;
+    sums[b] = blockSum(x, row * red + start, row * red + Math.min(red, start + SUM_BLOCK));
+  }
+}
+
+/** One block's sum: x[i0 .. end) in four partial sums, (s0 + s1) + (s2 + s3). */
+function blockSum(x: Float32Array, i0: number, end: number): number {
+  let s0 = 0, s1 = 0, s2 = 0, s3 = 0, i = i0;
+  for (; i + 4 <= end; i += 4) {
+    s0 += x[i];
+    s1 += x[i + 1];
+    s2 += x[i + 2];
+    s3 += x[i + 3];
+  }
+  if (i < end) s0 += x[i++];
+  if (i < end) s1 += x[i++];
+  if (i < end) s2 += x[i];
+  return (s0 + s1) + (s2 + s3);
 }
 
 export function sum(x: Float32Array, shape: readonly number[], axes: readonly number[], out: Float32Array): void {
@@ -87,7 +108,21 @@ export function sum(x: Float32Array, shape: readonly number[], axes: readonly nu
   if (contiguousRun(axes)) {
     const [outer, red, inner] = split(shape, axes);
     if (inner === 1 && red >= sumSettings.blockedMin) {
-      for (let o = 0; o < outer; o++) out[o] = blockedSum(x, o * red, red);
+      const perRow = Math.ceil(red / SUM_BLOCK), blocks = outer * perRow;
+      const nChunks = isShared(x) ? chunksFor(outer * red, blocks) : 1;
+      if (nChunks < 2) {
+        for (let o = 0; o < outer; o++) out[o] = blockedSum(x, o * red, red);
+        return;
+      }
+      // every block's sum on the threads, then each row's blocks added in order here
+      if (blockScratch.length < 2 * blocks) blockScratch = new Float32Array(new SharedArrayBuffer(8 * blocks));
+      parallel('blockSums', blockSumsChunk, [{ a: x }, { a: blockScratch, inout: true }], [red, blocks], nChunks);
+      const sums = new Float64Array(blockScratch.buffer, 0, blocks);
+      for (let o = 0; o < outer; o++) {
+        let total = 0;
+        for (let b = o * perRow; b < (o + 1) * perRow; b++) total += sums[b];
+        out[o] = total;
+      }
       return;
     }
     if (inner === 1) {

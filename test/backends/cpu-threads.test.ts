@@ -20,6 +20,7 @@ import { CHUNK_FUNCTIONS } from '../../backends/cpu/jobs.js';
 import { Random } from '../../core/index.js';
 import { packWeightSigns } from '../../backends/cpu/bitpack.js';
 import { copyRows } from '../../backends/cpu/copy.js';
+import { SUM_BLOCK, sum, sumSettings } from '../../backends/cpu/reduce.js';
 import { affine, groupMean, shiftPlanes, sliceAdd } from '../../backends/cpu/infer-ops.js';
 import { maxPool2dInfer } from '../../backends/cpu/pool-infer.js';
 import { xnorDepthwiseForward } from '../../backends/cpu/xnor-depthwise.js';
@@ -279,6 +280,30 @@ describe('the inference engine on 1 and 2 threads gives identical bits', () => {
         expect(firstDifference(one, want)).toBe(-1);
         expect(firstDifference(two, want)).toBe(-1);
       }), { numRuns: 40, seed: 25 });
+    expect(threadInfo().failure).toBeNull();
+  });
+
+  it('long sums: the blocks summed on every thread, added in order (the bits of one thread)', () => {
+    const min = sumSettings.blockedMin;
+    sumSettings.blockedMin = 1; // every row in blocks, so that small arrays reach the threaded path
+    try {
+      fc.assert(fc.property(fc.integer({ min: 1, max: 5 }), fc.integer({ min: 1, max: 3 * SUM_BLOCK + 5 }), fc.integer({ min: 0, max: 1000 }),
+        (outer, red, seed) => {
+          const x = rand(outer * red, seed, true);
+          // pairs of 2^40 and -2^40 that cancel: the small values added beside them lose low bits, so
+          // the order of the additions shows in the result, and so does any value left out
+          for (let i = 0; i + 1 < x.length; i += 97) { x[i] = 2 ** 40; x[i + 1] = -(2 ** 40); }
+          expect(isShared(x) || x.length < 2048).toBe(true);
+          const [one, two] = both(() => {
+            const out = new Float32Array(outer);
+            sum(x, [outer, red], [1], out);
+            return out;
+          });
+          expect(firstDifference(two, one)).toBe(-1);
+        }), { numRuns: 30, seed: 26 });
+    } finally {
+      sumSettings.blockedMin = min;
+    }
     expect(threadInfo().failure).toBeNull();
   });
 
