@@ -3,7 +3,7 @@
  * shared memory; allocOutput may hand a released array out as it was, allocFloat32 always zero-filled.
  */
 import fc from 'fast-check';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { allocFloat32, allocOutput, fillFloat32, getBackend, releaseFloat32 } from '../../core/index.js';
 import { getThreads, isShared, setThreads } from '../../backends/cpu/threads.js';
 
@@ -25,6 +25,22 @@ describe('fillFloat32', () => {
           expect(Buffer.from(got.buffer).equals(Buffer.from(want.buffer))).toBe(true);
         }
       }), { numRuns: 60 });
+  });
+});
+
+describe('fillFloat32 in a page without SharedArrayBuffer', () => {
+  it('fills plain arrays (a page that is not cross-origin isolated has no SharedArrayBuffer global)', () => {
+    vi.stubGlobal('SharedArrayBuffer', undefined);
+    try {
+      const a = new Float32Array(5000);
+      expect(fillFloat32(a, 2.5, 10, 4990)).toBe(a);
+      expect(a[9]).toBe(0);
+      expect(a[10]).toBe(2.5);
+      expect(a[4989]).toBe(2.5);
+      expect(a[4990]).toBe(0);
+    } finally {
+      vi.unstubAllGlobals();
+    }
   });
 });
 
