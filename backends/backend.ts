@@ -148,6 +148,8 @@ export interface Backend {
    * Without it, ops/shape.ts copies the rows itself.
    */
   copyRows?(src: Float32Array, srcOff: number, srcStride: number, dst: Float32Array, dstOff: number, dstStride: number, len: number, rows: number): void;
+  /** Optional: a[start, end) = value, as TypedArray.fill (core/alloc.ts fillFloat32 falls back to it). */
+  fill?(a: Float32Array, value: number, start: number, end: number): void;
 
   // ---- batch norm -------------------------------------------------------------------------------
   /** Per-channel mean and biased variance of x viewed as [N, C, HW]. */

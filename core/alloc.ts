@@ -40,24 +40,19 @@ export function allocOutput(n: number): Float32Array {
   return a;
 }
 
-/** A plain array of one value that fillFloat32 copies from (grow-only, refilled on a new value). */
-let fillSource = new Float32Array(4096).fill(0);
-
 /**
- * a[start, end) = value, as TypedArray.fill. On shared memory (the cpu backend's storage on threads)
- * fill stores element by element (V8 keeps every store to a SharedArrayBuffer a relaxed atomic), and
- * a copy from a plain array of the value moves words: 262,144 floats took 0.13-0.15 ms to fill and
- * 0.066 ms to copy on the project's 2-core machine (Node 20). Returns `a`.
+ * a[start, end) = value, as TypedArray.fill. Shared memory (the cpu backend's storage on threads)
+ * goes to the backend's `fill`: TypedArray.fill on a SharedArrayBuffer stores element by element (V8
+ * keeps every store to shared memory a relaxed atomic), and the cpu backend copies from a plain array
+ * of the value instead, on its threads for a long run (262,144 floats: 0.13-0.15 ms to fill, 0.066 ms
+ * to copy on one thread of the project's 2-core machine, Node 20). Returns `a`.
  */
 export function fillFloat32(a: Float32Array, value: number, start = 0, end = a.length): Float32Array {
   // (a page that is not cross-origin isolated has no SharedArrayBuffer at all)
   const shared = typeof SharedArrayBuffer !== 'undefined' && a.buffer instanceof SharedArrayBuffer;
-  if (end - start < 1024 || !shared) return a.fill(value, start, end);
-  const src = fillSource;
-  if (!Object.is(src[0], Math.fround(value))) src.fill(value);
-  let i = start;
-  for (; i + src.length <= end; i += src.length) a.set(src, i);
-  if (i < end) a.set(src.subarray(0, end - i), i);
+  const be = getBackend();
+  if (end - start < 1024 || !shared || !be.fill) return a.fill(value, start, end);
+  be.fill(a, value, start, end);
   return a;
 }
 

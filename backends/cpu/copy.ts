@@ -1,5 +1,6 @@
 /**
- * Rows copied between two tensors' storage: the box copies of concat, slice, pad and their gradients
+ * Rows copied between two tensors' storage, and runs of one value (`fill`, core/alloc.ts fillFloat32:
+ * the gradient of a sum, Tensor.full). Rows: the box copies of concat, slice, pad and their gradients
  * (ops/shape.ts). A copy moves memory and computes nothing, but a Parent train step of the DARTS-V2
  * network copies about 20 MB per cell this way (concatenated node outputs, and their gradients
  * sliced back), which was 5 % of the calling thread's time and none of the workers'.
@@ -30,6 +31,46 @@ export function copyRowsChunk(arrays: JobArray[], params: number[], c: number, n
   const [srcOff, srcStride, dstOff, dstStride, len, rows] = params;
   const [r0, r1] = chunkRange(rows, c, nChunks);
   copyRowRange(src, srcOff, srcStride, dst, dstOff, dstStride, len, r0, r1);
+}
+
+/**
+ * a[start, end) = value (as TypedArray.fill stores it). On shared memory by copies from a plain array
+ * of the value (TypedArray.fill on a SharedArrayBuffer stores element by element), in chunks over the
+ * threads when the run is long.
+ */
+export function fill(a: Float32Array, value: number, start: number, end: number): void {
+  const n = end - start;
+  const nChunks = isShared(a) ? chunksFor(n, Math.ceil(n / FILL_CHUNK)) : 1;
+  if (nChunks < 2) {
+    fillRange(a, value, start, end);
+    return;
+  }
+  parallel('fill', fillChunk, [{ a, inout: true }], [value, start, end], nChunks);
+}
+
+/** Values per fill chunk at least (64 KB). */
+const FILL_CHUNK = 1 << 14;
+
+/** Part c of a fill. */
+export function fillChunk(arrays: JobArray[], params: number[], c: number, nChunks: number): void {
+  const [value, start, end] = params;
+  const [i0, i1] = chunkRange(end - start, c, nChunks, 16);
+  fillRange(arrays[0] as Float32Array, value, start + i0, start + i1);
+}
+
+/** This thread's plain array of one value, copied from by fillRange. */
+let fillSource = new Float32Array(4096);
+
+function fillRange(a: Float32Array, value: number, start: number, end: number): void {
+  if (end - start < 1024 || !isShared(a)) {
+    a.fill(value, start, end);
+    return;
+  }
+  const src = fillSource;
+  if (!Object.is(src[0], Math.fround(value))) src.fill(value);
+  let i = start;
+  for (; i + src.length <= end; i += src.length) a.set(src, i);
+  if (i < end) a.set(src.subarray(0, end - i), i);
 }
 
 function copyRowRange(

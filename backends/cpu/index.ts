@@ -3,7 +3,7 @@
 import type { Backend } from '../backend.js';
 import { batchNormApply, batchNormBackward, batchNormStats } from './batchnorm.js';
 import { conv2d, conv2dBackwardData, conv2dBackwardFilter } from './conv.js';
-import { copyRows } from './copy.js';
+import { copyRows, fill } from './copy.js';
 import { activationGrad, binary, unary } from './elementwise.js';
 import { matmul } from './gemm.js';
 import { avgPool2d, avgPool2dBackward, maxPool2d, maxPool2dBackward } from './pool.js';
@@ -48,4 +48,5 @@ export const cpuBackend: Backend = {
   packWeights,
   xnorConv2d,
   copyRows,
+  fill,
 };

@@ -6,7 +6,7 @@
  * missing here stopped the pool at the first such call, and every later call ran on one thread).
  */
 import { batchNormApplyChunk, batchNormBackwardChunk, batchNormStatsChunk } from './batchnorm.js';
-import { copyRowsChunk } from './copy.js';
+import { copyRowsChunk, fillChunk } from './copy.js';
 import { blockSumsChunk } from './reduce.js';
 import { conv2dBackwardDataChunk, conv2dBackwardFilterChunk, conv2dChunk } from './conv.js';
 import { activationGradChunk, binaryChunk, unaryChunk } from './elementwise.js';
@@ -49,4 +49,5 @@ export const CHUNK_FUNCTIONS: Record<string, ChunkFn> = {
   shiftPlanes: shiftPlanesChunk,
   copyRows: copyRowsChunk,
   blockSums: blockSumsChunk,
+  fill: fillChunk,
 };

@@ -19,7 +19,7 @@ import { allocFloat32, chunkRange, clearShared, coresLookBusy, isShared, release
 import { CHUNK_FUNCTIONS } from '../../backends/cpu/jobs.js';
 import { Random } from '../../core/index.js';
 import { packWeightSigns } from '../../backends/cpu/bitpack.js';
-import { copyRows } from '../../backends/cpu/copy.js';
+import { copyRows, fill } from '../../backends/cpu/copy.js';
 import { SUM_BLOCK, sum, sumSettings } from '../../backends/cpu/reduce.js';
 import { affine, groupMean, shiftPlanes, sliceAdd } from '../../backends/cpu/infer-ops.js';
 import { maxPool2dInfer } from '../../backends/cpu/pool-infer.js';
@@ -280,6 +280,24 @@ describe('the inference engine on 1 and 2 threads gives identical bits', () => {
         expect(firstDifference(one, want)).toBe(-1);
         expect(firstDifference(two, want)).toBe(-1);
       }), { numRuns: 40, seed: 25 });
+    expect(threadInfo().failure).toBeNull();
+  });
+
+  it('fills: what TypedArray.fill writes, on 1 and 2 threads, the rest kept', () => {
+    fc.assert(fc.property(fc.integer({ min: 0, max: 70_000 }), fc.nat(), fc.nat(),
+      fc.oneof(fc.constantFrom(0, -0, NaN, 1.5), fc.double({ noNaN: true })), (n, a, b, value) => {
+        const start = a % (n + 1), end = start + (b % (n - start + 1));
+        const before = rand(n, 27, true);
+        const want = before.slice().fill(value, start, end);
+        const [one, two] = both(() => {
+          const x = allocFloat32(n);
+          x.set(before);
+          fill(x, value, start, end);
+          return x;
+        });
+        expect(firstDifference(one, want)).toBe(-1);
+        expect(firstDifference(two, want)).toBe(-1);
+      }), { numRuns: 30, seed: 28 });
     expect(threadInfo().failure).toBeNull();
   });
 
