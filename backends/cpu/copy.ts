@@ -8,7 +8,7 @@
  * Threads (threads.ts): cut into chunks of rows when both arrays are shared memory (staging a copy's
  * arrays would cost more than the copy).
  */
-import { chunkRange, chunksFor, isShared, parallel, type JobArray } from './threads.js';
+import { chunkRange, chunksFor, fillShared, isShared, parallel, type JobArray } from './threads.js';
 
 /**
  * dst[dstOff + r·dstStride + i] = src[srcOff + r·srcStride + i] for r < rows, i < len. The rows must
@@ -33,16 +33,12 @@ export function copyRowsChunk(arrays: JobArray[], params: number[], c: number, n
   copyRowRange(src, srcOff, srcStride, dst, dstOff, dstStride, len, r0, r1);
 }
 
-/**
- * a[start, end) = value (as TypedArray.fill stores it). On shared memory by copies from a plain array
- * of the value (TypedArray.fill on a SharedArrayBuffer stores element by element), in chunks over the
- * threads when the run is long.
- */
+/** a[start, end) = value (threads.ts fillShared), in chunks over the threads when the run is long. */
 export function fill(a: Float32Array, value: number, start: number, end: number): void {
   const n = end - start;
   const nChunks = isShared(a) ? chunksFor(n, Math.ceil(n / FILL_CHUNK)) : 1;
   if (nChunks < 2) {
-    fillRange(a, value, start, end);
+    fillShared(a, value, start, end);
     return;
   }
   parallel('fill', fillChunk, [{ a, inout: true }], [value, start, end], nChunks);
@@ -55,22 +51,7 @@ const FILL_CHUNK = 1 << 14;
 export function fillChunk(arrays: JobArray[], params: number[], c: number, nChunks: number): void {
   const [value, start, end] = params;
   const [i0, i1] = chunkRange(end - start, c, nChunks, 16);
-  fillRange(arrays[0] as Float32Array, value, start + i0, start + i1);
-}
-
-/** This thread's plain array of one value, copied from by fillRange. */
-let fillSource = new Float32Array(4096);
-
-function fillRange(a: Float32Array, value: number, start: number, end: number): void {
-  if (end - start < 1024 || !isShared(a)) {
-    a.fill(value, start, end);
-    return;
-  }
-  const src = fillSource;
-  if (!Object.is(src[0], Math.fround(value))) src.fill(value);
-  let i = start;
-  for (; i + src.length <= end; i += src.length) a.set(src, i);
-  if (i < end) a.set(src.subarray(0, end - i), i);
+  fillShared(arrays[0] as Float32Array, value, start + i0, start + i1);
 }
 
 function copyRowRange(

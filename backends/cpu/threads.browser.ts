@@ -53,6 +53,11 @@ export function allocFloat32(n: number, _zeroed = true): Float32Array {
 /** Keeps nothing in a page (same export as threads.ts). */
 export function releaseFloat32(_a: Float32Array): void {}
 
+/** a[start, end) = value (a page has no shared memory here: a plain fill). */
+export function fillShared(a: Float32Array, value: number, start = 0, end = a.length): Float32Array {
+  return a.fill(value, start, end);
+}
+
 /** Zeros `a` (a page has no shared memory here: a plain fill). */
 export function clearShared(a: Float32Array): Float32Array {
   return a.fill(0);
