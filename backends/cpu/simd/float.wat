@@ -252,14 +252,111 @@
   ;; `zeroFirst` starts the sum at 0 (0 + k0 x0 + ...), else at the first product (as the 3x3 code);
   ;; `accumulate`: out = f32(out + sum), else out = f32(sum). Four outputs at a time, the row's last
   ;; ones one by one. plane: float32 rows of Wp; taps: T float64; offs: T int32 (in floats); out: P x Q.
+  ;; wide: where a 3x3 kernel (T = 9, zeroFirst 0) may write the plane widened to float64 (8 bytes a
+  ;; value, rows of Wp, with room for four values past the plane), or 0: with it, eight outputs at a
+  ;; time from the float64 plane (each value is widened once instead of at each of its nine taps, and
+  ;; four sums are in flight), the row's last ones as above. Widening is exact: the same bits.
   (func (export "dwCorrelate") (param $plane i32) (param $Wp i32) (param $taps i32) (param $offs i32) (param $T i32)
-    (param $P i32) (param $Q i32) (param $out i32) (param $zeroFirst i32) (param $accumulate i32)
+    (param $P i32) (param $Q i32) (param $out i32) (param $zeroFirst i32) (param $accumulate i32) (param $wide i32)
     (local $p i32) (local $q i32) (local $t i32) (local $row i32) (local $a i32) (local $o i32)
     (local $k v128) (local $v v128) (local $lo v128) (local $hi v128) (local $s f64) (local $kd f64) (local $x f64)
+    ;; the 3x3 kernel (T = 9, the sum started at the first product): eight outputs at a time, the taps
+    ;; and their offsets in locals (four sums in flight, where two waited on the adds' latency)
+    (local $fast i32) (local $w v128) (local $b i32) (local $lo0 v128) (local $hi0 v128) (local $lo1 v128) (local $hi1 v128)
+    (local $k0 v128) (local $k1 v128) (local $k2 v128) (local $k3 v128) (local $k4 v128) (local $k5 v128) (local $k6 v128) (local $k7 v128) (local $k8 v128)
+    (local $o0 i32) (local $o1 i32) (local $o2 i32) (local $o3 i32) (local $o4 i32) (local $o5 i32) (local $o6 i32) (local $o7 i32) (local $o8 i32)
+    (local.set $fast (i32.and (i32.and (i32.eq (local.get $T) (i32.const 9)) (i32.eqz (local.get $zeroFirst))) (i32.ne (local.get $wide) (i32.const 0))))
+    (if (local.get $fast)
+      (then
+        (local.set $k0 (v128.load64_splat offset=0 (local.get $taps)))
+        (local.set $o0 (i32.shl (i32.load offset=0 (local.get $offs)) (i32.const 3)))
+        (local.set $k1 (v128.load64_splat offset=8 (local.get $taps)))
+        (local.set $o1 (i32.shl (i32.load offset=4 (local.get $offs)) (i32.const 3)))
+        (local.set $k2 (v128.load64_splat offset=16 (local.get $taps)))
+        (local.set $o2 (i32.shl (i32.load offset=8 (local.get $offs)) (i32.const 3)))
+        (local.set $k3 (v128.load64_splat offset=24 (local.get $taps)))
+        (local.set $o3 (i32.shl (i32.load offset=12 (local.get $offs)) (i32.const 3)))
+        (local.set $k4 (v128.load64_splat offset=32 (local.get $taps)))
+        (local.set $o4 (i32.shl (i32.load offset=16 (local.get $offs)) (i32.const 3)))
+        (local.set $k5 (v128.load64_splat offset=40 (local.get $taps)))
+        (local.set $o5 (i32.shl (i32.load offset=20 (local.get $offs)) (i32.const 3)))
+        (local.set $k6 (v128.load64_splat offset=48 (local.get $taps)))
+        (local.set $o6 (i32.shl (i32.load offset=24 (local.get $offs)) (i32.const 3)))
+        (local.set $k7 (v128.load64_splat offset=56 (local.get $taps)))
+        (local.set $o7 (i32.shl (i32.load offset=28 (local.get $offs)) (i32.const 3)))
+        (local.set $k8 (v128.load64_splat offset=64 (local.get $taps)))
+        (local.set $o8 (i32.shl (i32.load offset=32 (local.get $offs)) (i32.const 3)))
+        ;; the plane widened to float64 once (each value is read by nine taps): rows of Wp float64
+        ;; from $wide; the rows are as many as the plane holds, (P - 1) + 2 dh + 1
+        (local.set $t (i32.mul (local.get $Wp) (i32.add (local.get $P) (i32.div_u (local.get $o6) (i32.shl (local.get $Wp) (i32.const 3))))))
+        (call $widen (local.get $plane) (local.get $wide) (local.get $t))))
     (block $pDone (loop $pLoop
       (br_if $pDone (i32.ge_u (local.get $p) (local.get $P)))
       (local.set $row (i32.add (local.get $plane) (i32.shl (i32.mul (local.get $p) (local.get $Wp)) (i32.const 2))))
       (local.set $q (i32.const 0))
+      (if (local.get $fast) (then
+        (block $q8Done (loop $q8Loop
+          (br_if $q8Done (i32.gt_u (i32.add (local.get $q) (i32.const 8)) (local.get $Q)))
+          (local.set $a (i32.add (i32.add (local.get $wide) (i32.shl (i32.mul (local.get $p) (local.get $Wp)) (i32.const 3))) (i32.shl (local.get $q) (i32.const 3))))
+          (local.set $b (i32.add (local.get $a) (local.get $o0)))
+          (local.set $lo0 (f64x2.mul (local.get $k0) (v128.load offset=0 (local.get $b))))
+          (local.set $hi0 (f64x2.mul (local.get $k0) (v128.load offset=16 (local.get $b))))
+          (local.set $lo1 (f64x2.mul (local.get $k0) (v128.load offset=32 (local.get $b))))
+          (local.set $hi1 (f64x2.mul (local.get $k0) (v128.load offset=48 (local.get $b))))
+          (local.set $b (i32.add (local.get $a) (local.get $o1)))
+          (local.set $lo0 (f64x2.add (local.get $lo0) (f64x2.mul (local.get $k1) (v128.load offset=0 (local.get $b)))))
+          (local.set $hi0 (f64x2.add (local.get $hi0) (f64x2.mul (local.get $k1) (v128.load offset=16 (local.get $b)))))
+          (local.set $lo1 (f64x2.add (local.get $lo1) (f64x2.mul (local.get $k1) (v128.load offset=32 (local.get $b)))))
+          (local.set $hi1 (f64x2.add (local.get $hi1) (f64x2.mul (local.get $k1) (v128.load offset=48 (local.get $b)))))
+          (local.set $b (i32.add (local.get $a) (local.get $o2)))
+          (local.set $lo0 (f64x2.add (local.get $lo0) (f64x2.mul (local.get $k2) (v128.load offset=0 (local.get $b)))))
+          (local.set $hi0 (f64x2.add (local.get $hi0) (f64x2.mul (local.get $k2) (v128.load offset=16 (local.get $b)))))
+          (local.set $lo1 (f64x2.add (local.get $lo1) (f64x2.mul (local.get $k2) (v128.load offset=32 (local.get $b)))))
+          (local.set $hi1 (f64x2.add (local.get $hi1) (f64x2.mul (local.get $k2) (v128.load offset=48 (local.get $b)))))
+          (local.set $b (i32.add (local.get $a) (local.get $o3)))
+          (local.set $lo0 (f64x2.add (local.get $lo0) (f64x2.mul (local.get $k3) (v128.load offset=0 (local.get $b)))))
+          (local.set $hi0 (f64x2.add (local.get $hi0) (f64x2.mul (local.get $k3) (v128.load offset=16 (local.get $b)))))
+          (local.set $lo1 (f64x2.add (local.get $lo1) (f64x2.mul (local.get $k3) (v128.load offset=32 (local.get $b)))))
+          (local.set $hi1 (f64x2.add (local.get $hi1) (f64x2.mul (local.get $k3) (v128.load offset=48 (local.get $b)))))
+          (local.set $b (i32.add (local.get $a) (local.get $o4)))
+          (local.set $lo0 (f64x2.add (local.get $lo0) (f64x2.mul (local.get $k4) (v128.load offset=0 (local.get $b)))))
+          (local.set $hi0 (f64x2.add (local.get $hi0) (f64x2.mul (local.get $k4) (v128.load offset=16 (local.get $b)))))
+          (local.set $lo1 (f64x2.add (local.get $lo1) (f64x2.mul (local.get $k4) (v128.load offset=32 (local.get $b)))))
+          (local.set $hi1 (f64x2.add (local.get $hi1) (f64x2.mul (local.get $k4) (v128.load offset=48 (local.get $b)))))
+          (local.set $b (i32.add (local.get $a) (local.get $o5)))
+          (local.set $lo0 (f64x2.add (local.get $lo0) (f64x2.mul (local.get $k5) (v128.load offset=0 (local.get $b)))))
+          (local.set $hi0 (f64x2.add (local.get $hi0) (f64x2.mul (local.get $k5) (v128.load offset=16 (local.get $b)))))
+          (local.set $lo1 (f64x2.add (local.get $lo1) (f64x2.mul (local.get $k5) (v128.load offset=32 (local.get $b)))))
+          (local.set $hi1 (f64x2.add (local.get $hi1) (f64x2.mul (local.get $k5) (v128.load offset=48 (local.get $b)))))
+          (local.set $b (i32.add (local.get $a) (local.get $o6)))
+          (local.set $lo0 (f64x2.add (local.get $lo0) (f64x2.mul (local.get $k6) (v128.load offset=0 (local.get $b)))))
+          (local.set $hi0 (f64x2.add (local.get $hi0) (f64x2.mul (local.get $k6) (v128.load offset=16 (local.get $b)))))
+          (local.set $lo1 (f64x2.add (local.get $lo1) (f64x2.mul (local.get $k6) (v128.load offset=32 (local.get $b)))))
+          (local.set $hi1 (f64x2.add (local.get $hi1) (f64x2.mul (local.get $k6) (v128.load offset=48 (local.get $b)))))
+          (local.set $b (i32.add (local.get $a) (local.get $o7)))
+          (local.set $lo0 (f64x2.add (local.get $lo0) (f64x2.mul (local.get $k7) (v128.load offset=0 (local.get $b)))))
+          (local.set $hi0 (f64x2.add (local.get $hi0) (f64x2.mul (local.get $k7) (v128.load offset=16 (local.get $b)))))
+          (local.set $lo1 (f64x2.add (local.get $lo1) (f64x2.mul (local.get $k7) (v128.load offset=32 (local.get $b)))))
+          (local.set $hi1 (f64x2.add (local.get $hi1) (f64x2.mul (local.get $k7) (v128.load offset=48 (local.get $b)))))
+          (local.set $b (i32.add (local.get $a) (local.get $o8)))
+          (local.set $lo0 (f64x2.add (local.get $lo0) (f64x2.mul (local.get $k8) (v128.load offset=0 (local.get $b)))))
+          (local.set $hi0 (f64x2.add (local.get $hi0) (f64x2.mul (local.get $k8) (v128.load offset=16 (local.get $b)))))
+          (local.set $lo1 (f64x2.add (local.get $lo1) (f64x2.mul (local.get $k8) (v128.load offset=32 (local.get $b)))))
+          (local.set $hi1 (f64x2.add (local.get $hi1) (f64x2.mul (local.get $k8) (v128.load offset=48 (local.get $b)))))
+          (local.set $o (i32.add (local.get $out) (i32.shl (i32.add (i32.mul (local.get $p) (local.get $Q)) (local.get $q)) (i32.const 2))))
+          (if (local.get $accumulate) (then
+            (local.set $v (v128.load (local.get $o)))
+            (local.set $w (v128.load offset=16 (local.get $o)))
+            (local.set $lo0 (f64x2.add (f64x2.promote_low_f32x4 (local.get $v)) (local.get $lo0)))
+            (local.set $hi0 (f64x2.add (f64x2.promote_low_f32x4 (i8x16.shuffle 8 9 10 11 12 13 14 15 0 1 2 3 4 5 6 7 (local.get $v) (local.get $v))) (local.get $hi0)))
+            (local.set $lo1 (f64x2.add (f64x2.promote_low_f32x4 (local.get $w)) (local.get $lo1)))
+            (local.set $hi1 (f64x2.add (f64x2.promote_low_f32x4 (i8x16.shuffle 8 9 10 11 12 13 14 15 0 1 2 3 4 5 6 7 (local.get $w) (local.get $w))) (local.get $hi1)))))
+          (v128.store (local.get $o) (i8x16.shuffle 0 1 2 3 4 5 6 7 16 17 18 19 20 21 22 23
+            (f32x4.demote_f64x2_zero (local.get $lo0)) (f32x4.demote_f64x2_zero (local.get $hi0))))
+          (v128.store offset=16 (local.get $o) (i8x16.shuffle 0 1 2 3 4 5 6 7 16 17 18 19 20 21 22 23
+            (f32x4.demote_f64x2_zero (local.get $lo1)) (f32x4.demote_f64x2_zero (local.get $hi1))))
+          (local.set $q (i32.add (local.get $q) (i32.const 8)))
+          (br $q8Loop)))))
       (block $qDone (loop $qLoop
         (br_if $qDone (i32.gt_u (i32.add (local.get $q) (i32.const 4)) (local.get $Q)))
         (local.set $lo (v128.const i64x2 0 0))
@@ -314,7 +411,22 @@
       (br $pLoop)))
   )
 
-;; The depthwise filter gradient's sums over one image (depthwise.ts depthwiseBackwardFilterChunk):
+;; dst (float64) = src (float32), n values (n rounded up to a multiple of 4: the caller leaves room)
+  ;; @inline (assemble.mjs writes it out at each call)
+  (func $widen (param $src i32) (param $dst i32) (param $n i32)
+    (local $v v128) (local $end i32)
+    (local.set $end (i32.add (local.get $src) (i32.shl (local.get $n) (i32.const 2))))
+    (block $done (loop $l
+      (br_if $done (i32.ge_u (local.get $src) (local.get $end)))
+      (local.set $v (v128.load (local.get $src)))
+      (v128.store (local.get $dst) (f64x2.promote_low_f32x4 (local.get $v)))
+      (v128.store offset=16 (local.get $dst) (f64x2.promote_low_f32x4 (i8x16.shuffle 8 9 10 11 12 13 14 15 0 1 2 3 4 5 6 7 (local.get $v) (local.get $v))))
+      (local.set $src (i32.add (local.get $src) (i32.const 16)))
+      (local.set $dst (i32.add (local.get $dst) (i32.const 32)))
+      (br $l)))
+  )
+
+  ;; The depthwise filter gradient's sums over one image (depthwise.ts depthwiseBackwardFilterChunk):
   ;; for each tap t, acc[t][j] (float64, at acc + (4t + j) * 8) += dy[p, q] * x[p·sh·Wp + q·sw + offs[t]]
   ;; over the rows p, then the columns q ≡ j (mod 4) of each row in order: four partial sums per tap,
   ;; the lanes of two f64x2 (the products of two float32 are exact in float64). The plane x is `padPlane`'s
