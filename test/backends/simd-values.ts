@@ -12,6 +12,11 @@ export function spread(rng: Random, n: number): Float32Array {
   return Float32Array.from({ length: n }, () => rng.normal() * 2 ** Math.floor(rng.uniform() * 81 - 40));
 }
 
+/** Normal values, a third of them ±2^60 instead: float64 sums keep the small ones only where the large ones cancel first. */
+export function cancelling(rng: Random, n: number): Float32Array {
+  return Float32Array.from({ length: n }, () => (rng.uniform() < 1 / 3 ? (rng.uniform() < 0.5 ? -1 : 1) * 2 ** 60 : rng.normal()));
+}
+
 /** n normal values, about 5 % of them special: NaN, ±0, ±Infinity or subnormal. */
 export function awkward(rng: Random, n: number): Float32Array {
   const special = [NaN, 0, -0, Infinity, -Infinity, 1e-40, -1e-40];

@@ -8,7 +8,7 @@ import { execFileSync } from 'node:child_process';
 import fc from 'fast-check';
 import { afterEach, describe, expect, it } from 'vitest';
 import { Random } from '../../core/index.js';
-import { awkward, spread, values } from './simd-values.js';
+import { awkward, cancelling, spread, values } from './simd-values.js';
 import { setSimd, simdEnabled } from '../../backends/cpu/simd/simd.js';
 import { pointwiseTables, xnorPointwiseForward } from '../../backends/cpu/xnor-pointwise.js';
 import { xnorConv2d } from '../../backends/cpu/xnor.js';
@@ -212,12 +212,13 @@ describe('SIMD kernels', () => {
       }), { numRuns: 150 });
   });
 
-  it('float depthwise filter gradient: the same values with SIMD on and off (strides 1-3 per axis, dilations, padding, multipliers, odd widths)', () => {
+  it('float depthwise filter gradient: the same values with SIMD on and off (strides 1-3 per axis, dilations, padding, multipliers, odd widths, 3x3 at stride 1)', () => {
     fc.assert(fc.property(
       fc.record({
         N: fc.integer({ min: 1, max: 3 }), C: fc.integer({ min: 1, max: 3 }), mult: fc.integer({ min: 1, max: 2 }),
-        H: fc.integer({ min: 1, max: 13 }), W: fc.integer({ min: 1, max: 23 }), R: fc.constantFrom(1, 3, 5), S: fc.constantFrom(1, 3, 5),
-        sh: fc.constantFrom(1, 2, 3), sw: fc.constantFrom(1, 2, 3), dil: fc.constantFrom(1, 2), ph: fc.integer({ min: 0, max: 3 }),
+        // 3x3 at column stride 1 (the kernel's three-taps-at-a-time path) in about a fifth of the runs
+        H: fc.integer({ min: 1, max: 13 }), W: fc.integer({ min: 1, max: 23 }), R: fc.constantFrom(1, 3, 3, 3, 5), S: fc.constantFrom(1, 3, 3, 3, 5),
+        sh: fc.constantFrom(1, 2, 3), sw: fc.constantFrom(1, 1, 2, 3), dil: fc.constantFrom(1, 2), ph: fc.integer({ min: 0, max: 3 }),
         pw: fc.integer({ min: 0, max: 3 }), seed: fc.integer(),
       }),
       ({ N, C, mult, H, W, R, S, sh, sw, dil, ph, pw, seed }) => {
@@ -226,9 +227,12 @@ describe('SIMD kernels', () => {
         const K = C * mult;
         const g: Conv2dGeometry = { N, C, H, W, K, R, S, strideH: sh, strideW: sw, padH: ph, padW: pw, dilationH: dil, dilationW: dil, groups: C, P, Q };
         const rng = new Random(seed);
-        // spread values half the time: any term summed in another partial, or in another order, shows
-        const values0 = seed % 2 === 0 ? awkward : spread;
-        const x = values0(rng, N * C * H * W), dy = values0(rng, N * K * P * Q);
+        // spread values a third of the time, and a third ±2^60 among normal values with dy = 1 (a
+        // ±2^60 pair cancels exactly only in the same partial sum): a term summed in another partial,
+        // or in another order, shows
+        const mode = Math.abs(seed) % 3;
+        const x = (mode === 0 ? awkward : mode === 1 ? spread : cancelling)(rng, N * C * H * W);
+        const dy = mode === 2 ? new Float32Array(N * K * P * Q).fill(1) : (mode === 0 ? awkward : spread)(rng, N * K * P * Q);
         const run = (simd: boolean): string[] => {
           setSimd(simd);
           const dw = new Float32Array(K * R * S).fill(7);
@@ -237,6 +241,28 @@ describe('SIMD kernels', () => {
         };
         expect(run(true)).toEqual(run(false));
       }), { numRuns: 200 });
+  });
+
+  it('float depthwise filter gradient, 3x3 at column stride 1 (three taps at a time): the same partial sums with SIMD on and off', () => {
+    // dy = 1 and ±2^60 among normal x: a ±2^60 pair cancels exactly only in the same partial sum, so a
+    // term moved to another partial (a row's last columns go one by one into theirs) changes the result
+    fc.assert(fc.property(
+      fc.integer({ min: 1, max: 2 }), fc.integer({ min: 1, max: 2 }), fc.integer({ min: 3, max: 9 }), fc.integer({ min: 3, max: 23 }),
+      fc.constantFrom(1, 2), fc.constantFrom(1, 2), fc.integer({ min: 0, max: 2 }), fc.integer(),
+      (N, mult, H, W, sh, dil, pad, seed) => {
+        fc.pre(H + 2 * pad >= 2 * dil + 1 && W + 2 * pad >= 2 * dil + 1);
+        const P = Math.floor((H + 2 * pad - 2 * dil - 1) / sh) + 1, Q = W + 2 * pad - 2 * dil;
+        const g: Conv2dGeometry = { N, C: 1, H, W, K: mult, R: 3, S: 3, strideH: sh, strideW: 1, padH: pad, padW: pad, dilationH: dil, dilationW: dil, groups: 1, P, Q };
+        const rng = new Random(seed);
+        const x = cancelling(rng, N * H * W), dy = new Float32Array(N * mult * P * Q).fill(1);
+        const run = (simd: boolean): string[] => {
+          setSimd(simd);
+          const dw = new Float32Array(mult * 9).fill(7);
+          depthwiseBackwardFilter(x, dy, dw, g);
+          return values(dw);
+        };
+        expect(run(true)).toEqual(run(false));
+      }), { numRuns: 300 });
   });
 
   it('float depthwise filter gradient: four partial sums per tap by column mod 4, then (s0 + s1) + (s2 + s3) (fixed numbers)', () => {

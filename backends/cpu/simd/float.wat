@@ -432,11 +432,97 @@
   ;; the lanes of two f64x2 (the products of two float32 are exact in float64). The plane x is `padPlane`'s
   ;; (Wp wide), dy is P x Q at $dy. sw is 1 or 2 (at 2 the vector loads read one value past a row's last
   ;; tap: the caller leaves room). A row's last Q mod 4 columns are added one at a time, in order.
+  ;; wide (0: none) and planeN: for a 3x3 kernel at sw 1, where the plane's planeN values and dy may be
+  ;; written widened to float64 (8 bytes a value, each with room for four more): then three taps (a
+  ;; row of the kernel) are summed at a time from the widened arrays, dy read once for the three and
+  ;; six sums in flight; each partial sum gets the same terms in the same order.
   (func (export "dwFilterGrad") (param $plane i32) (param $Wp i32) (param $sh i32) (param $sw i32) (param $dy i32)
-    (param $P i32) (param $Q i32) (param $offs i32) (param $T i32) (param $acc i32)
+    (param $P i32) (param $Q i32) (param $offs i32) (param $T i32) (param $acc i32) (param $wide i32) (param $planeN i32)
     (local $t i32) (local $p i32) (local $q i32) (local $a i32) (local $xr i32) (local $dr i32) (local $Q4 i32)
     (local $lo v128) (local $hi v128) (local $d v128) (local $x v128) (local $j i32)
+    (local $wdy i32) (local $xr0 i32) (local $xr1 i32) (local $xr2 i32) (local $d0 v128) (local $d1 v128)
+    (local $lo0 v128) (local $hi0 v128) (local $lo1 v128) (local $hi1 v128) (local $lo2 v128) (local $hi2 v128)
     (local.set $Q4 (i32.and (local.get $Q) (i32.const -4)))
+    ;; 3x3 at column stride 1 with room to widen ($wide, $planeN values of the plane): the plane and dy
+    ;; widened to float64 once (each value is read by nine taps), then a row of three taps at a time,
+    ;; six sums in flight, dy read once for the three; the same sums in the same order
+    (if (i32.and (i32.and (i32.eq (local.get $T) (i32.const 9)) (i32.eq (local.get $sw) (i32.const 1))) (i32.ne (local.get $wide) (i32.const 0)))
+      (then
+        (local.set $wdy (i32.add (local.get $wide) (i32.shl (i32.add (local.get $planeN) (i32.const 4)) (i32.const 3))))
+        (call $widen (local.get $plane) (local.get $wide) (local.get $planeN))
+        (call $widen (local.get $dy) (local.get $wdy) (i32.mul (local.get $P) (local.get $Q)))
+        (block $gDone (loop $gLoop
+          (br_if $gDone (i32.ge_u (local.get $t) (i32.const 9)))
+          (local.set $a (i32.add (local.get $acc) (i32.shl (local.get $t) (i32.const 5))))
+        (local.set $lo0 (v128.load offset=0 (local.get $a)))
+        (local.set $hi0 (v128.load offset=16 (local.get $a)))
+        (local.set $lo1 (v128.load offset=32 (local.get $a)))
+        (local.set $hi1 (v128.load offset=48 (local.get $a)))
+        (local.set $lo2 (v128.load offset=64 (local.get $a)))
+        (local.set $hi2 (v128.load offset=80 (local.get $a)))
+          (local.set $p (i32.const 0))
+          (block $p3Done (loop $p3Loop
+            (br_if $p3Done (i32.ge_u (local.get $p) (local.get $P)))
+          (local.set $xr0 (i32.add (local.get $wide) (i32.shl (i32.add (i32.mul (i32.mul (local.get $p) (local.get $sh)) (local.get $Wp))
+            (i32.load (i32.add (local.get $offs) (i32.shl (i32.add (local.get $t) (i32.const 0)) (i32.const 2))))) (i32.const 3))))
+          (local.set $xr1 (i32.add (local.get $wide) (i32.shl (i32.add (i32.mul (i32.mul (local.get $p) (local.get $sh)) (local.get $Wp))
+            (i32.load (i32.add (local.get $offs) (i32.shl (i32.add (local.get $t) (i32.const 1)) (i32.const 2))))) (i32.const 3))))
+          (local.set $xr2 (i32.add (local.get $wide) (i32.shl (i32.add (i32.mul (i32.mul (local.get $p) (local.get $sh)) (local.get $Wp))
+            (i32.load (i32.add (local.get $offs) (i32.shl (i32.add (local.get $t) (i32.const 2)) (i32.const 2))))) (i32.const 3))))
+            (local.set $dr (i32.add (local.get $wdy) (i32.shl (i32.mul (local.get $p) (local.get $Q)) (i32.const 3))))
+            (local.set $q (i32.const 0))
+            (block $q3Done (loop $q3Loop
+              (br_if $q3Done (i32.ge_u (local.get $q) (local.get $Q4)))
+              (local.set $d0 (v128.load (i32.add (local.get $dr) (i32.shl (local.get $q) (i32.const 3)))))
+              (local.set $d1 (v128.load offset=16 (i32.add (local.get $dr) (i32.shl (local.get $q) (i32.const 3)))))
+          (local.set $lo0 (f64x2.add (local.get $lo0) (f64x2.mul (local.get $d0) (v128.load (i32.add (local.get $xr0) (i32.shl (local.get $q) (i32.const 3)))))))
+          (local.set $hi0 (f64x2.add (local.get $hi0) (f64x2.mul (local.get $d1) (v128.load offset=16 (i32.add (local.get $xr0) (i32.shl (local.get $q) (i32.const 3)))))))
+          (local.set $lo1 (f64x2.add (local.get $lo1) (f64x2.mul (local.get $d0) (v128.load (i32.add (local.get $xr1) (i32.shl (local.get $q) (i32.const 3)))))))
+          (local.set $hi1 (f64x2.add (local.get $hi1) (f64x2.mul (local.get $d1) (v128.load offset=16 (i32.add (local.get $xr1) (i32.shl (local.get $q) (i32.const 3)))))))
+          (local.set $lo2 (f64x2.add (local.get $lo2) (f64x2.mul (local.get $d0) (v128.load (i32.add (local.get $xr2) (i32.shl (local.get $q) (i32.const 3)))))))
+          (local.set $hi2 (f64x2.add (local.get $hi2) (f64x2.mul (local.get $d1) (v128.load offset=16 (i32.add (local.get $xr2) (i32.shl (local.get $q) (i32.const 3)))))))
+              (local.set $q (i32.add (local.get $q) (i32.const 4)))
+              (br $q3Loop)))
+            (if (i32.lt_u (local.get $q) (local.get $Q)) (then
+        (v128.store offset=0 (local.get $a) (local.get $lo0))
+        (v128.store offset=16 (local.get $a) (local.get $hi0))
+        (v128.store offset=32 (local.get $a) (local.get $lo1))
+        (v128.store offset=48 (local.get $a) (local.get $hi1))
+        (v128.store offset=64 (local.get $a) (local.get $lo2))
+        (v128.store offset=80 (local.get $a) (local.get $hi2))
+              (block $r3Done (loop $r3Loop
+                (br_if $r3Done (i32.ge_u (local.get $q) (local.get $Q)))
+              (local.set $j (i32.add (local.get $a) (i32.add (i32.const 0) (i32.shl (i32.and (local.get $q) (i32.const 3)) (i32.const 3)))))
+              (f64.store (local.get $j) (f64.add (f64.load (local.get $j)) (f64.mul
+                (f64.load (i32.add (local.get $dr) (i32.shl (local.get $q) (i32.const 3))))
+                (f64.load (i32.add (local.get $xr0) (i32.shl (local.get $q) (i32.const 3)))))))
+              (local.set $j (i32.add (local.get $a) (i32.add (i32.const 32) (i32.shl (i32.and (local.get $q) (i32.const 3)) (i32.const 3)))))
+              (f64.store (local.get $j) (f64.add (f64.load (local.get $j)) (f64.mul
+                (f64.load (i32.add (local.get $dr) (i32.shl (local.get $q) (i32.const 3))))
+                (f64.load (i32.add (local.get $xr1) (i32.shl (local.get $q) (i32.const 3)))))))
+              (local.set $j (i32.add (local.get $a) (i32.add (i32.const 64) (i32.shl (i32.and (local.get $q) (i32.const 3)) (i32.const 3)))))
+              (f64.store (local.get $j) (f64.add (f64.load (local.get $j)) (f64.mul
+                (f64.load (i32.add (local.get $dr) (i32.shl (local.get $q) (i32.const 3))))
+                (f64.load (i32.add (local.get $xr2) (i32.shl (local.get $q) (i32.const 3)))))))
+                (local.set $q (i32.add (local.get $q) (i32.const 1)))
+                (br $r3Loop)))
+        (local.set $lo0 (v128.load offset=0 (local.get $a)))
+        (local.set $hi0 (v128.load offset=16 (local.get $a)))
+        (local.set $lo1 (v128.load offset=32 (local.get $a)))
+        (local.set $hi1 (v128.load offset=48 (local.get $a)))
+        (local.set $lo2 (v128.load offset=64 (local.get $a)))
+        (local.set $hi2 (v128.load offset=80 (local.get $a)))))
+            (local.set $p (i32.add (local.get $p) (i32.const 1)))
+            (br $p3Loop)))
+        (v128.store offset=0 (local.get $a) (local.get $lo0))
+        (v128.store offset=16 (local.get $a) (local.get $hi0))
+        (v128.store offset=32 (local.get $a) (local.get $lo1))
+        (v128.store offset=48 (local.get $a) (local.get $hi1))
+        (v128.store offset=64 (local.get $a) (local.get $lo2))
+        (v128.store offset=80 (local.get $a) (local.get $hi2))
+          (local.set $t (i32.add (local.get $t) (i32.const 3)))
+          (br $gLoop)))
+        (return)))
     (block $tDone (loop $tLoop
       (br_if $tDone (i32.ge_u (local.get $t) (local.get $T)))
       (local.set $a (i32.add (local.get $acc) (i32.shl (local.get $t) (i32.const 5))))

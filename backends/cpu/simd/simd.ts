@@ -25,7 +25,7 @@ export interface SimdKernels {
   gemmBlockF32(pa: number, pb: number, bJ: number, bK: number, kc: number, mc: number, nc: number, cb: number, ldcb: number, tile: number): void;
   narrowF64(src: number, dst: number, n: number): void;
   dwCorrelate(plane: number, Wp: number, taps: number, offs: number, T: number, P: number, Q: number, out: number, zeroFirst: number, accumulate: number, wide: number): void;
-  dwFilterGrad(plane: number, Wp: number, sh: number, sw: number, dy: number, P: number, Q: number, offs: number, T: number, acc: number): void;
+  dwFilterGrad(plane: number, Wp: number, sh: number, sw: number, dy: number, P: number, Q: number, offs: number, T: number, acc: number, wide: number, planeN: number): void;
   maxPoolArg(X: number, Y: number, A: number, geo: number, planes: number, base: number): void;
   padPlane(raw: number, H: number, W: number, plane: number, Hp: number, Wp: number, ph: number, pw: number): void;
   packPanel(src: number, ld: number, laneMajor: number, dst: number, kc: number, lanes: number): void;
