@@ -24,7 +24,7 @@ import { depthwiseBackwardData, depthwiseBackwardFilter, depthwiseForward } from
 import { StridedPanel, gemm } from './gemm.js';
 import { Im2col, Im2colPanel, Im2colTransposedPanel, col2imAdd } from './im2col.js';
 import { convChunks, geometryOf, geometryParams } from './geometry.js';
-import { chunkRange, parallel, threadScratch, type JobArray } from './threads.js';
+import { chunkRange, fillShared, parallel, threadScratch, type JobArray } from './threads.js';
 import { winogradApplies, winogradConv2d } from './winograd.js';
 
 // panel sources reused by every call (pointed at each image and group in turn)
@@ -120,7 +120,7 @@ export function conv2dBackwardDataChunk(arrays: JobArray[], params: number[], c:
   const [n0, n1] = chunkRange(N, c, nChunks);
   const pointwise = isPointwise(g);
   const dcol = pointwise ? dx : dcolScratch(CRS * PQ);
-  if (!pointwise) dx.fill(0, n0 * C * HW, n1 * C * HW);
+  if (!pointwise) fillShared(dx, 0, n0 * C * HW, n1 * C * HW);
   for (let n = n0; n < n1; n++) {
     for (let grp = 0; grp < groups; grp++) {
       const dxOff = (n * C + grp * Cg) * HW;

@@ -28,7 +28,7 @@
 import type { Conv2dGeometry } from '../backend.js';
 import { convChunks, geometryOf, geometryParams } from './geometry.js';
 import { qEnd, qStart } from './im2col.js';
-import { chunkRange, parallel, type JobArray } from './threads.js';
+import { chunkRange, fillShared, parallel, type JobArray } from './threads.js';
 import { align16, simdHeap, simdWanted } from './simd/simd.js';
 
 interface Plane {
@@ -219,7 +219,7 @@ export function depthwiseBackwardDataChunk(arrays: JobArray[], params: number[],
     return;
   }
   // strided: scatter each tap's contribution, row by row over the valid range of q
-  for (let n = 0; n < N; n++) dx.fill(0, (n * C + c0) * HW, (n * C + c1) * HW);
+  for (let n = 0; n < N; n++) fillShared(dx, 0, (n * C + c0) * HW, (n * C + c1) * HW);
   for (let n = 0; n < N; n++) {
     for (let k = c0 * Kg; k < c1 * Kg; k++) {
       const xo = (n * C + Math.floor(k / Kg)) * HW, yo = (n * K + k) * PQ;

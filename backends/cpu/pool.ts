@@ -3,7 +3,7 @@
  *  into chunks of planes (image, channel) for the threads of threads.ts: planes are independent in
  *  both directions (a max-pool winner always lies in its own plane). */
 import type { Pool2dGeometry } from '../backend.js';
-import { chunkRange, chunksFor, parallel, type JobArray } from './threads.js';
+import { chunkRange, chunksFor, fillShared, parallel, type JobArray } from './threads.js';
 import { align16, simdEnabled, simdHeap } from './simd/simd.js';
 import { SEG } from './stream.js';
 
@@ -41,7 +41,7 @@ export function maxPool2dBackwardChunk(arrays: JobArray[], params: number[], c: 
   const [dy, argmax, dx] = arrays;
   const { H, W, P, Q, N, C } = poolGeometry(params);
   const [p0, p1] = chunkRange(N * C, c, nChunks);
-  dx.fill(0, p0 * H * W, p1 * H * W);
+  fillShared(dx as Float32Array, 0, p0 * H * W, p1 * H * W);
   for (let o = p0 * P * Q; o < p1 * P * Q; o++) {
     const i = argmax[o];
     if (i >= 0) dx[i] += dy[o];
@@ -151,7 +151,7 @@ function avgPoolPlanes(x: Float32Array, y: Float32Array, g: Pool2dGeometry, p0: 
 
 function avgPoolBackwardPlanes(dy: Float32Array, dx: Float32Array, g: Pool2dGeometry, p0: number, p1: number): void {
   const { H, W, kH, kW, strideH, strideW, padH, padW, P, Q } = g;
-  dx.fill(0, p0 * H * W, p1 * H * W);
+  fillShared(dx, 0, p0 * H * W, p1 * H * W);
   let o = p0 * P * Q;
   for (let nc = p0; nc < p1; nc++) {
     const base = nc * H * W;
