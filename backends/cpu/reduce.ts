@@ -109,7 +109,10 @@ export function sum(x: Float32Array, shape: readonly number[], axes: readonly nu
     const [outer, red, inner] = split(shape, axes);
     if (inner === 1 && red >= sumSettings.blockedMin) {
       const perRow = Math.ceil(red / SUM_BLOCK), blocks = outer * perRow;
-      const nChunks = isShared(x) ? chunksFor(outer * red, blocks) : 1;
+      // work counted as the elementwise kernels count it (8 a value: a value of this JavaScript loop
+      // costs about as much as eight multiply-adds of a SIMD kernel, 1 ns on the 2-core machine), so
+      // the bench's dwconv_m loss (262,144 values, 0.25 ms on one thread) is split too
+      const nChunks = isShared(x) ? chunksFor(8 * outer * red, blocks) : 1;
       if (nChunks < 2) {
         for (let o = 0; o < outer; o++) out[o] = blockedSum(x, o * red, red);
         return;
