@@ -145,8 +145,9 @@ function correlateSimd(inp: Float32Array, inOff: number, out: Float32Array, outO
   const Hp = padded ? (P - 1) + (R - 1) * dh + 1 : H, Wp = padded ? (Q - 1) + (S - 1) * dw + 1 : W;
   const TAPS = 0, OFFS = align16(8 * T), PLANE = align16(OFFS + 4 * T), OUT = align16(PLANE + 4 * Hp * Wp);
   // the 3x3 kernel reads the plane widened to float64 (WIDE, with room for a last group of four)
-  const three = R === 3 && S === 3;
-  const RAW = align16(OUT + 4 * P * Q), WIDE = align16(RAW + 4 * H * W), end = WIDE + (three ? 8 * (Hp * Wp + 4) : 0);
+  // where a row has eight outputs or more (its eight-wide loop; narrower rows skip the widening)
+  const three = R === 3 && S === 3, wide = three && Q >= 8;
+  const RAW = align16(OUT + 4 * P * Q), WIDE = align16(RAW + 4 * H * W), end = WIDE + (wide ? 8 * (Hp * Wp + 4) : 0);
   const h = simdHeap(end);
   if (!h) return false;
   const { f32, f64, i32, kernels } = h;
@@ -162,7 +163,7 @@ function correlateSimd(inp: Float32Array, inOff: number, out: Float32Array, outO
   const five = R === 5 && S === 5, o = OUT >> 2;
   if (accumulate) f32.set(out.subarray(outOff, outOff + P * Q), o);
   else if (five) f32.fill(0, o, o + P * Q);
-  kernels.dwCorrelate(PLANE, Wp, TAPS, OFFS, T, P, Q, OUT, three ? 0 : 1, accumulate || five ? 1 : 0, three ? WIDE : 0);
+  kernels.dwCorrelate(PLANE, Wp, TAPS, OFFS, T, P, Q, OUT, three ? 0 : 1, accumulate || five ? 1 : 0, wide ? WIDE : 0);
   out.set(f32.subarray(o, o + P * Q), outOff);
   return true;
 }
