@@ -13,14 +13,19 @@
  *
  * With the SIMD kernels on (simd/simd.ts), a correlation at stride 1 (the forward pass, and the data
  * gradient) runs in simd/float.wat `dwCorrelate`: the same float64 sums in the same order, four
- * outputs at a time, the plane copied into WebAssembly memory (zero-padded there as `padPlane` pads);
- * a 3x3 kernel reads the plane widened to float64 once, eight outputs at a time (a 32x32 plane: 6.0
- * against 3.8 us, the kernel alone, /tmp/gk/dwab.mjs).
+ * outputs at a time, the plane zero-padded in WebAssembly memory as `padPlane` pads; a 3x3 kernel
+ * reads the plane widened to float64 once, eight outputs at a time (a 32x32 plane: 6.0 against 3.8 us,
+ * the kernel alone, /tmp/gk/dwab.mjs).
  *
  * The filter gradient sums each tap in four partial sums (see depthwiseBackwardFilterChunk), in
  * simd/float.wat `dwFilterGrad` with the SIMD kernels on; a 3x3 kernel at column stride 1 there
  * reads the plane and dY widened to float64 once and sums three taps at a time (a 32x32 plane: 3.3
  * against 2.3 us; 16x16: 2.1 against 1.1 us; the kernel alone, /tmp/gk/fgab.mjs).
+ *
+ * Both SIMD paths move planes in blocks of filters (correlateBlocksSimd, filterGradBlocksSimd): one copy
+ * in and one out per image and block, where a call per plane spent as long in JavaScript as in the
+ * kernel (bench dwconv_m, 1 thread, in one process run: forward 2.4-3.0 against 1.5-1.8 ms, forward and
+ * backward 9.2-10.4 against 6.3-6.8 ms).
  *
  * Threads (threads.ts): every pass is cut into chunks of channels (filters k for the forward and the
  * filter gradient, input channels c for the data gradient, which sums the filters of its channel).
@@ -91,7 +96,6 @@ function correlate(
   inp: Float32Array, inOff: number, out: Float32Array, outOff: number, g: Plane, accumulate: boolean,
 ): void {
   const { R, S, sh, sw, dh, dw, P, Q } = g;
-  if (sh === 1 && sw === 1 && simdWanted() && correlateSimd(inp, inOff, out, outOff, g, accumulate)) return;
   const buf = padPlane(inp, inOff, g), base = planeBase, Wp = planeWidth;
   const k = taps, T = R * S;
   if (rowAcc.length < Q) rowAcc = new Float64Array(Q);
@@ -135,36 +139,70 @@ function correlate(
   }
 }
 
+/** Switches of the SIMD paths (tests shrink the block to cut every call into several blocks). */
+export const depthwiseSettings = {
+  /** Float32 values of input and output planes that one block moves into WebAssembly memory (at least
+   *  one filter's planes go whatever this says). */
+  blockFloats: 32768,
+};
+
 /**
- * `correlate` at stride 1 through the SIMD kernel (the same sums, order and rounding): false where this
- * thread has no SIMD. The plane goes into WebAssembly memory as `padPlane` would shape it.
+ * Filters [k0, k1) of one pass at stride 1 through simd/float.wat `dwCorrelate` (the same sums, order
+ * and rounding as `correlate`): filter k reads input plane ⌊k / inDiv⌋ and writes (adds into, after the
+ * first filter of its output plane) output plane ⌊k / outDiv⌋. The forward pass is inDiv = multiplier,
+ * outDiv = 1; the data gradient is inDiv = 1, outDiv = multiplier, with the flipped kernels. False, with
+ * nothing written, where this thread has no SIMD.
+ *
+ * The filters go in blocks: for each image, a block's input planes (consecutive in memory) are copied
+ * into WebAssembly memory in one copy, each filter's plane padded there as `padPlane` pads and
+ * correlated, and the block's output planes copied back in one copy. A call per plane (as until this
+ * stop) spent as long in JavaScript (the copies' views, the taps and offsets) as the kernel spent
+ * summing: 16x16 planes, N16 C64 (bench dwconv_m), 1 thread, 2.4 against 1.5 ms forward.
  */
-function correlateSimd(inp: Float32Array, inOff: number, out: Float32Array, outOff: number, g: Plane, accumulate: boolean): boolean {
+function correlateBlocksSimd(
+  inp: Float32Array, inC: number, out: Float32Array, outC: number, w: Float32Array, g: Plane, N: number,
+  k0: number, k1: number, inDiv: number, outDiv: number, flip: boolean,
+): boolean {
   const { H, W, R, S, ph, pw, dh, dw, P, Q } = g;
-  const T = R * S, padded = ph !== 0 || pw !== 0;
+  const T = R * S, HW = H * W, PQ = P * Q, padded = ph !== 0 || pw !== 0;
   const Hp = padded ? (P - 1) + (R - 1) * dh + 1 : H, Wp = padded ? (Q - 1) + (S - 1) * dw + 1 : W;
-  const TAPS = 0, OFFS = align16(8 * T), PLANE = align16(OFFS + 4 * T), OUT = align16(PLANE + 4 * Hp * Wp);
+  // filters per block: whole output planes (outDiv filters each), as many as blockFloats allows
+  const perFilter = HW / inDiv + PQ / outDiv;
+  const fb = Math.max(outDiv, outDiv * Math.floor(depthwiseSettings.blockFloats / (perFilter * outDiv)));
+  const inMax = Math.ceil(fb / inDiv) + 1, outMax = Math.ceil(fb / outDiv) + 1;
   // the 3x3 kernel reads the plane widened to float64 (WIDE, with room for a last group of four)
   // where a row has eight outputs or more (its eight-wide loop; narrower rows skip the widening)
-  const three = R === 3 && S === 3, wide = three && Q >= 8;
-  const RAW = align16(OUT + 4 * P * Q), WIDE = align16(RAW + 4 * H * W), end = WIDE + (wide ? 8 * (Hp * Wp + 4) : 0);
-  const h = simdHeap(end);
+  const three = R === 3 && S === 3, wide = three && Q >= 8, five = R === 5 && S === 5;
+  const OFFS = 0, TAPS = align16(4 * T), IN = align16(TAPS + 8 * T * fb), OUT = align16(IN + 4 * HW * inMax + 32);
+  const PLANE = align16(OUT + 4 * PQ * outMax), WIDE = align16(PLANE + 4 * Hp * Wp + 32);
+  const h = simdHeap(WIDE + (wide ? 8 * (Hp * Wp + 4) : 0));
   if (!h) return false;
   const { f32, f64, i32, kernels } = h;
-  f64.set(taps.subarray(0, T), TAPS >> 3);
   for (let t = 0; t < T; t++) i32[(OFFS >> 2) + t] = Math.floor(t / S) * dh * Wp + (t % S) * dw;
-  const pl = PLANE >> 2;
-  if (!padded) f32.set(inp.subarray(inOff, inOff + H * W), pl);
-  else { // the plane in one copy, padded in WebAssembly (a copy per row cost more than the sums)
-    f32.set(inp.subarray(inOff, inOff + H * W), RAW >> 2);
-    kernels.padPlane(RAW, H, W, PLANE, Hp, Wp, ph, pw);
+  for (let kb = k0; kb < k1; kb += fb) {
+    const ke = Math.min(k1, kb + fb);
+    for (let k = kb; k < ke; k++) {
+      const tk = (TAPS >> 3) + (k - kb) * T;
+      for (let t = 0; t < T; t++) f64[tk + t] = w[k * T + (flip ? T - 1 - t : t)];
+    }
+    const i0 = Math.floor(kb / inDiv), i1 = Math.floor((ke - 1) / inDiv) + 1;
+    const o0 = Math.floor(kb / outDiv), o1 = Math.floor((ke - 1) / outDiv) + 1;
+    for (let n = 0; n < N; n++) {
+      f32.set(inp.subarray((n * inC + i0) * HW, (n * inC + i1) * HW), IN >> 2);
+      for (let k = kb; k < ke; k++) {
+        let plane = IN + 4 * HW * (Math.floor(k / inDiv) - i0);
+        if (padded) {
+          kernels.padPlane(plane, H, W, PLANE, Hp, Wp, ph, pw);
+          plane = PLANE;
+        }
+        const o = OUT + 4 * PQ * (Math.floor(k / outDiv) - o0), accumulate = k % outDiv !== 0;
+        // the 5x5 code adds its sums to the output: zeroed first for a plane's first filter
+        if (five && !accumulate) f32.fill(0, o >> 2, (o >> 2) + PQ);
+        kernels.dwCorrelate(plane, Wp, TAPS + 8 * T * (k - kb), OFFS, T, P, Q, o, three ? 0 : 1, accumulate || five ? 1 : 0, wide ? WIDE : 0);
+      }
+      out.set(f32.subarray(OUT >> 2, (OUT >> 2) + (o1 - o0) * PQ), (n * outC + o0) * PQ);
+    }
   }
-  // the 5x5 code zeroes the output and adds its sums to it; the others store the sum, or add it
-  const five = R === 5 && S === 5, o = OUT >> 2;
-  if (accumulate) f32.set(out.subarray(outOff, outOff + P * Q), o);
-  else if (five) f32.fill(0, o, o + P * Q);
-  kernels.dwCorrelate(PLANE, Wp, TAPS, OFFS, T, P, Q, OUT, three ? 0 : 1, accumulate || five ? 1 : 0, wide ? WIDE : 0);
-  out.set(f32.subarray(o, o + P * Q), outOff);
   return true;
 }
 
@@ -188,6 +226,7 @@ export function depthwiseForwardChunk(arrays: JobArray[], params: number[], chun
     H, W, R, S, sh: g.strideH, sw: g.strideW, ph: g.padH, pw: g.padW, dh: g.dilationH, dw: g.dilationW, P, Q,
   };
   const [k0, k1] = chunkRange(K, chunk, nChunks);
+  if (plane.sh === 1 && plane.sw === 1 && simdWanted() && correlateBlocksSimd(x, C, y, K, w, plane, N, k0, k1, Kg, 1, false)) return;
   for (let k = k0; k < k1; k++) {
     loadTaps(w, k, R * S, false);
     const c = Math.floor(k / Kg);
@@ -212,6 +251,7 @@ export function depthwiseBackwardDataChunk(arrays: JobArray[], params: number[],
       H: P, W: Q, R, S, sh: 1, sw: 1, ph: (R - 1) * dilationH - padH, pw: (S - 1) * dilationW - padW,
       dh: dilationH, dw: dilationW, P: H, Q: W,
     };
+    if (simdWanted() && correlateBlocksSimd(dy, K, dx, C, w, plane, N, c0 * Kg, c1 * Kg, 1, Kg, true)) return;
     for (let k = c0 * Kg; k < c1 * Kg; k++) {
       loadTaps(w, k, R * S, true);
       const c = Math.floor(k / Kg), first = k % Kg === 0;
@@ -268,35 +308,33 @@ export function depthwiseBackwardFilterChunk(arrays: JobArray[], params: number[
   if (tapOffsets.length < T) tapOffsets = new Int32Array(T);
   const sums = tapSums, offs = tapOffsets;
   const [k0, k1] = chunkRange(K, chunk, nChunks);
-  const simd = (sw === 1 || sw === 2) && simdWanted();
+  if ((sw === 1 || sw === 2) && simdWanted() && filterGradBlocksSimd(x, dy, dw, g, plane, k0, k1)) return;
   for (let k = k0; k < k1; k++) {
     const c = Math.floor(k / Kg);
     sums.fill(0, 0, 4 * T);
-    if (!(simd && filterGradSimd(x, dy, k, c, g, plane))) {
-      for (let n = 0; n < N; n++) {
-        const xp = padPlane(x, (n * C + c) * HW, plane), base = planeBase, Wp = planeWidth, yo = (n * K + k) * PQ;
-        for (let t = 0; t < T; t++) offs[t] = Math.floor(t / S) * dh * Wp + (t % S) * dil;
-        for (let t = 0; t < T; t++) {
-          let s0 = sums[4 * t], s1 = sums[4 * t + 1], s2 = sums[4 * t + 2], s3 = sums[4 * t + 3];
-          for (let p = 0; p < P; p++) {
-            const r = base + p * sh * Wp + offs[t], src = yo + p * Q;
-            let q = 0;
-            for (; q + 4 <= Q; q += 4) {
-              const cq = r + q * sw;
-              s0 += dy[src + q] * xp[cq];
-              s1 += dy[src + q + 1] * xp[cq + sw];
-              s2 += dy[src + q + 2] * xp[cq + 2 * sw];
-              s3 += dy[src + q + 3] * xp[cq + 3 * sw];
-            }
-            for (; q < Q; q++) {
-              const v = dy[src + q] * xp[r + q * sw], j = q & 3;
-              if (j === 0) s0 += v;
-              else if (j === 1) s1 += v;
-              else s2 += v; // Q % 4 leaves at most 3 columns: lanes 0, 1, 2
-            }
+    for (let n = 0; n < N; n++) {
+      const xp = padPlane(x, (n * C + c) * HW, plane), base = planeBase, Wp = planeWidth, yo = (n * K + k) * PQ;
+      for (let t = 0; t < T; t++) offs[t] = Math.floor(t / S) * dh * Wp + (t % S) * dil;
+      for (let t = 0; t < T; t++) {
+        let s0 = sums[4 * t], s1 = sums[4 * t + 1], s2 = sums[4 * t + 2], s3 = sums[4 * t + 3];
+        for (let p = 0; p < P; p++) {
+          const r = base + p * sh * Wp + offs[t], src = yo + p * Q;
+          let q = 0;
+          for (; q + 4 <= Q; q += 4) {
+            const cq = r + q * sw;
+            s0 += dy[src + q] * xp[cq];
+            s1 += dy[src + q + 1] * xp[cq + sw];
+            s2 += dy[src + q + 2] * xp[cq + 2 * sw];
+            s3 += dy[src + q + 3] * xp[cq + 3 * sw];
           }
-          sums[4 * t] = s0; sums[4 * t + 1] = s1; sums[4 * t + 2] = s2; sums[4 * t + 3] = s3;
+          for (; q < Q; q++) {
+            const v = dy[src + q] * xp[r + q * sw], j = q & 3;
+            if (j === 0) s0 += v;
+            else if (j === 1) s1 += v;
+            else s2 += v; // Q % 4 leaves at most 3 columns: lanes 0, 1, 2
+          }
         }
+        sums[4 * t] = s0; sums[4 * t + 1] = s1; sums[4 * t + 2] = s2; sums[4 * t + 3] = s3;
       }
     }
     const o = k * T;
@@ -305,37 +343,47 @@ export function depthwiseBackwardFilterChunk(arrays: JobArray[], params: number[
 }
 
 /**
- * Filter k's partial sums over every image into `tapSums` through simd/float.wat `dwFilterGrad` (the
- * same sums, see depthwiseBackwardFilterChunk): false, with nothing summed, where this thread has no
- * SIMD. Each image's plane goes into WebAssembly memory as `padPlane` would shape it.
+ * Filters [k0, k1) of the filter gradient through simd/float.wat `dwFilterGrad` (the same partial sums,
+ * see depthwiseBackwardFilterChunk), into dw: false, with nothing written, where this thread has no
+ * SIMD. As `correlateBlocksSimd`, in blocks of filters: for each image, the block's planes of x and of dY
+ * (each consecutive in memory) go into WebAssembly memory in one copy each, and each filter's plane is
+ * padded there as `padPlane` pads; each filter keeps its partial sums there across the images.
  */
-function filterGradSimd(x: Float32Array, dy: Float32Array, k: number, c: number, g: Conv2dGeometry, pl: Plane): boolean {
-  const { N, C, H, W, K, R, S, P, Q } = g;
+function filterGradBlocksSimd(x: Float32Array, dy: Float32Array, dwOut: Float32Array, g: Conv2dGeometry, pl: Plane, k0: number, k1: number): boolean {
+  const { N, C, H, W, K, R, S, groups, P, Q } = g;
   const { sh, sw, ph, pw, dh, dw: dil } = pl;
-  const T = R * S, HW = H * W, PQ = P * Q, padded = ph !== 0 || pw !== 0;
+  const Kg = K / groups, T = R * S, HW = H * W, PQ = P * Q, padded = ph !== 0 || pw !== 0;
   const Hp = padded ? (P - 1) * sh + (R - 1) * dh + 1 : H, Wp = padded ? (Q - 1) * sw + (S - 1) * dil + 1 : W;
-  // the vector loads at stride 2 read one value past a row's last tap: 32 bytes of room after the plane
-  const OFFS = 0, ACC = align16(4 * T), DY = ACC + 32 * T, PLANE = align16(DY + 4 * PQ);
-  // a 3x3 kernel at column stride 1 reads the plane and dy widened to float64 (WIDE, each with room
+  const fb = Math.max(1, Math.floor(depthwiseSettings.blockFloats / (HW / Kg + PQ))), xMax = Math.ceil(fb / Kg) + 1;
+  // the vector loads at stride 2 read one value past a row's last tap: 32 bytes of room after a plane
+  const OFFS = 0, ACC = align16(4 * T), DY = align16(ACC + 32 * T * fb), IN = align16(DY + 4 * PQ * fb + 32);
+  // a 3x3 kernel at column stride 1 reads the plane and dY widened to float64 (WIDE, each with room
   // for a last group of four)
   const three = R === 3 && S === 3 && sw === 1;
-  const RAW = align16(PLANE + 4 * Hp * Wp + 32), WIDE = align16(RAW + 4 * HW);
-  const end = three ? WIDE + 8 * (Hp * Wp + 4) + 8 * (PQ + 4) : RAW + 4 * HW;
-  const h = simdHeap(end);
+  const PLANE = align16(IN + 4 * HW * xMax + 32), WIDE = align16(PLANE + 4 * Hp * Wp + 32);
+  const h = simdHeap(three ? WIDE + 8 * (Hp * Wp + 4) + 8 * (PQ + 4) : WIDE);
   if (!h) return false;
   const { f32, f64, i32, kernels } = h;
   for (let t = 0; t < T; t++) i32[(OFFS >> 2) + t] = Math.floor(t / S) * dh * Wp + (t % S) * dil;
-  f64.fill(0, ACC >> 3, (ACC >> 3) + 4 * T);
-  for (let n = 0; n < N; n++) {
-    const xo = (n * C + c) * HW;
-    if (!padded) f32.set(x.subarray(xo, xo + HW), PLANE >> 2);
-    else {
-      f32.set(x.subarray(xo, xo + HW), RAW >> 2);
-      kernels.padPlane(RAW, H, W, PLANE, Hp, Wp, ph, pw);
+  for (let kb = k0; kb < k1; kb += fb) {
+    const ke = Math.min(k1, kb + fb), c0 = Math.floor(kb / Kg), c1 = Math.floor((ke - 1) / Kg) + 1;
+    f64.fill(0, ACC >> 3, (ACC >> 3) + 4 * T * (ke - kb));
+    for (let n = 0; n < N; n++) {
+      f32.set(x.subarray((n * C + c0) * HW, (n * C + c1) * HW), IN >> 2);
+      f32.set(dy.subarray((n * K + kb) * PQ, (n * K + ke) * PQ), DY >> 2);
+      for (let k = kb; k < ke; k++) {
+        let plane = IN + 4 * HW * (Math.floor(k / Kg) - c0);
+        if (padded) {
+          kernels.padPlane(plane, H, W, PLANE, Hp, Wp, ph, pw);
+          plane = PLANE;
+        }
+        kernels.dwFilterGrad(plane, Wp, sh, sw, DY + 4 * PQ * (k - kb), P, Q, OFFS, T, ACC + 32 * T * (k - kb), three ? WIDE : 0, Hp * Wp);
+      }
     }
-    f32.set(dy.subarray((n * K + k) * PQ, (n * K + k + 1) * PQ), DY >> 2);
-    kernels.dwFilterGrad(PLANE, Wp, sh, sw, DY, P, Q, OFFS, T, ACC, three ? WIDE : 0, Hp * Wp);
+    for (let k = kb; k < ke; k++) {
+      const a = (ACC >> 3) + 4 * T * (k - kb);
+      for (let t = 0; t < T; t++) dwOut[k * T + t] = (f64[a + 4 * t] + f64[a + 4 * t + 1]) + (f64[a + 4 * t + 2] + f64[a + 4 * t + 3]);
+    }
   }
-  tapSums.set(f64.subarray(ACC >> 3, (ACC >> 3) + 4 * T));
   return true;
 }

@@ -19,12 +19,18 @@ import { maxPool2dInfer } from '../../backends/cpu/pool-infer.js';
 import { avgPool2d, maxPool2dChunk } from '../../backends/cpu/pool.js';
 import { matmul } from '../../backends/cpu/gemm.js';
 import { conv2d } from '../../backends/cpu/conv.js';
-import { depthwiseBackwardData, depthwiseBackwardFilter, depthwiseForward } from '../../backends/cpu/depthwise.js';
+import { depthwiseBackwardData, depthwiseBackwardFilter, depthwiseForward, depthwiseSettings } from '../../backends/cpu/depthwise.js';
 import type { PackedEpilogue } from '../../backends/cpu/xnor-epilogue.js';
 import { affineChunk, groupMeanChunk, shiftPlanesChunk, sliceAddChunk } from '../../backends/cpu/infer-ops.js';
 import { activationGradChunk, binaryChunk, unaryChunk } from '../../backends/cpu/elementwise.js';
 
-afterEach(() => setSimd(true));
+const DEPTHWISE_BLOCK = depthwiseSettings.blockFloats;
+afterEach(() => {
+  setSimd(true);
+  depthwiseSettings.blockFloats = DEPTHWISE_BLOCK;
+});
+/** Block sizes of the SIMD depthwise paths: one filter a block, a few, and the default (one block). */
+const depthwiseBlock = fc.constantFrom(1, 40, 300, DEPTHWISE_BLOCK);
 
 /** A pooling of NC planes H x W by a square window k (stride, padding) gives the same values with SIMD on and off. */
 function poolsAgree(
@@ -188,13 +194,15 @@ describe('SIMD kernels', () => {
       }), { numRuns: 15 });
   });
 
-  it('float depthwise forward and data gradient: the same values with SIMD on and off (3x3, 5x5, 1x1, 7x7, dilations, padding, multipliers, rows of 8 and more)', () => {
+  it('float depthwise forward and data gradient: the same values with SIMD on and off (3x3, 5x5, 1x1, 7x7, dilations, padding, multipliers, rows of 8 and more, blocks of filters)', () => {
     // the 3x3 kernel's eight-wide loop (rows of 8 outputs and more) and its accumulating form (the data
-    // gradient of a multiplier of 2 adds each filter's correlation into its channel's)
+    // gradient of a multiplier of 2 adds each filter's correlation into its channel's); the SIMD path
+    // moves the planes of a block of filters at a time (small blocks: a call cut into several)
     fc.assert(fc.property(
       fc.integer({ min: 1, max: 2 }), fc.integer({ min: 1, max: 4 }), fc.integer({ min: 1, max: 12 }), fc.integer({ min: 1, max: 27 }),
       fc.constantFrom(1, 3, 3, 5, 7), fc.constantFrom(1, 2), fc.constantFrom(1, 2), fc.integer({ min: 0, max: 5 }), fc.constantFrom(1, 2), fc.integer(),
-      (N, C, H, W, R, stride, dil, pad, mult, seed) => {
+      depthwiseBlock,
+      (N, C, H, W, R, stride, dil, pad, mult, seed, block) => {
         fc.pre(H + 2 * pad >= dil * (R - 1) + 1 && W + 2 * pad >= dil * (R - 1) + 1);
         const P = Math.floor((H + 2 * pad - dil * (R - 1) - 1) / stride) + 1, Q = Math.floor((W + 2 * pad - dil * (R - 1) - 1) / stride) + 1;
         const K = C * mult;
@@ -203,6 +211,7 @@ describe('SIMD kernels', () => {
         const x = awkward(rng, N * C * H * W), w = awkward(rng, K * R * R), dy = awkward(rng, N * K * P * Q);
         const run = (simd: boolean): string[] => {
           setSimd(simd);
+          depthwiseSettings.blockFloats = block;
           const y = new Float32Array(N * K * P * Q).fill(7), dx = new Float32Array(N * C * H * W).fill(7);
           depthwiseForward(x, w, y, g);
           depthwiseBackwardData(dy, w, dx, g);
@@ -212,16 +221,16 @@ describe('SIMD kernels', () => {
       }), { numRuns: 150 });
   });
 
-  it('float depthwise filter gradient: the same values with SIMD on and off (strides 1-3 per axis, dilations, padding, multipliers, odd widths, 3x3 at stride 1)', () => {
+  it('float depthwise filter gradient: the same values with SIMD on and off (strides 1-3 per axis, dilations, padding, multipliers, odd widths, 3x3 at stride 1, blocks of filters)', () => {
     fc.assert(fc.property(
       fc.record({
         N: fc.integer({ min: 1, max: 3 }), C: fc.integer({ min: 1, max: 3 }), mult: fc.integer({ min: 1, max: 2 }),
         // 3x3 at column stride 1 (the kernel's three-taps-at-a-time path) in about a fifth of the runs
         H: fc.integer({ min: 1, max: 13 }), W: fc.integer({ min: 1, max: 23 }), R: fc.constantFrom(1, 3, 3, 3, 5), S: fc.constantFrom(1, 3, 3, 3, 5),
         sh: fc.constantFrom(1, 2, 3), sw: fc.constantFrom(1, 1, 2, 3), dil: fc.constantFrom(1, 2), ph: fc.integer({ min: 0, max: 3 }),
-        pw: fc.integer({ min: 0, max: 3 }), seed: fc.integer(),
+        pw: fc.integer({ min: 0, max: 3 }), seed: fc.integer(), block: depthwiseBlock,
       }),
-      ({ N, C, mult, H, W, R, S, sh, sw, dil, ph, pw, seed }) => {
+      ({ N, C, mult, H, W, R, S, sh, sw, dil, ph, pw, seed, block }) => {
         fc.pre(H + 2 * ph >= dil * (R - 1) + 1 && W + 2 * pw >= dil * (S - 1) + 1);
         const P = Math.floor((H + 2 * ph - dil * (R - 1) - 1) / sh) + 1, Q = Math.floor((W + 2 * pw - dil * (S - 1) - 1) / sw) + 1;
         const K = C * mult;
@@ -235,6 +244,7 @@ describe('SIMD kernels', () => {
         const dy = mode === 2 ? new Float32Array(N * K * P * Q).fill(1) : (mode === 0 ? awkward : spread)(rng, N * K * P * Q);
         const run = (simd: boolean): string[] => {
           setSimd(simd);
+          depthwiseSettings.blockFloats = block;
           const dw = new Float32Array(K * R * S).fill(7);
           depthwiseBackwardFilter(x, dy, dw, g);
           return values(dw);
