@@ -7,7 +7,7 @@
  */
 import { batchNormApplyChunk, batchNormBackwardChunk, batchNormStatsChunk } from './batchnorm.js';
 import { copyRowsChunk, fillChunk } from './copy.js';
-import { blockSumsChunk } from './reduce.js';
+import { blockSumsChunk, runSumsChunk } from './reduce.js';
 import { conv2dBackwardDataChunk, conv2dBackwardFilterChunk, conv2dChunk } from './conv.js';
 import { activationGradChunk, binaryChunk, unaryChunk } from './elementwise.js';
 import { depthwiseBackwardDataChunk, depthwiseBackwardFilterChunk, depthwiseForwardChunk } from './depthwise.js';
@@ -49,5 +49,6 @@ export const CHUNK_FUNCTIONS: Record<string, ChunkFn> = {
   shiftPlanes: shiftPlanesChunk,
   copyRows: copyRowsChunk,
   blockSums: blockSumsChunk,
+  runSums: runSumsChunk,
   fill: fillChunk,
 };

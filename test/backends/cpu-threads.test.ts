@@ -325,6 +325,32 @@ describe('the inference engine on 1 and 2 threads gives identical bits', () => {
     expect(threadInfo().failure).toBeNull();
   });
 
+  it('sums over a middle axis (a channel-group mean): runs of outputs on every thread, each the in-order float64 sum', () => {
+    fc.assert(fc.property(fc.integer({ min: 1, max: 4 }), fc.integer({ min: 1, max: 5 }), fc.integer({ min: 1, max: 5000 }), fc.integer({ min: 0, max: 1000 }),
+      (outer, red, inner, seed) => {
+        const x = rand(outer * red * inner, seed, true);
+        // a 2^40 and a -2^40 in the same output's run: the values added between them lose low bits,
+        // so the order of the additions shows, and so does any value left out
+        for (let i = 0; i + 2 * inner < x.length; i += 89) { x[i] = 2 ** 40; x[i + inner] = -(2 ** 40); }
+        const [one, two] = both(() => {
+          const out = allocFloat32(outer * inner);
+          sum(x, [outer, red, inner], [1], out);
+          return out;
+        });
+        expect(firstDifference(two, one)).toBe(-1);
+        const want = new Float32Array(outer * inner);
+        for (let o = 0; o < outer; o++) {
+          for (let i = 0; i < inner; i++) {
+            let s = 0;
+            for (let r = 0; r < red; r++) s += x[(o * red + r) * inner + i];
+            want[o * inner + i] = s;
+          }
+        }
+        expect(firstDifference(one, want)).toBe(-1);
+      }), { numRuns: 30, seed: 27 });
+    expect(threadInfo().failure).toBeNull();
+  });
+
   it('a whole Child plan: the same logits on any thread count', () => {
     for (const childBlock of ['bireal', 'paper'] as const) {
       const net = randomChild(21, { cells: 3, channels: 6, inputChannels: 3, childBlock });
