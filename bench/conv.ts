@@ -27,7 +27,8 @@ export const CONV_SHAPES = {
   conv_l: { N: 8, C: 128, H: 16, K: 128 },
 } as const;
 
-interface Case {
+/** One timed case: a name, its FLOPs, and the call to time (bench/scaling.ts times the same cases). */
+export interface Case {
   bench: string;
   flops: number;
   note?: string;
@@ -110,14 +111,18 @@ function matmulCases(rng: Random): Case[] {
   return [{ bench: 'matmul_512', flops: 2 * 512 ** 3, fn: () => { noGrad(() => matmul(a, b)); } }];
 }
 
+/** Every case of this suite, built from `rng`: the conv shapes, matmul_512, the depthwise case. */
+export function floatKernelCases(rng: Random): Case[] {
+  return [...convCases(rng), ...matmulCases(rng), ...depthwiseCases(rng)];
+}
+
 export const suite: BenchSuite = {
   name: 'conv',
   async run(opts: BenchOptions): Promise<BenchRow[]> {
     const backends = opts.backends ?? ['cpu'];
     if (!backends.includes('cpu')) return [];
     setBackend('cpu');
-    const rng = new Random(1);
-    const cases = [...convCases(rng), ...matmulCases(rng), ...depthwiseCases(rng)]
+    const cases = floatKernelCases(new Random(1))
       .filter((c) => !opts.filter || c.bench.includes(opts.filter));
     const times = await measure(cases, opts.quick);
     const rows: BenchRow[] = [];

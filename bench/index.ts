@@ -11,7 +11,7 @@
  *   --simd      the cpu backend's WebAssembly SIMD kernels on or off (default: CPNAS_SIMD, else on)
  *   --sums      how the cpu GEMM sums, float64 or float32 (default: CPNAS_GEMM_SUMS, else float64;
  *               backends/cpu/sums.ts); rows timed with float32 sums carry `"sums": "float32"`
- *   --suite     run only these suites (conv, xnor, gpu, data, net; default: all)
+ *   --suite     run only these suites (conv, scaling, xnor, gpu, data, net; default: all)
  *   --filter    keep only the cases whose name (or suite name) contains SUBSTR
  *
  * Each suite is a file of bench/ exporting `suite: BenchSuite`; a suite file that is not there (not
@@ -24,7 +24,7 @@ import { GEMM_SUMS, gemmSums, setGemmSums, type GemmSums } from '../backends/cpu
 import type { BenchOptions, BenchRow, BenchSuite } from './types.js';
 
 /** Suite files, in the order they run. */
-const SUITES = ['conv', 'xnor', 'gpu', 'data', 'net'];
+const SUITES = ['conv', 'scaling', 'xnor', 'gpu', 'data', 'net'];
 
 interface Args {
   json: boolean;
@@ -95,7 +95,8 @@ function formatRow(r: BenchRow): string {
   const ms = r.ms.toFixed(r.ms < 10 ? 2 : 1).padStart(10);
   const gf = r.gflops === undefined ? ''.padEnd(17) : `${r.gflops.toFixed(2).padStart(8)} GFLOP/s`;
   const t = r.threads === undefined ? '' : `  ${r.threads}t${r.simd === false ? ' no-simd' : ''}${r.sums === 'float32' ? ' f32-sums' : ''}`;
-  return `${r.backend.padEnd(8)} ${r.bench.padEnd(32)} ${ms} ms ${gf}${t}${r.note ? `   ${r.note}` : ''}`;
+  const up = r.speedup === undefined ? '' : `  ${r.speedup.toFixed(2)}x the 1-thread time`;
+  return `${r.backend.padEnd(8)} ${r.bench.padEnd(32)} ${ms} ms ${gf}${t}${up}${r.note ? `   ${r.note}` : ''}`;
 }
 
 async function main(): Promise<void> {

@@ -12,6 +12,9 @@ export interface BenchRow {
   simd?: boolean;
   /** 'float32' on cpu rows timed with the GEMM's float32 sums (`--sums float32`, backends/cpu/sums.ts); absent: float64. */
   sums?: 'float32';
+  /** On the N-thread row of the scaling suite: its 1-thread time over its N-thread time, the median
+   *  over rounds that alternate the two in one process (bench/scaling.ts). */
+  speedup?: number;
   /** Free-form notes (mode, sizes). */
   note?: string;
 }
