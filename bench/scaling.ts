@@ -13,9 +13,11 @@
  *
  * Each round pairs two slices taken back to back (a few hundred ms apart), and alternating the order
  * cancels a drift within the round. Switching the thread count keeps the workers (threads.ts
- * setThreads: going down to 1 leaves them asleep), so nothing restarts between slices. Tensor storage
- * follows the thread count as it does in a one-thread run: outputs made on one thread are ordinary
- * arrays, on N threads shared memory (the inputs, made once, are shared).
+ * setThreads: going down to 1 leaves them asleep), so nothing restarts between slices. Each thread
+ * count times its own copy of the case, built under that setting from the same seed, so that its
+ * storage is what a run of its own would have: ordinary arrays on one thread, shared memory on N.
+ * (For matmul_512 the two kinds of inputs time the same on one thread: 26-28 ms either way, 3 rounds
+ * alternated; other kernels copy from their inputs, and V8 copies out of shared memory more slowly.)
  *
  * Rows: per case, one with `"threads": 1` and one with `"threads": N` that carries `speedup` (ms are
  * the medians of the rounds' medians). With one thread (`--threads 1`, a 1-core machine) the suite has
@@ -52,21 +54,22 @@ function slice(fn: () => void, sliceMs: number, minCalls: number): number {
 }
 
 /**
- * Times `fn` on 1 and `n` threads in `rounds` alternating rounds; returns the medians per thread
- * count and the median of the rounds' ratios. Leaves the thread setting at `n`.
+ * Times `fn1` on 1 thread and `fnN` on `n` in `rounds` alternating rounds; returns the medians per
+ * thread count and the median of the rounds' ratios. Leaves the thread setting at `n`.
  */
-export function alternate(fn: () => void, n: number, rounds: number, sliceMs: number, minCalls: number): { ms1: number; msN: number; speedup: number; ratios: number[] } {
+export function alternate(fn1: () => void, fnN: () => void, n: number, rounds: number, sliceMs: number, minCalls: number): { ms1: number; msN: number; speedup: number; ratios: number[] } {
   const one: number[] = [], many: number[] = [], ratios: number[] = [];
   try {
     // warm-up: a slice on each thread count (the JIT, the workers' own copies of the kernels)
     for (const t of [1, n]) {
       setThreads(t);
-      slice(fn, sliceMs, minCalls);
+      slice(t === 1 ? fn1 : fnN, sliceMs, minCalls);
     }
     for (let r = 0; r < rounds; r++) {
       let a = 0, b = 0;
       for (const t of r % 2 ? [n, 1] : [1, n]) {
         setThreads(t);
+        const fn = t === 1 ? fn1 : fnN;
         fn(); // the first call after a switch wakes the workers (or lets them fall asleep): not timed
         const ms = slice(fn, sliceMs, minCalls);
         if (t === 1) a = ms;
@@ -93,11 +96,16 @@ export const suite: BenchSuite = {
       return [];
     }
     setBackend('cpu');
-    const cases = floatKernelCases(new Random(1)).filter((c) => !opts.filter || c.bench.includes(opts.filter));
+    const keep = (c: { bench: string }): boolean => !opts.filter || c.bench.includes(opts.filter);
+    // each thread count's own copy of the cases (see the header), the same values
+    setThreads(1);
+    const ones = floatKernelCases(new Random(1)).filter(keep);
+    setThreads(n);
+    const cases = floatKernelCases(new Random(1)).filter(keep);
     const rounds = opts.quick ? QUICK_ROUNDS : ROUNDS, sliceMs = opts.quick ? 0 : SLICE_MS, minCalls = opts.quick ? 1 : MIN_CALLS;
     const rows: BenchRow[] = [];
-    for (const c of cases) {
-      const { ms1, msN, speedup, ratios } = alternate(c.fn, n, rounds, sliceMs, minCalls);
+    for (const [i, c] of cases.entries()) {
+      const { ms1, msN, speedup, ratios } = alternate(ones[i].fn, c.fn, n, rounds, sliceMs, minCalls);
       const note = `scaling: 1 and ${n} threads alternated, ${rounds} rounds; ratios ${ratios.map((x) => x.toFixed(2)).join(' ')}`;
       const simd = simdEnabled();
       rows.push({ backend: 'cpu', bench: c.bench, ms: round(ms1, 3), gflops: round(c.flops / ms1 / 1e6, 3), threads: 1, simd, note });
