@@ -348,6 +348,15 @@ describe('the inference engine on 1 and 2 threads gives identical bits', () => {
         }
         expect(firstDifference(one, want)).toBe(-1);
       }), { numRuns: 30, seed: 27 });
+    // sums start from +0, so negative zeros add up to +0 (as the in-order sum gives)
+    const zeros = allocFloat32(2 * 3 * 3000).fill(-0);
+    const [one, two] = both(() => {
+      const out = allocFloat32(2 * 3000);
+      sum(zeros, [2, 3, 3000], [1], out);
+      return out;
+    });
+    expect(firstDifference(one, new Float32Array(2 * 3000))).toBe(-1);
+    expect(firstDifference(two, one)).toBe(-1);
     expect(threadInfo().failure).toBeNull();
   });
 
