@@ -4,8 +4,8 @@
  * so that both thread counts see the same machine. Issue 11 asks every float kernel row to run at
  * least 1.7x faster on 2 threads than on 1; comparing two separate runs of the conv suite on this
  * shared 2-core VM mixes that ratio with the machine's drift (PyTorch's own 1-thread rows moved 1.8x
- * between passes of one day, and one 3-second window of a 1-thread kernel read 26 ms where the next
- * read 19 ms).
+ * between passes of one day, and two 3-second windows of matmul_512 on one thread, minutes apart,
+ * read 25.9 and 20.7 ms).
  *
  *   for each case:  a warm-up slice on each thread count, then ROUNDS rounds of
  *                     [1 thread, N threads] (odd rounds [N, 1]): calls for SLICE_MS, their median

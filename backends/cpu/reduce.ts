@@ -168,8 +168,8 @@ export function sum(x: Float32Array, shape: readonly number[], axes: readonly nu
       }
       return;
     }
-    // a reduction between an outer and an inner run (the Bi-Real shortcut's channel-group mean, a
-    // batch-norm's sum over the batch): every output adds its `red` values in order in float64
+    // a reduction between an outer and an inner run (the Bi-Real shortcut's channel-group mean, say):
+    // every output adds its `red` values in order in float64
     // (runSumsChunk), the outputs cut into runs of at most SUM_RUN, spread over the threads
     const runs = outer * Math.ceil(inner / SUM_RUN);
     const nChunks = isShared(x) ? chunksFor(8 * outer * red * inner, runs) : 1;
